@@ -1,0 +1,184 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Stowage.Persistence.Entities;
+
+namespace Stowage.Persistence;
+
+/// <summary>
+/// The schema shared by both providers. Each provider has a subclass only so that it can own its
+/// migration set; table and column names are snake_case so raw query SQL is the same on both.
+/// </summary>
+public abstract class StowageDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<ResourceEntity> Resources => Set<ResourceEntity>();
+
+    public DbSet<ZoneEntity> Zones => Set<ZoneEntity>();
+
+    public DbSet<TagEntity> Tags => Set<TagEntity>();
+
+    public DbSet<GlobalConfigEntity> GlobalConfigs => Set<GlobalConfigEntity>();
+
+    public DbSet<AccountEntity> Accounts => Set<AccountEntity>();
+
+    public DbSet<SessionEntity> Sessions => Set<SessionEntity>();
+
+    public DbSet<ApiJobEntity> ApiJobs => Set<ApiJobEntity>();
+
+    public bool IsPostgres => Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<ResourceEntity>(e =>
+        {
+            e.ToTable("resources");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(32);
+            e.Property(x => x.ResourceType).HasMaxLength(64);
+            e.Property(x => x.ResourceName).HasMaxLength(255);
+        });
+        modelBuilder.Entity<ZoneEntity>(e =>
+        {
+            e.ToTable("zones");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(255);
+            e.Property(x => x.Description).HasMaxLength(2048);
+            e.Property(x => x.State).HasMaxLength(32);
+            e.Property(x => x.Type).HasMaxLength(32);
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasIndex(x => x.Name);
+        });
+        modelBuilder.Entity<TagEntity>(e =>
+        {
+            e.ToTable("tags");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(32);
+            e.Property(x => x.ResourceUuid).HasMaxLength(32);
+            e.Property(x => x.ResourceType).HasMaxLength(64);
+            e.Property(x => x.Tag).HasMaxLength(2048);
+            e.Property(x => x.Type).HasMaxLength(16);
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasIndex(x => x.ResourceUuid);
+            e.HasIndex(x => new { x.Type, x.Tag });
+        });
+        modelBuilder.Entity<GlobalConfigEntity>(e =>
+        {
+            e.ToTable("global_configs");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Category).HasMaxLength(64);
+            e.Property(x => x.Name).HasMaxLength(255);
+            e.Property(x => x.Description).HasMaxLength(2048);
+            e.Property(x => x.DefaultValue).HasMaxLength(2048);
+            e.Property(x => x.Value).HasMaxLength(2048);
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasIndex(x => new { x.Category, x.Name }).IsUnique();
+        });
+        modelBuilder.Entity<AccountEntity>(e =>
+        {
+            e.ToTable("accounts");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(255);
+            e.Property(x => x.PasswordHash).HasMaxLength(255);
+            e.Property(x => x.Type).HasMaxLength(32);
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasIndex(x => x.Name).IsUnique();
+        });
+        modelBuilder.Entity<SessionEntity>(e =>
+        {
+            e.ToTable("sessions");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(32);
+            e.Property(x => x.AccountUuid).HasMaxLength(32);
+            e.Property(x => x.UserUuid).HasMaxLength(32);
+            e.HasIndex(x => x.ExpiredDate);
+        });
+        modelBuilder.Entity<ApiJobEntity>(e =>
+        {
+            e.ToTable("api_jobs");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(32);
+            e.Property(x => x.ApiName).HasMaxLength(128);
+            e.Property(x => x.State).HasMaxLength(16);
+            e.Property(x => x.SessionUuid).HasMaxLength(32);
+            e.Property(x => x.NodeId).HasMaxLength(64);
+            e.Property(x => x.WebHook).HasMaxLength(2048);
+            e.HasIndex(x => new { x.State, x.NodeId });
+            e.HasIndex(x => x.FinishDate);
+        });
+
+        ApplySnakeCaseAndUtc(modelBuilder);
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        BumpVersions();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        BumpVersions();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    private void BumpVersions()
+    {
+        foreach (var entry in ChangeTracker.Entries<IVersioned>())
+        {
+            if (entry.State == EntityState.Modified)
+            {
+                entry.Entity.Version++;
+            }
+        }
+    }
+
+    private static readonly ValueConverter<DateTime, DateTime> UtcConverter = new(
+        v => v.Kind == DateTimeKind.Utc ? v : DateTime.SpecifyKind(v.ToUniversalTime(), DateTimeKind.Utc),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+    private static void ApplySnakeCaseAndUtc(ModelBuilder modelBuilder)
+    {
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(SnakeCase(property.Name));
+                if (property.ClrType == typeof(DateTime) || property.ClrType == typeof(DateTime?))
+                {
+                    property.SetValueConverter(UtcConverter);
+                }
+            }
+
+            foreach (var index in entity.GetIndexes())
+            {
+                index.SetDatabaseName("ix_" + entity.GetTableName() + "_" + string.Join("_", index.Properties.Select(p => SnakeCase(p.Name))));
+            }
+        }
+    }
+
+    public static string SnakeCase(string name)
+    {
+        var sb = new StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0)
+                {
+                    sb.Append('_');
+                }
+
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+    }
+}
