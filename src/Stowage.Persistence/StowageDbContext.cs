@@ -61,6 +61,8 @@ public abstract class StowageDbContext(DbContextOptions options) : DbContext(opt
             e.Property(x => x.Version).IsConcurrencyToken();
             e.HasIndex(x => x.ResourceUuid);
             e.HasIndex(x => new { x.Type, x.Tag });
+            // Tags cannot outlive (or be created without) the resource they describe.
+            e.HasOne<ResourceEntity>().WithMany().HasForeignKey(x => x.ResourceUuid).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<GlobalConfigEntity>(e =>
         {

@@ -1,6 +1,14 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using Stowage.Server.Hosting;
 
-app.MapGet("/", () => "Hello World!");
-
-app.Run();
+try
+{
+    var app = StowageServer.Build(args);
+    await StowageServer.PrepareAsync(app, CancellationToken.None);
+    await app.RunAsync();
+    return 0;
+}
+catch (InvalidOperationException e)
+{
+    await Console.Error.WriteLineAsync("stowage: " + e.Message);
+    return 2;
+}

@@ -370,6 +370,15 @@ namespace Stowage.Persistence.Migrations.Postgres
 
                     b.ToTable("zones", (string)null);
                 });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.TagEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ResourceUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
 #pragma warning restore 612, 618
         }
     }

@@ -363,6 +363,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
 
                     b.ToTable("zones", (string)null);
                 });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.TagEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ResourceUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
 #pragma warning restore 612, 618
         }
     }

@@ -99,25 +99,6 @@ namespace Stowage.Persistence.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
-                name: "tags",
-                columns: table => new
-                {
-                    uuid = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    resource_uuid = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    resource_type = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    tag = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
-                    type = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    inherent = table.Column<bool>(type: "INTEGER", nullable: false),
-                    create_date = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    last_op_date = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    version = table.Column<long>(type: "INTEGER", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_tags", x => x.uuid);
-                });
-
-            migrationBuilder.CreateTable(
                 name: "zones",
                 columns: table => new
                 {
@@ -134,6 +115,31 @@ namespace Stowage.Persistence.Migrations.Sqlite
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_zones", x => x.uuid);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "tags",
+                columns: table => new
+                {
+                    uuid = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    resource_uuid = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    resource_type = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    tag = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    type = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    inherent = table.Column<bool>(type: "INTEGER", nullable: false),
+                    create_date = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    last_op_date = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    version = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_tags", x => x.uuid);
+                    table.ForeignKey(
+                        name: "FK_tags_resources_resource_uuid",
+                        column: x => x.resource_uuid,
+                        principalTable: "resources",
+                        principalColumn: "uuid",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateIndex(
@@ -192,9 +198,6 @@ namespace Stowage.Persistence.Migrations.Sqlite
                 name: "global_configs");
 
             migrationBuilder.DropTable(
-                name: "resources");
-
-            migrationBuilder.DropTable(
                 name: "sessions");
 
             migrationBuilder.DropTable(
@@ -202,6 +205,9 @@ namespace Stowage.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "zones");
+
+            migrationBuilder.DropTable(
+                name: "resources");
         }
     }
 }

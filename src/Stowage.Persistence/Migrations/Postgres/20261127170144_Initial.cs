@@ -100,25 +100,6 @@ namespace Stowage.Persistence.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
-                name: "tags",
-                columns: table => new
-                {
-                    uuid = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    resource_uuid = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    resource_type = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    tag = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
-                    type = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    inherent = table.Column<bool>(type: "boolean", nullable: false),
-                    create_date = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    last_op_date = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    version = table.Column<long>(type: "bigint", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_tags", x => x.uuid);
-                });
-
-            migrationBuilder.CreateTable(
                 name: "zones",
                 columns: table => new
                 {
@@ -135,6 +116,31 @@ namespace Stowage.Persistence.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_zones", x => x.uuid);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "tags",
+                columns: table => new
+                {
+                    uuid = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    resource_uuid = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    resource_type = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    tag = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    type = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    inherent = table.Column<bool>(type: "boolean", nullable: false),
+                    create_date = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    last_op_date = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    version = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_tags", x => x.uuid);
+                    table.ForeignKey(
+                        name: "FK_tags_resources_resource_uuid",
+                        column: x => x.resource_uuid,
+                        principalTable: "resources",
+                        principalColumn: "uuid",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateIndex(
@@ -193,9 +199,6 @@ namespace Stowage.Persistence.Migrations.Postgres
                 name: "global_configs");
 
             migrationBuilder.DropTable(
-                name: "resources");
-
-            migrationBuilder.DropTable(
                 name: "sessions");
 
             migrationBuilder.DropTable(
@@ -203,6 +206,9 @@ namespace Stowage.Persistence.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "zones");
+
+            migrationBuilder.DropTable(
+                name: "resources");
         }
     }
 }

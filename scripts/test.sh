@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs the system packages the tests need when
+# they are missing, starts a private PostgreSQL cluster on a free loopback port, runs `dotnet test`,
+# and stops the cluster again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+pg_bin=""
+for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && pg_bin="$d"; done
+[ -n "$pg_bin" ] || need_pkgs+=(postgresql)
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+command -v qemu-img >/dev/null 2>&1 || need_pkgs+=(qemu-utils)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "installing: ${need_pkgs[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && pg_bin="$d"; done
+fi
+
+# A private PostgreSQL cluster in a temporary directory, owned by an unprivileged user when we are root.
+pg_dir="$(mktemp -d /tmp/stowage-pg.XXXXXX)"
+pg_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+run_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+if [ "$(id -u)" -eq 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --home "$pg_dir" postgres
+  chown postgres "$pg_dir"
+fi
+cleanup() {
+  run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+trap cleanup EXIT
+run_pg "$pg_bin/initdb" -D "$pg_dir/data" -U stowage --auth=trust -E UTF8 >/dev/null
+run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off" start >/dev/null
+export STOWAGE_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=stowage;Database=postgres;Pooling=true"
+export STOWAGE_REQUIRE_POSTGRES=1
+echo "PostgreSQL for tests on 127.0.0.1:$pg_port"
+
+dotnet test Stowage.sln "$@"

@@ -1,0 +1,79 @@
+using Stowage.Core.Config;
+using Stowage.Persistence;
+using Stowage.Persistence.Query;
+using Stowage.Server.Features.GlobalConfigs;
+using Stowage.Server.Features.Meta;
+using Stowage.Server.Features.Sessions;
+using Stowage.Server.Features.Tags;
+using Stowage.Server.Features.Zones;
+using Stowage.Server.Identity;
+using Stowage.Server.Jobs;
+using Stowage.Server.Protocol;
+
+namespace Stowage.Server.Hosting;
+
+/// <summary>Builds and prepares the server; used by Program and by tests that run it on a loopback port.</summary>
+public static class StowageServer
+{
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddEnvironmentVariables();
+        var settings = StowageSettings.From(builder.Configuration);
+        AdminAccount.EnsureSafe(settings.AdminPassword, settings.Urls);
+        Directory.CreateDirectory(settings.DataDir);
+        builder.WebHost.UseUrls([.. settings.Urls]);
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(NodeIdentity.LoadOrCreate(settings.DataDir));
+        services.AddSingleton(new StowageDbContextFactory(settings.Database));
+        services.AddSingleton(new GlobalConfigCatalog(CoreGlobalConfigs.All));
+        services.AddSingleton<GlobalConfigStore>();
+        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources]));
+        services.AddSingleton<QueryExecutor>();
+        services.AddSingleton<SessionService>();
+        services.AddSingleton<JobStore>();
+        services.AddSingleton(new JobOptions());
+        services.AddSingleton<JobRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
+        services.AddSingleton<WebHookSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebHookSender>());
+        services.AddHostedService<MaintenanceService>();
+        services.AddHttpClient(WebHookSender.ClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<ApiDispatcher>();
+        services.AddSingleton<IApiFeature, SessionFeature>();
+        services.AddSingleton<IApiFeature, ZoneFeature>();
+        services.AddSingleton<IApiFeature, GlobalConfigFeature>();
+        services.AddSingleton<IApiFeature, TagFeature>();
+        services.AddSingleton<ApiCatalog>();
+        configure?.Invoke(services);
+
+        var app = builder.Build();
+        if (settings.Database.Provider == DatabaseProvider.Sqlite)
+        {
+            var dirLock = DataDirectoryLock.Acquire(settings.DataDir);
+            app.Lifetime.ApplicationStopped.Register(dirLock.Dispose);
+        }
+
+        app.MapGet(OpenApiDocument.Path, (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
+        app.MapGet("/v1/openapi.json", (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
+        app.MapZStackApis();
+        return app;
+    }
+
+    /// <summary>Migrates, seeds and recovers before the first request is served.</summary>
+    public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        var sp = app.Services;
+        var settings = sp.GetRequiredService<StowageSettings>();
+        await sp.GetRequiredService<StowageDbContextFactory>().MigrateAsync(cancellationToken);
+        await sp.GetRequiredService<GlobalConfigStore>().LoadAsync(cancellationToken);
+        await AdminAccount.SeedAsync(sp.GetRequiredService<StowageDbContextFactory>(), settings.AdminPassword, sp.GetRequiredService<TimeProvider>(), cancellationToken);
+        await sp.GetRequiredService<JobStore>().FailInterruptedAsync(cancellationToken);
+    }
+}

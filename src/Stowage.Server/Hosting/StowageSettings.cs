@@ -1,0 +1,36 @@
+using Stowage.Persistence;
+
+namespace Stowage.Server.Hosting;
+
+/// <summary>
+/// Start-up settings from the command line (<c>--data-dir</c>, <c>--postgres</c>, <c>--urls</c>) or the
+/// environment (<c>STOWAGE_DATA_DIR</c>, <c>STOWAGE_POSTGRES</c>, <c>STOWAGE_ADMIN_PASSWORD</c>),
+/// validated before anything listens.
+/// </summary>
+public sealed record StowageSettings(string DataDir, DatabaseSettings Database, string? AdminPassword, IReadOnlyList<string> Urls)
+{
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    public static StowageSettings From(IConfiguration config)
+    {
+        var dataDir = FirstNonEmpty(config["data-dir"], config["STOWAGE_DATA_DIR"]) ?? "./stowage-data";
+        dataDir = Path.GetFullPath(dataDir);
+        var postgres = FirstNonEmpty(config["postgres"], config["STOWAGE_POSTGRES"]);
+        var database = postgres is not null
+            ? DatabaseSettings.ForPostgres(postgres)
+            : DatabaseSettings.ForSqliteFile(Path.Combine(dataDir, "stowage.db"));
+        var urls = (FirstNonEmpty(config["urls"], config["ASPNETCORE_URLS"]) ?? DefaultUrl)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var url in urls)
+        {
+            if (!Uri.TryCreate(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new InvalidOperationException($"invalid --urls entry '{url}': expected http://host:port");
+            }
+        }
+
+        return new StowageSettings(dataDir, database, FirstNonEmpty(config["STOWAGE_ADMIN_PASSWORD"], config["admin-password"]), urls);
+    }
+
+    private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+}

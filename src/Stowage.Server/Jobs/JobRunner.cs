@@ -1,0 +1,145 @@
+using System.Threading.Channels;
+using Stowage.Core.Errors;
+using Stowage.Server.Protocol;
+
+namespace Stowage.Server.Jobs;
+
+public sealed record JobWork(string JobUuid, ApiContextFactory ContextFactory, ApiDescriptor Api, TimeSpan Timeout, string? WebHook, string? SerialKey);
+
+public delegate ApiContext ApiContextFactory(IServiceProvider services, CancellationToken cancellationToken);
+
+public sealed class JobOptions
+{
+    public int Workers { get; set; } = Math.Max(4, Environment.ProcessorCount * 4);
+
+    public int MaxQueued { get; set; } = 10_000;
+}
+
+/// <summary>
+/// A bounded pool of workers running async API jobs. Jobs that share a serial key (one backup storage,
+/// say) run one after another without holding a worker while they wait.
+/// </summary>
+public sealed partial class JobRunner(JobOptions options, JobStore store, WebHookSender webHooks, IServiceScopeFactory scopes, ILogger<JobRunner> logger)
+    : BackgroundService
+{
+    private readonly Channel<JobWork> _ready = Channel.CreateUnbounded<JobWork>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly Dictionary<string, Queue<JobWork>> _waiting = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private int _queued;
+
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Admits a job, or refuses when the backlog is full (the caller fails the job; a retry may help).</summary>
+    public bool TryEnqueue(JobWork work)
+    {
+        if (Interlocked.Increment(ref _queued) > options.MaxQueued)
+        {
+            Interlocked.Decrement(ref _queued);
+            return false;
+        }
+
+        if (work.SerialKey is { } key)
+        {
+            lock (_gate)
+            {
+                if (_waiting.TryGetValue(key, out var q))
+                {
+                    q.Enqueue(work);
+                    return true;
+                }
+
+                _waiting[key] = new Queue<JobWork>();
+            }
+        }
+
+        return _ready.Writer.TryWrite(work);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, options.Workers).Select(_ => WorkerAsync(stoppingToken)));
+
+    private async Task WorkerAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var work in _ready.Reader.ReadAllAsync(stoppingToken))
+            {
+                try
+                {
+                    await RunAsync(work, stoppingToken);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _queued);
+                    ReleaseKey(work);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void ReleaseKey(JobWork work)
+    {
+        if (work.SerialKey is not { } key)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_waiting.TryGetValue(key, out var q) && q.TryDequeue(out var next))
+            {
+                _ready.Writer.TryWrite(next);
+            }
+            else
+            {
+                _waiting.Remove(key);
+            }
+        }
+    }
+
+    private async Task RunAsync(JobWork work, CancellationToken stoppingToken)
+    {
+        using var timeout = new CancellationTokenSource(work.Timeout);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
+        ApiReply? reply = null;
+        ErrorCode? error = null;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            try
+            {
+                var context = work.ContextFactory(scope.ServiceProvider, linked.Token);
+                reply = await work.Api.Handler(context);
+            }
+            catch (ApiException e)
+            {
+                error = e.Error;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                error = Errors.Of(Errors.Timeout, $"API[{work.Api.Name}] timed out after {(long)work.Timeout.TotalMilliseconds} ms; it was cancelled");
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                error = Errors.Operr("the management server is shutting down; the job was cancelled");
+            }
+            catch (Exception e)
+            {
+                LogJobCrashed(logger, e, work.Api.Name, work.JobUuid);
+                error = Errors.Of(Errors.Internal, $"API[{work.Api.Name}] failed unexpectedly: {e.Message}");
+            }
+        }
+
+        // The outcome must be recorded even while the server stops, so this write is not cancellable.
+        await store.CompleteAsync(work.JobUuid, reply, error, CancellationToken.None);
+        if (work.WebHook is { } hook)
+        {
+            webHooks.Enqueue(new WebHookCall(hook, work.JobUuid, error is null, error is null ? reply!.Body.ToJsonString(ZStackJson.Options) : ApiErrors.Envelope(error)));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "API {Api} job {JobUuid} failed unexpectedly")]
+    private static partial void LogJobCrashed(ILogger logger, Exception exception, string api, string jobUuid);
+}

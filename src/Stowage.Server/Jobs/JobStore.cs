@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Stowage.Core.Errors;
+using Stowage.Persistence;
+using Stowage.Persistence.Entities;
+using Stowage.Server.Hosting;
+using Stowage.Server.Protocol;
+
+namespace Stowage.Server.Jobs;
+
+/// <summary>Async API jobs in the database: any server can answer a poll, and a restart can fail what was running.</summary>
+public sealed class JobStore(StowageDbContextFactory dbFactory, NodeIdentity node, TimeProvider clock)
+{
+    public async Task<bool> ExistsAsync(string uuid, CancellationToken cancellationToken)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        return await db.ApiJobs.AnyAsync(j => j.Uuid == uuid, cancellationToken);
+    }
+
+    /// <summary>Inserts the job; a uuid already used is the client's mistake (HTTP 400), as in ZStack.</summary>
+    public async Task CreateAsync(string uuid, string apiName, string? sessionUuid, TimeSpan timeout, string? webHook, ErrorCode? failure, CancellationToken cancellationToken)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var now = clock.GetUtcNow().UtcDateTime;
+        db.ApiJobs.Add(new ApiJobEntity
+        {
+            Uuid = uuid,
+            ApiName = apiName,
+            State = failure is null ? JobStates.Running : JobStates.Failed,
+            SessionUuid = sessionUuid,
+            NodeId = node.Id,
+            CreateDate = now,
+            FinishDate = failure is null ? null : now,
+            TimeoutMs = (long)timeout.TotalMilliseconds,
+            WebHook = webHook,
+            ErrorJson = failure is null ? null : Serialize(failure),
+        });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            throw new BadRequestException($"duplicate job uuid[{uuid}] in the header X-Job-UUID");
+        }
+    }
+
+    public async Task CompleteAsync(string uuid, ApiReply? reply, ErrorCode? error, CancellationToken cancellationToken)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var state = error is null ? JobStates.Succeeded : JobStates.Failed;
+        var result = reply?.Body.ToJsonString(ZStackJson.Options);
+        var schema = reply is null ? null : JsonSerializer.Serialize(reply.Schema, ZStackJson.Options);
+        var errorJson = error is null ? null : Serialize(error);
+        await db.ApiJobs.Where(j => j.Uuid == uuid && j.State == JobStates.Running)
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(j => j.State, state).SetProperty(j => j.FinishDate, now)
+                    .SetProperty(j => j.ResultJson, result).SetProperty(j => j.SchemaJson, schema).SetProperty(j => j.ErrorJson, errorJson),
+                cancellationToken);
+    }
+
+    public async Task<ApiJobEntity?> FindAsync(string uuid, CancellationToken cancellationToken)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        return await db.ApiJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Uuid == uuid, cancellationToken);
+    }
+
+    /// <summary>Jobs this node was running when it stopped cannot be resumed: they end failed with a reason.</summary>
+    public async Task<int> FailInterruptedAsync(CancellationToken cancellationToken)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var error = Serialize(Errors.Operr("the management server restarted while this job was running; the job did not complete"));
+        return await db.ApiJobs.Where(j => j.State == JobStates.Running && j.NodeId == node.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobStates.Failed).SetProperty(j => j.FinishDate, now).SetProperty(j => j.ErrorJson, error), cancellationToken);
+    }
+
+    public async Task<int> PurgeAsync(TimeSpan retention, CancellationToken cancellationToken)
+    {
+        var cutoff = clock.GetUtcNow().UtcDateTime - retention;
+        await using var db = dbFactory.CreateDbContext();
+        return await db.ApiJobs.Where(j => j.State != JobStates.Running && j.FinishDate < cutoff).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    public static string Serialize(ErrorCode error) => JsonSerializer.Serialize(error, ZStackJson.Options);
+}

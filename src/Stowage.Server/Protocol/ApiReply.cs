@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Stowage.Server.Protocol;
+
+/// <summary>
+/// The body of a successful API call plus its <c>schema</c>: JSON paths of polymorphic objects mapped to
+/// the ZStack class names the Java SDK decodes them into. Only paths present in the body are listed.
+/// </summary>
+public sealed class ApiReply
+{
+    private ApiReply(JsonObject body, Dictionary<string, string> schema)
+    {
+        Body = body;
+        Schema = schema;
+    }
+
+    public JsonObject Body { get; }
+
+    public Dictionary<string, string> Schema { get; }
+
+    public static ApiReply Empty() => new([], []);
+
+    public static ApiReply Of(JsonObject body) => new(body, []);
+
+    public static ApiReply Inventory(object inventory, string className) =>
+        new(new JsonObject { ["inventory"] = JsonSerializer.SerializeToNode(inventory, inventory.GetType(), ZStackJson.Options) },
+            new Dictionary<string, string> { ["inventory"] = className });
+
+    public static ApiReply Inventories(IEnumerable<JsonNode?> inventories, string className, long? total)
+    {
+        var array = new JsonArray();
+        var schema = new Dictionary<string, string>();
+        foreach (var inv in inventories)
+        {
+            schema["inventories[" + array.Count.ToString(CultureInfo.InvariantCulture) + "]"] = className;
+            array.Add(inv);
+        }
+
+        var body = new JsonObject { ["inventories"] = array };
+        if (total is { } t)
+        {
+            body["total"] = t;
+        }
+
+        return new ApiReply(body, schema);
+    }
+
+    public static ApiReply Total(long total) => new(new JsonObject { ["total"] = total }, []);
+
+    /// <summary>The body as sent: a copy with <c>schema</c> added when asked for and not empty.</summary>
+    public static string Render(string bodyJson, string? schemaJson, bool withSchema)
+    {
+        if (!withSchema || string.IsNullOrEmpty(schemaJson) || schemaJson == "{}")
+        {
+            return bodyJson;
+        }
+
+        var node = JsonNode.Parse(bodyJson)!.AsObject();
+        node["schema"] = JsonNode.Parse(schemaJson);
+        return node.ToJsonString(ZStackJson.Options);
+    }
+}
