@@ -1,0 +1,129 @@
+namespace Stowage.Core.Storage;
+
+/// <summary>
+/// What a storage type can do, declared up front (glance_store style) so the API layer can refuse an
+/// operation a type lacks with a clear error instead of failing half-way.
+/// </summary>
+public sealed record StorageCapabilities(
+    bool ReadsFiles = true,
+    bool WritesFiles = true,
+    bool HostPullsFromUrl = false,
+    bool ExportsOverHttp = false);
+
+/// <summary>
+/// One backup storage as a driver sees it: where it is (<see cref="Url"/>), the type-specific
+/// <see cref="Settings"/> (for SFTP: hostname, sshPort, username, hostKey) and the decrypted secret.
+/// The secret lives only in memory for the duration of an operation.
+/// </summary>
+public sealed record BackupStorageTarget(
+    string Uuid,
+    string Url,
+    IReadOnlyDictionary<string, string> Settings,
+    StorageSecret? Secret)
+{
+    public string? Setting(string name) => Settings.TryGetValue(name, out var v) ? v : null;
+
+    /// <summary>Secrets never reach logs or error texts through this record's printing.</summary>
+    public override string ToString() => $"BackupStorage[uuid:{Uuid}, url:{Url}]";
+}
+
+public enum StorageSecretKind
+{
+    Password,
+    PrivateKey,
+}
+
+/// <summary>A credential in clear, held briefly in memory; its ToString never shows the value.</summary>
+public sealed record StorageSecret(StorageSecretKind Kind, string Value, string? Passphrase = null)
+{
+    public override string ToString() => $"StorageSecret[{Kind}]";
+}
+
+/// <summary>Total and available bytes of the filesystem (or store) holding the backup storage.</summary>
+public sealed record StorageCapacity(long Total, long Available);
+
+/// <summary>
+/// What connecting established: capacity, the identity marker found in the storage location (null when
+/// there was none) and facts to pin for next time (for SFTP: <c>hostKey</c> = the SHA256 fingerprint).
+/// </summary>
+public sealed record ConnectResult(StorageCapacity Capacity, string? ExistingMarker, IReadOnlyDictionary<string, string> LearnedSettings);
+
+/// <summary>
+/// A storage type. One implementation per project (SFTP now; a mounted filesystem or Swift later);
+/// the API layer only talks to this interface and <see cref="BackupStorageDriverRegistry"/>.
+/// </summary>
+public interface IBackupStorageDriver
+{
+    /// <summary>ZStack type name, e.g. <c>SftpBackupStorage</c>.</summary>
+    string Type { get; }
+
+    StorageCapabilities Capabilities { get; }
+
+    /// <summary>
+    /// Reaches the storage, checks it is usable (creating the directory when missing, refusing a file),
+    /// reads the identity marker if any, and measures capacity. Does not write the marker.
+    /// </summary>
+    Task<ConnectResult> ConnectAsync(BackupStorageTarget target, CancellationToken cancellationToken);
+
+    /// <summary>Writes (or replaces) the identity marker holding <see cref="BackupStorageTarget.Uuid"/>.</summary>
+    Task WriteMarkerAsync(BackupStorageTarget target, CancellationToken cancellationToken);
+
+    /// <summary>Removes the identity marker if it still holds this backup storage's uuid; best effort on delete.</summary>
+    Task RemoveMarkerAsync(BackupStorageTarget target, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Proves the storage is still this backup storage: reachable (pinned identity), the location exists,
+    /// is writable and holds our marker. Throws <see cref="StorageException"/> with the reason otherwise.
+    /// </summary>
+    Task<StorageCapacity> PingAsync(BackupStorageTarget target, CancellationToken cancellationToken);
+
+    /// <summary>Re-measures capacity.</summary>
+    Task<StorageCapacity> GetCapacityAsync(BackupStorageTarget target, CancellationToken cancellationToken);
+
+    /// <summary>Drops any pooled connection to this backup storage (its settings changed, or it was deleted).</summary>
+    void Forget(string backupStorageUuid);
+}
+
+public enum StorageFailure
+{
+    /// <summary>Cannot reach the host or the connection dropped; a retry may help.</summary>
+    Unreachable,
+
+    /// <summary>Credentials refused.</summary>
+    AuthenticationFailed,
+
+    /// <summary>The host presented a different identity than the pinned one; needs an admin decision.</summary>
+    HostKeyMismatch,
+
+    /// <summary>The location is not usable: a file, not writable, missing tools.</summary>
+    BadLocation,
+
+    /// <summary>The location holds another backup storage's marker, or lost ours.</summary>
+    IdentityMismatch,
+
+    /// <summary>A command failed on the storage.</summary>
+    CommandFailed,
+
+    Timeout,
+}
+
+/// <summary>A driver failure with a kind that tells callers whether retrying may help.</summary>
+public sealed class StorageException(StorageFailure failure, string message, Exception? inner = null) : Exception(message, inner)
+{
+    public StorageFailure Failure { get; } = failure;
+
+    public bool Retryable => Failure is StorageFailure.Unreachable or StorageFailure.Timeout;
+}
+
+/// <summary>The registered storage types; GetBackupStorageTypes lists them.</summary>
+public sealed class BackupStorageDriverRegistry(IEnumerable<IBackupStorageDriver> drivers)
+{
+    private readonly Dictionary<string, IBackupStorageDriver> _drivers = drivers.ToDictionary(d => d.Type, StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> Types => _drivers.Keys;
+
+    public IBackupStorageDriver Get(string type) =>
+        _drivers.TryGetValue(type, out var d) ? d : throw new InvalidOperationException($"BackupStorageType type: {type} was not registered by any driver");
+
+    public bool TryGet(string type, out IBackupStorageDriver driver) => _drivers.TryGetValue(type, out driver!);
+}
