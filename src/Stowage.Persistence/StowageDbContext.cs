@@ -25,6 +25,14 @@ public abstract class StowageDbContext(DbContextOptions options) : DbContext(opt
 
     public DbSet<ApiJobEntity> ApiJobs => Set<ApiJobEntity>();
 
+    public DbSet<BackupStorageEntity> BackupStorages => Set<BackupStorageEntity>();
+
+    public DbSet<SftpBackupStorageEntity> SftpBackupStorages => Set<SftpBackupStorageEntity>();
+
+    public DbSet<BackupStorageZoneRefEntity> BackupStorageZoneRefs => Set<BackupStorageZoneRefEntity>();
+
+    public DbSet<BackupStorageEventEntity> BackupStorageEvents => Set<BackupStorageEventEntity>();
+
     public bool IsPostgres => Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -61,6 +69,7 @@ public abstract class StowageDbContext(DbContextOptions options) : DbContext(opt
             e.Property(x => x.Version).IsConcurrencyToken();
             e.HasIndex(x => x.ResourceUuid);
             e.HasIndex(x => new { x.Type, x.Tag });
+            e.HasIndex(x => new { x.ResourceUuid, x.Type, x.Tag }).IsUnique();
             // Tags cannot outlive (or be created without) the resource they describe.
             e.HasOne<ResourceEntity>().WithMany().HasForeignKey(x => x.ResourceUuid).OnDelete(DeleteBehavior.Cascade);
         });
@@ -110,7 +119,64 @@ public abstract class StowageDbContext(DbContextOptions options) : DbContext(opt
             e.HasIndex(x => x.FinishDate);
         });
 
+        ConfigureBackupStorage(modelBuilder);
         ApplySnakeCaseAndUtc(modelBuilder);
+    }
+
+    private static void ConfigureBackupStorage(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<BackupStorageEntity>(e =>
+        {
+            e.ToTable("backup_storages");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(255);
+            e.Property(x => x.Description).HasMaxLength(2048);
+            e.Property(x => x.Url).HasMaxLength(2048);
+            e.Property(x => x.Type).HasMaxLength(64);
+            e.Property(x => x.State).HasMaxLength(32);
+            e.Property(x => x.Status).HasMaxLength(32);
+            e.Property(x => x.LastError).HasMaxLength(4096);
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasOne<ResourceEntity>().WithOne().HasForeignKey<BackupStorageEntity>(x => x.Uuid).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => x.Name);
+        });
+        modelBuilder.Entity<SftpBackupStorageEntity>(e =>
+        {
+            e.ToTable("sftp_backup_storages");
+            e.HasKey(x => x.Uuid);
+            e.Property(x => x.Uuid).HasMaxLength(32);
+            e.Property(x => x.Hostname).HasMaxLength(255);
+            e.Property(x => x.Username).HasMaxLength(255);
+            e.Property(x => x.CredentialKind).HasMaxLength(16);
+            e.Property(x => x.CredentialCipher).HasMaxLength(16384);
+            e.Property(x => x.HostKeyFingerprint).HasMaxLength(128);
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasOne<BackupStorageEntity>().WithOne().HasForeignKey<SftpBackupStorageEntity>(x => x.Uuid).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.Hostname, x.SshPort });
+        });
+        modelBuilder.Entity<BackupStorageZoneRefEntity>(e =>
+        {
+            e.ToTable("backup_storage_zone_refs");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.BackupStorageUuid).HasMaxLength(32);
+            e.Property(x => x.ZoneUuid).HasMaxLength(32);
+            e.HasOne<BackupStorageEntity>().WithMany().HasForeignKey(x => x.BackupStorageUuid).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<ZoneEntity>().WithMany().HasForeignKey(x => x.ZoneUuid).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.BackupStorageUuid, x.ZoneUuid }).IsUnique();
+            e.HasIndex(x => x.ZoneUuid);
+        });
+        modelBuilder.Entity<BackupStorageEventEntity>(e =>
+        {
+            e.ToTable("backup_storage_events");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.BackupStorageUuid).HasMaxLength(32);
+            e.Property(x => x.Path).HasMaxLength(128);
+            e.Property(x => x.OldStatus).HasMaxLength(32);
+            e.Property(x => x.NewStatus).HasMaxLength(32);
+            e.Property(x => x.Reason).HasMaxLength(4096);
+            e.HasIndex(x => new { x.BackupStorageUuid, x.Id });
+        });
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)

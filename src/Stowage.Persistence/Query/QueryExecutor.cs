@@ -50,7 +50,7 @@ public sealed class QueryExecutor(QueryRegistry registry)
             var field = resource.FindField(sortBy)
                 ?? throw ApiException.Argument($"invalid order by clause, inventory[{resource.InventoryName}] doesn't have field[{sortBy}]");
             var dir = request.SortDescending ? "DESC" : "ASC";
-            order = $"t.{SqlConditionBuilder.Q(field.Column)} {dir}, t.{key} {dir}";
+            order = $"{field.Sql("t")} {dir}, t.{key} {dir}";
         }
         else
         {
@@ -59,6 +59,14 @@ public sealed class QueryExecutor(QueryRegistry registry)
 
         var limit = builder.Param(request.Limit);
         var offset = builder.Param(request.Start);
+        if (resource.KeyLoader is { } loader)
+        {
+            var keySql = $"SELECT t.{key} AS \"Value\" {from} ORDER BY {order} LIMIT {limit} OFFSET {offset}";
+            var keys = await db.Database.SqlQueryRaw<string>(keySql, CreateParameters(db, builder.Parameters))
+                .ToListAsync(cancellationToken);
+            return new QueryResult(await loader(db, keys, cancellationToken), total);
+        }
+
         var sql = $"SELECT t.* {from} ORDER BY {order} LIMIT {limit} OFFSET {offset}";
         var rows = await resource.LoadAsync(db, sql, CreateParameters(db, builder.Parameters), cancellationToken);
         return new QueryResult(rows, total);

@@ -11,8 +11,17 @@ public enum FieldType
     Date,
 }
 
-/// <summary>A queryable inventory field and the column holding it.</summary>
-public sealed record QueryField(string Name, string Column, FieldType Type = FieldType.String);
+/// <summary>
+/// A queryable inventory field and the column holding it, or an SQL <see cref="Expression"/> over the
+/// row (<c>{t}</c> stands for the row's alias) for fields kept in a type-specific side table.
+/// </summary>
+public sealed record QueryField(string Name, string Column, FieldType Type = FieldType.String)
+{
+    public string? Expression { get; init; }
+
+    public string Sql(string alias) =>
+        Expression is { } e ? e.Replace("{t}", alias, StringComparison.Ordinal) : alias + "." + SqlConditionBuilder.Q(Column);
+}
 
 /// <summary>
 /// A hop from one resource to another for nested conditions (<c>zone.name=...</c>): either the
@@ -76,6 +85,13 @@ public abstract class QueryResource
 
     public bool IsInventoryField(string name) =>
         FindField(name) is not null || ListFields.Any(l => l.Name == name) || ExtraInventoryFields.Contains(name);
+
+    /// <summary>
+    /// When set, the engine selects only the keys (in order) and this loader materialises the rows,
+    /// so resources spread over several tables (a backup storage and its type-specific row) still
+    /// filter, sort and page in SQL.
+    /// </summary>
+    public Func<StowageDbContext, IReadOnlyList<string>, CancellationToken, Task<IReadOnlyList<object>>>? KeyLoader { get; init; }
 
     internal abstract Task<IReadOnlyList<object>> LoadAsync(StowageDbContext db, string sql, object[] parameters, CancellationToken cancellationToken);
 }

@@ -1,7 +1,11 @@
 using Stowage.Core.Config;
 using Stowage.Persistence;
 using Stowage.Persistence.Query;
+using Microsoft.AspNetCore.DataProtection;
+using Stowage.Core.Storage;
+using Stowage.Server.Features.BackupStorage;
 using Stowage.Server.Features.GlobalConfigs;
+using Stowage.Server.Storage;
 using Stowage.Server.Features.Meta;
 using Stowage.Server.Features.Sessions;
 using Stowage.Server.Features.Tags;
@@ -34,7 +38,7 @@ public static class StowageServer
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
         services.AddSingleton(new GlobalConfigCatalog(CoreGlobalConfigs.All));
         services.AddSingleton<GlobalConfigStore>();
-        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources]));
+        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage]));
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<JobStore>();
@@ -50,6 +54,8 @@ public static class StowageServer
         services.AddSingleton<IApiFeature, ZoneFeature>();
         services.AddSingleton<IApiFeature, GlobalConfigFeature>();
         services.AddSingleton<IApiFeature, TagFeature>();
+        services.AddSingleton<IApiFeature, BackupStorageFeature>();
+        AddBackupStorage(services, settings);
         services.AddSingleton<ApiCatalog>();
         configure?.Invoke(services);
 
@@ -64,6 +70,21 @@ public static class StowageServer
         app.MapGet("/v1/openapi.json", (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
         app.MapZStackApis();
         return app;
+    }
+
+    private static void AddBackupStorage(IServiceCollection services, StowageSettings settings)
+    {
+        BackupStorageErrors.Register();
+        BackupStorageQueries.RegisterResourceType();
+        services.AddDataProtection()
+            .SetApplicationName("stowage")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(settings.DataDir, "keys")));
+        services.AddSingleton<CredentialProtector>();
+        services.AddSingleton<KeyedLocks>();
+        services.AddSingleton<BackupStorageEvents>();
+        services.AddSingleton<BackupStorageConnector>();
+        services.AddSingleton<BackupStorageDriverRegistry>();
+        services.AddSingleton<ISystemTagValidator, BackupStorageTags>();
     }
 
     /// <summary>Migrates, seeds and recovers before the first request is served.</summary>

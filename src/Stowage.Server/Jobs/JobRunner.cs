@@ -128,7 +128,8 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
             catch (Exception e)
             {
                 LogJobCrashed(logger, e, work.Api.Name, work.JobUuid);
-                error = Errors.Of(Errors.Internal, $"API[{work.Api.Name}] failed unexpectedly: {e.Message}");
+                // Exception text can carry internals (paths, SQL); the log has it, the client gets the job id.
+                error = Errors.Of(Errors.Internal, $"API[{work.Api.Name}] failed unexpectedly; see the server log for job {work.JobUuid}");
             }
         }
 

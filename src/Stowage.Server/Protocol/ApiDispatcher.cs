@@ -16,6 +16,7 @@ public sealed partial class ApiDispatcher(
     SessionService sessions,
     JobStore jobs,
     JobRunner runner,
+    WebHookSender webHooks,
     StowageDbContextFactory dbFactory,
     IServiceScopeFactory scopes,
     ILogger<ApiDispatcher> logger)
@@ -96,6 +97,11 @@ public sealed partial class ApiDispatcher(
         {
             // ZStack reports argument and session errors of async APIs through the job, not the first answer.
             await jobs.CreateAsync(jobUuid!, api.Name, sessionUuid, timeout, webHook, e.Error, ct);
+            if (webHook is not null)
+            {
+                webHooks.Enqueue(new WebHookCall(webHook, jobUuid!, false, ApiErrors.Envelope(e.Error)));
+            }
+
             await AcceptedAsync(http, jobUuid!, timeout);
             return;
         }
@@ -120,7 +126,12 @@ public sealed partial class ApiDispatcher(
         }, api, timeout, webHook, serialKey);
         if (!runner.TryEnqueue(work))
         {
-            await jobs.CompleteAsync(id, null, Errors.Operr("the management server has too many jobs queued; retry later"), CancellationToken.None);
+            var busy = Errors.Operr("the management server has too many jobs queued; retry later");
+            await jobs.CompleteAsync(id, null, busy, CancellationToken.None);
+            if (webHook is not null)
+            {
+                webHooks.Enqueue(new WebHookCall(webHook, id, false, ApiErrors.Envelope(busy)));
+            }
         }
 
         await AcceptedAsync(http, id, timeout);

@@ -28,11 +28,11 @@ public sealed class ApiReply
         new(new JsonObject { ["inventory"] = JsonSerializer.SerializeToNode(inventory, inventory.GetType(), ZStackJson.Options) },
             new Dictionary<string, string> { ["inventory"] = className });
 
-    public static ApiReply Inventories(IEnumerable<JsonNode?> inventories, string className, long? total)
+    public static ApiReply Inventories(IEnumerable<(JsonNode? Node, string ClassName)> inventories, long? total)
     {
         var array = new JsonArray();
         var schema = new Dictionary<string, string>();
-        foreach (var inv in inventories)
+        foreach (var (inv, className) in inventories)
         {
             schema["inventories[" + array.Count.ToString(CultureInfo.InvariantCulture) + "]"] = className;
             array.Add(inv);

@@ -48,15 +48,9 @@ public static class ApiRouting
     private static async Task PollAsync(HttpContext http, string jobUuid, JobStore jobs, SessionService sessions)
     {
         var ct = http.RequestAborted;
-        var job = Core.Resources.ResourceUuid.IsValid(jobUuid) ? await jobs.FindAsync(jobUuid, ct) : null;
-        if (job is null)
-        {
-            http.Response.StatusCode = StatusCodes.Status404NotFound;
-            await http.Response.WriteAsync("the job has been expired", ct);
-            return;
-        }
 
-        // Results hold inventories: only the session that started the job, or any live session, may read them.
+        // Results hold inventories: only the session that started the job, or any live session, may read
+        // them; the session is checked before the job is looked up so job ids cannot be probed.
         string sessionUuid;
         try
         {
@@ -68,9 +62,17 @@ public static class ApiRouting
             return;
         }
 
-        if (sessionUuid != job.SessionUuid && await sessions.FindValidAsync(sessionUuid, ct) is null)
+        var job = Core.Resources.ResourceUuid.IsValid(jobUuid) ? await jobs.FindAsync(jobUuid, ct) : null;
+        if (sessionUuid != job?.SessionUuid && await sessions.FindValidAsync(sessionUuid, ct) is null)
         {
             await ApiErrors.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, Errors.Of(Errors.InvalidSession, $"Session expired or invalid, session uuid[{sessionUuid}]"));
+            return;
+        }
+
+        if (job is null)
+        {
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            await http.Response.WriteAsync("the job has been expired", ct);
             return;
         }
 

@@ -26,8 +26,9 @@ public static class QueryApi
         new("fields", ParamType.StringList) { Description = "comma-separated fields to return" },
         new("groupBy") { Description = "accepted and ignored, as in ZStack" },
         new("filterName") { Description = "accepted and ignored" },
-        new("uuid") { InPath = true, Description = "uuid of one resource" },
     ];
+
+    private static readonly ParamSpec PathKey = new("uuid") { InPath = true, Required = true, Description = "uuid (or id) of one resource" };
 
     /// <summary>Two descriptors: the collection path and <c>/{uuid}</c>.</summary>
     public static IEnumerable<ApiDescriptor> Define(string name, string path, string resource, string resultClass, InventoryMapper map, string description)
@@ -40,17 +41,17 @@ public static class QueryApi
         };
         yield return new ApiDescriptor
         {
-            Name = name + "ByUuid", Method = "GET", Path = path + "/{uuid}", Kind = ApiKind.Sync, QueryResource = resource, Params = Params,
+            Name = name + "ByUuid", Method = "GET", Path = path + "/{uuid}", Kind = ApiKind.Sync, QueryResource = resource, Params = [PathKey],
             ResultClass = resultClass, Description = description + " (one resource by uuid)", Handler = handler,
         };
     }
 
-    public static QueryRequest Parse(ApiArguments args)
+    public static QueryRequest Parse(ApiArguments args, string keyField = "uuid")
     {
         if (args.String("uuid") is { } uuid)
         {
             // ZStack ignores every other parameter of GET /<resource>/{uuid}.
-            return new QueryRequest([new QueryCondition("uuid", QueryOp.Eq, uuid)]);
+            return new QueryRequest([new QueryCondition(keyField, QueryOp.Eq, uuid)]);
         }
 
         var conditions = (args.List("q") ?? []).Select(QueryConditionParser.Parse).ToList();
@@ -87,13 +88,15 @@ public static class QueryApi
 
     private static async Task<ApiReply> HandleAsync(ApiContext ctx, string resource, string resultClass, InventoryMapper map)
     {
-        var request = Parse(ctx.Args);
+        var executor = ctx.Get<QueryExecutor>();
+        var definition = executor.Registry.Get(resource);
+        var keyField = definition.Fields.FirstOrDefault(f => f.Column == definition.KeyColumn)?.Name ?? "uuid";
+        var request = Parse(ctx.Args, keyField);
         foreach (var c in request.Conditions)
         {
             TextRules.Check("q", c.Value ?? string.Empty);
         }
 
-        var executor = ctx.Get<QueryExecutor>();
         await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
         var result = await executor.ExecuteAsync(db, resource, request, ctx.CancellationToken);
         if (result.Rows is null)
@@ -102,8 +105,8 @@ public static class QueryApi
         }
 
         var inventories = await map(db, result.Rows, ctx.CancellationToken);
-        var nodes = inventories.Select(i => Project(JsonSerializer.SerializeToNode(i, i.GetType(), ZStackJson.Options), request.Fields));
-        return ApiReply.Inventories(nodes, resultClass, result.Total);
+        var nodes = inventories.Select(i => (Project(JsonSerializer.SerializeToNode(i, i.GetType(), ZStackJson.Options), request.Fields), i is IZStackClass z ? z.ZStackClass : resultClass));
+        return ApiReply.Inventories(nodes, result.Total);
     }
 
     private static JsonNode? Project(JsonNode? node, IReadOnlyList<string>? fields)

@@ -134,6 +134,167 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.ToTable("api_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.BackupStorageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uuid");
+
+                    b.Property<long>("AvailableCapacity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("available_capacity");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("TotalCapacity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total_capacity");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Uuid");
+
+                    b.HasIndex("Name")
+                        .HasDatabaseName("ix_backup_storages_name");
+
+                    b.ToTable("backup_storages", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.BackupStorageEventEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("NewStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("new_status");
+
+                    b.Property<string>("OldStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("old_status");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("path");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BackupStorageUuid", "Id")
+                        .HasDatabaseName("ix_backup_storage_events_backup_storage_uuid_id");
+
+                    b.ToTable("backup_storage_events", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.BackupStorageZoneRefEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("ZoneUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("zone_uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ZoneUuid")
+                        .HasDatabaseName("ix_backup_storage_zone_refs_zone_uuid");
+
+                    b.HasIndex("BackupStorageUuid", "ZoneUuid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_backup_storage_zone_refs_backup_storage_uuid_zone_uuid");
+
+                    b.ToTable("backup_storage_zone_refs", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.GlobalConfigEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -250,6 +411,63 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.ToTable("sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.SftpBackupStorageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("CredentialCipher")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("credential_cipher");
+
+                    b.Property<string>("CredentialKind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("credential_kind");
+
+                    b.Property<string>("HostKeyFingerprint")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("host_key_fingerprint");
+
+                    b.Property<string>("Hostname")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("hostname");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<int>("SshPort")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ssh_port");
+
+                    b.Property<string>("Username")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("username");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Uuid");
+
+                    b.HasIndex("Hostname", "SshPort")
+                        .HasDatabaseName("ix_sftp_backup_storages_hostname_ssh_port");
+
+                    b.ToTable("sftp_backup_storages", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.TagEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -305,6 +523,10 @@ namespace Stowage.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Type", "Tag")
                         .HasDatabaseName("ix_tags_type_tag");
+
+                    b.HasIndex("ResourceUuid", "Type", "Tag")
+                        .IsUnique()
+                        .HasDatabaseName("ix_tags_resource_uuid_type_tag");
 
                     b.ToTable("tags", (string)null);
                 });
@@ -362,6 +584,39 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_zones_name");
 
                     b.ToTable("zones", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.BackupStorageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.BackupStorageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.BackupStorageZoneRefEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("BackupStorageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Stowage.Persistence.Entities.ZoneEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ZoneUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.SftpBackupStorageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.SftpBackupStorageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.TagEntity", b =>

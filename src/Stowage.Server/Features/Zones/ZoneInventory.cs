@@ -40,5 +40,6 @@ public static partial class ZoneRules
             new("type", "type"), new("isDefault", "is_default", FieldType.Bool),
             new("createDate", "create_date", FieldType.Date), new("lastOpDate", "last_op_date", FieldType.Date),
         ],
+        Relations = [BackupStorage.BackupStorageQueries.ZoneToBackupStorage],
     };
 }

@@ -1,0 +1,149 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Stowage.Core.Errors;
+using Stowage.Core.Storage;
+using Stowage.Persistence;
+using Stowage.Persistence.Entities;
+
+namespace Stowage.Server.Storage;
+
+public enum ConnectMode
+{
+    /// <summary>First connect of an add: a failure leaves the status alone (the add removes the row).</summary>
+    NewAdd,
+
+    /// <summary>Reconnect of a known backup storage: the directory must still hold our marker.</summary>
+    Reconnect,
+
+    /// <summary>The admin re-pointed the backup storage: an absent or orphaned marker is taken over.</summary>
+    Adopt,
+}
+
+public static class BackupStorageStatus
+{
+    public const string Connecting = "Connecting";
+    public const string Connected = "Connected";
+    public const string Disconnected = "Disconnected";
+}
+
+/// <summary>
+/// The connect procedure shared by add, reconnect, update and (later) boot and auto-reconnect:
+/// Connecting → driver connect → identity marker → capacity and pinned host key → Connected, or
+/// Disconnected with the reason. Callers hold the backup storage's lock (<see cref="LockKey"/>).
+/// </summary>
+public sealed class BackupStorageConnector(
+    BackupStorageDriverRegistry drivers,
+    CredentialProtector credentials,
+    BackupStorageEvents events,
+    TimeProvider clock)
+{
+    public static string LockKey(string uuid) => "bs-" + uuid;
+
+    public BackupStorageDriverRegistry Drivers => drivers;
+
+    public BackupStorageTarget BuildTarget(BackupStorageEntity bs, SftpBackupStorageEntity? sftp, StorageSecret? secretOverride = null)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        StorageSecret? secret = secretOverride;
+        if (sftp is not null)
+        {
+            settings["hostname"] = sftp.Hostname;
+            settings["sshPort"] = sftp.SshPort.ToString(CultureInfo.InvariantCulture);
+            settings["username"] = sftp.Username;
+            if (sftp.HostKeyFingerprint is { } fp)
+            {
+                settings["hostKey"] = fp;
+            }
+
+            secret ??= credentials.Unprotect(sftp.CredentialCipher);
+        }
+
+        return new BackupStorageTarget(bs.Uuid, bs.Url, settings, secret);
+    }
+
+    /// <summary>Runs the connect and records its outcome on the tracked entities (the caller saves).</summary>
+    public async Task ConnectAsync(StowageDbContext db, BackupStorageEntity bs, SftpBackupStorageEntity? sftp, BackupStorageTarget target, ConnectMode mode, CancellationToken cancellationToken)
+    {
+        var driver = drivers.Get(bs.Type);
+        var before = bs.Status;
+        if (mode != ConnectMode.NewAdd && bs.Status != BackupStorageStatus.Connecting)
+        {
+            SetStatus(db, bs, BackupStorageStatus.Connecting, null);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        try
+        {
+            var result = await driver.ConnectAsync(target, cancellationToken);
+            await ClaimMarkerAsync(db, driver, target, result.ExistingMarker, mode, cancellationToken);
+            bs.TotalCapacity = result.Capacity.Total;
+            bs.AvailableCapacity = result.Capacity.Available;
+            if (sftp is not null && result.LearnedSettings.TryGetValue("hostKey", out var hostKey))
+            {
+                sftp.HostKeyFingerprint = hostKey;
+            }
+
+            bs.LastError = null;
+            SetStatus(db, bs, BackupStorageStatus.Connected, null);
+        }
+        catch (StorageException e) when (mode != ConnectMode.NewAdd)
+        {
+            driver.Forget(bs.Uuid);
+            bs.LastError = e.Message;
+            SetStatus(db, bs, BackupStorageStatus.Disconnected, e.Message);
+            if (before == BackupStorageStatus.Connected)
+            {
+                events.Disconnected(db, bs.Uuid, e.Message);
+            }
+
+            // The failure itself must be recorded even when the caller's token is what failed it.
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
+        catch (StorageException)
+        {
+            driver.Forget(bs.Uuid);
+            throw;
+        }
+    }
+
+    public void SetStatus(StowageDbContext db, BackupStorageEntity bs, string status, string? reason)
+    {
+        if (bs.Status == status)
+        {
+            return;
+        }
+
+        events.StatusChanged(db, bs.Uuid, bs.Status, status, reason);
+        bs.Status = status;
+        bs.LastOpDate = clock.GetUtcNow().UtcDateTime;
+    }
+
+    private static async Task ClaimMarkerAsync(StowageDbContext db, IBackupStorageDriver driver, BackupStorageTarget target, string? marker, ConnectMode mode, CancellationToken ct)
+    {
+        marker = marker?.Trim();
+        if (marker == target.Uuid)
+        {
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(marker) && await db.BackupStorages.AnyAsync(b => b.Uuid == marker, ct))
+        {
+            throw new StorageException(StorageFailure.IdentityMismatch,
+                $"the directory {target.Url} already belongs to backup storage[uuid:{marker}]; two backup storages cannot share a directory");
+        }
+
+        if (mode == ConnectMode.Reconnect)
+        {
+            throw new StorageException(StorageFailure.IdentityMismatch, string.IsNullOrEmpty(marker)
+                ? $"the directory {target.Url} no longer holds this backup storage's identity marker: it was wiped, replaced or re-pointed; if this is intended, re-point it with UpdateSftpBackupStorage"
+                : $"the directory {target.Url} holds the identity of another backup storage[uuid:{marker}] instead of this one");
+        }
+
+        await driver.WriteMarkerAsync(target, ct);
+    }
+
+    /// <summary>Turns a driver failure into the API error of the calling operation.</summary>
+    public static ApiException Failure(string code, string what, StorageException e) =>
+        new(Errors.Of(code, what, Errors.Of(Errors.Operation, e.Message)), e.Retryable, e);
+}
