@@ -1,0 +1,148 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Stowage.Server.Tests.Infrastructure;
+using Stowage.Sftp.Tests.Infrastructure;
+
+namespace Stowage.Server.Tests.BackupStorage;
+
+[Collection(SshdCollection.Name)]
+public sealed class BackupStorageLifecycleTests(SshdFixture sshd)
+{
+    [Theory]
+    [InlineData("Permissive")]
+    [InlineData("Enforcing")]
+    public async Task Delete_removes_rows_tags_refs_and_marker_and_is_idempotent(string mode)
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = sshd.NewPath();
+        var uuid = await BsKit.AddOkAsync(client, sshd, url);
+        var zone = await client.CreateZoneAsync("z1");
+        Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Post, $"/zones/{zone}/backup-storage/{uuid}")).Status);
+        var tag = await client.CallAsync(HttpMethod.Post, "/user-tags", new JsonObject { ["params"] = new JsonObject { ["resourceType"] = "BackupStorageVO", ["resourceUuid"] = uuid, ["tag"] = "lab1" } });
+        Assert.Equal(HttpStatusCode.OK, tag.Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/backup-storage/{uuid}?deleteMode={mode}")).Status);
+        Assert.Equal(0, await BsKit.CountAsync(client));
+        Assert.Empty(ZStackClient.Inventories(await client.QueryAsync("/user-tags", "q=resourceUuid=" + uuid)));
+        Assert.False(File.Exists(Path.Combine(url, ".stowage-backup-storage")));
+        Assert.Single(ZStackClient.Inventories(await client.QueryAsync("/zones")));
+        Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/backup-storage/{uuid}")).Status);
+    }
+
+    [Fact]
+    public async Task State_changes_are_idempotent_and_need_no_connection()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var uuid = await BsKit.AddOkAsync(client, sshd, sshd.NewPath());
+        foreach (var (ev, expected) in new[] { ("disable", "Disabled"), ("disable", "Disabled"), ("ENABLE", "Enabled"), ("enable", "Enabled") })
+        {
+            var r = await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "changeBackupStorageState", new JsonObject { ["stateEvent"] = ev });
+            Assert.Equal(expected, r.Json!["inventory"]!["state"]!.GetValue<string>());
+        }
+
+        Assert.Equal("SYS.1007", (await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "changeBackupStorageState", new JsonObject { ["stateEvent"] = "pause" })).ErrorCode);
+        Assert.Equal("SYS.1003", (await BsKit.ActionAsync(client, $"/backup-storage/{new string('a', 32)}/actions", "changeBackupStorageState", new JsonObject { ["stateEvent"] = "enable" })).ErrorCode);
+    }
+
+    [Fact]
+    public async Task Attach_detach_rules_queries_and_zone_deletion()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var bs = await BsKit.AddOkAsync(client, sshd, sshd.NewPath(), "bs-a");
+        var z1 = await client.CreateZoneAsync("zone1");
+        var z2 = await client.CreateZoneAsync("zone2");
+        var attach = await client.CallAsync(HttpMethod.Post, $"/zones/{z1}/backup-storage/{bs}");
+        Assert.Equal([z1], attach.Json!["inventory"]!["attachedZoneUuids"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.Equal("SYS.1006", (await client.CallAsync(HttpMethod.Post, $"/zones/{z1}/backup-storage/{bs}")).ErrorCode);
+        await client.CallAsync(HttpMethod.Post, $"/zones/{z2}/backup-storage/{bs}", new JsonObject { ["params"] = new JsonObject() });
+
+        Assert.Single(ZStackClient.Inventories(await client.QueryAsync("/backup-storage", "q=zone.name=zone2")));
+        Assert.Single(ZStackClient.Inventories(await client.QueryAsync("/backup-storage", "q=attachedZoneUuids=" + z1)));
+        Assert.Empty(ZStackClient.Inventories(await client.QueryAsync("/backup-storage", "q=zone.name=nope")));
+        Assert.Equal(2, ZStackClient.Inventories(await client.QueryAsync("/zones", "q=backupStorage.name=bs-a")).Count);
+        Assert.Single(ZStackClient.Inventories(await client.QueryAsync("/backup-storage/sftp", "q=hostname=" + sshd.Host, "q=sshPort=" + sshd.Port)));
+
+        var capacity = await client.QueryAsync("/backup-storage/capacities", "zoneUuids=" + z1, "zoneUuids=" + z2, "backupStorageUuids=" + bs);
+        var inv = await BsKit.GetAsync(client, bs);
+        Assert.Equal(inv["totalCapacity"]!.GetValue<long>(), capacity.Json!["totalCapacity"]!.GetValue<long>());
+        Assert.Equal("SYS.1007", (await client.QueryAsync("/backup-storage/capacities")).ErrorCode);
+
+        Assert.Equal([z2], (await client.CallAsync(HttpMethod.Delete, $"/zones/{z1}/backup-storage/{bs}")).Json!["inventory"]!["attachedZoneUuids"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.Equal("SYS.1006", (await client.CallAsync(HttpMethod.Delete, $"/zones/{z1}/backup-storage/{bs}")).ErrorCode);
+        Assert.Equal("SYS.1003", (await client.CallAsync(HttpMethod.Post, $"/zones/{new string('b', 32)}/backup-storage/{bs}")).ErrorCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/zones/{z2}")).Status);
+        Assert.Empty((await BsKit.GetAsync(client, bs))["attachedZoneUuids"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Update_with_bad_connection_settings_rolls_back_and_good_ones_apply()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var uuid = await BsKit.AddOkAsync(client, sshd, sshd.NewPath());
+        var path = $"/backup-storage/sftp/{uuid}/actions";
+
+        var bad = await BsKit.ActionAsync(client, path, "updateSftpBackupStorage", new JsonObject { ["password"] = "definitely-wrong", ["name"] = "renamed" });
+        Assert.Equal("SYS.1006", bad.ErrorCode);
+        var after = await BsKit.GetAsync(client, uuid);
+        Assert.Equal("bs1", after["name"]!.GetValue<string>());
+        Assert.Equal("Connected", after["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await BsKit.ActionAsync(client, path, "reconnectSftpBackupStorage")).Status);
+
+        var badPort = await BsKit.ActionAsync(client, path, "updateSftpBackupStorage", new JsonObject { ["sshPort"] = SshdFixture.FreePort() });
+        Assert.Equal("SYS.1006", badPort.ErrorCode);
+        Assert.Equal(sshd.Port, (await BsKit.GetAsync(client, uuid))["sshPort"]!.GetValue<int>());
+
+        var good = await BsKit.ActionAsync(client, path, "updateSftpBackupStorage", new JsonObject { ["sshKey"] = sshd.PrivateKey, ["description"] = "by key" });
+        Assert.Equal(HttpStatusCode.OK, good.Status);
+        Assert.Equal("by key", good.Json!["inventory"]!["description"]!.GetValue<string>());
+        var renamed = await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "updateBackupStorage", new JsonObject { ["name"] = "renamed" });
+        Assert.Equal("renamed", renamed.Json!["inventory"]!["name"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "reconnectBackupStorage")).Status);
+    }
+
+    [Fact]
+    public async Task Reconnect_fails_when_the_marker_was_replaced_and_shows_why()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = sshd.NewPath();
+        var uuid = await BsKit.AddOkAsync(client, sshd, url);
+        File.WriteAllText(Path.Combine(url, ".stowage-backup-storage"), new string('c', 32) + "\n");
+        var r = await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "reconnectBackupStorage");
+        Assert.Equal("BS.1500", r.ErrorCode);
+        var inv = await BsKit.GetAsync(client, uuid);
+        Assert.Equal("Disconnected", inv["status"]!.GetValue<string>());
+        Assert.Contains("another backup storage", inv["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Concurrent_calls_on_one_backup_storage_leave_a_serial_state()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var uuid = await BsKit.AddOkAsync(client, sshd, sshd.NewPath());
+        var calls = Enumerable.Range(0, 12).Select(i => i % 3 switch
+        {
+            0 => BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "updateBackupStorage", new JsonObject { ["description"] = "d" + i }),
+            1 => BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "changeBackupStorageState", new JsonObject { ["stateEvent"] = i % 2 == 0 ? "enable" : "disable" }),
+            _ => BsKit.ActionAsync(client, $"/backup-storage/sftp/{uuid}/actions", "reconnectSftpBackupStorage"),
+        }).ToList();
+        var results = await Task.WhenAll(calls);
+        Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        var final = await BsKit.GetAsync(client, uuid);
+        Assert.Equal("Connected", final["status"]!.GetValue<string>());
+        Assert.StartsWith("d", final["description"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(["SftpBackupStorage"], (await client.QueryAsync("/backup-storage/types")).Json!["types"]!.AsArray().Select(t => t!.GetValue<string>()));
+    }
+}
