@@ -105,6 +105,9 @@ public sealed class SftpBackupStorageDriver : IBackupStorageDriver, IDisposable,
     /// <summary>The key exchange of the pooled connection of a backup storage, or null when none is open.</summary>
     internal string? NegotiatedKeyExchange(string backupStorageUuid) => _pool.Peek(backupStorageUuid)?.KeyExchange;
 
+    /// <summary>The pooled connection object of a backup storage (identity only, for tests), or null.</summary>
+    internal object? PooledConnection(string backupStorageUuid) => _pool.Peek(backupStorageUuid);
+
     private static (SftpEndpoint Endpoint, string Url) Resolve(BackupStorageTarget target)
     {
         var endpoint = SftpEndpoint.From(target);
@@ -139,11 +142,15 @@ public sealed class SftpBackupStorageDriver : IBackupStorageDriver, IDisposable,
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                _pool.Drop(target.Uuid, connection);
-                if (reused && attempt == 0 && SshFailures.IsTransport(ex))
+                // Only a dead connection is dropped: others may be running commands on it concurrently.
+                if (SshFailures.IsTransport(ex) || !connection.IsConnected)
                 {
-                    Log.Retrying(_logger, target.Uuid, ex.GetType().Name);
-                    continue;
+                    _pool.Drop(target.Uuid, connection);
+                    if (reused && attempt == 0)
+                    {
+                        Log.Retrying(_logger, target.Uuid, ex.GetType().Name);
+                        continue;
+                    }
                 }
 
                 throw Fail(target, SshFailures.FromCommand(ex, endpoint));

@@ -44,7 +44,6 @@ internal static class SshFailures
     /// <summary>Whether a failure on a pooled connection means the connection itself is gone (retry on a new one).</summary>
     public static bool IsTransport(Exception ex) =>
         ex is SshConnectionException or SocketException or ObjectDisposedException
-        || (ex is SshException && ex.Message.Contains("channel", StringComparison.OrdinalIgnoreCase))
         || (ex is InvalidOperationException && ex.Message.Contains("not connected", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Removes the secret (and passphrase) from a text that is about to leave the driver.</summary>
