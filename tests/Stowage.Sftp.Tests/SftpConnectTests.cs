@@ -1,0 +1,156 @@
+using Stowage.Core.Storage;
+using Stowage.Sftp.Tests.Infrastructure;
+
+namespace Stowage.Sftp.Tests;
+
+/// <summary>Connect, capacity and marker handling against a real sshd.</summary>
+[Collection(SshdCollection.Name)]
+public sealed class SftpConnectTests(SshdFixture sshd) : IDisposable
+{
+    private readonly SftpBackupStorageDriver _driver = new();
+
+    public void Dispose() => _driver.Dispose();
+
+    [Fact]
+    public async Task Connect_WithPassword_CreatesMissingDirectoryAndLearnsHostKey()
+    {
+        var url = Path.Combine(sshd.NewPath(), "nested", "deeper");
+        var result = await _driver.ConnectAsync(sshd.Target(url), CancellationToken.None);
+
+        Assert.True(Directory.Exists(url));
+        Assert.Null(result.ExistingMarker);
+        Assert.Equal(sshd.HostKeyFingerprint, result.LearnedSettings["hostKey"]);
+        Assert.True(result.Capacity.Total > 0 && result.Capacity.Available > 0 && result.Capacity.Available <= result.Capacity.Total);
+    }
+
+    [Fact]
+    public async Task Connect_WithPrivateKey()
+    {
+        var url = sshd.NewOwnedDir();
+        var result = await _driver.ConnectAsync(sshd.Target(url, useKey: true), CancellationToken.None);
+        Assert.Equal(sshd.HostKeyFingerprint, result.LearnedSettings["hostKey"]);
+    }
+
+    [Fact]
+    public async Task Connect_UrlIsARegularFile_IsRefused()
+    {
+        var url = sshd.NewPath("file");
+        await File.WriteAllTextAsync(url, "not a directory");
+        var ex = await Assert.ThrowsAsync<StorageException>(() => _driver.ConnectAsync(sshd.Target(url), CancellationToken.None));
+        Assert.Equal(StorageFailure.BadLocation, ex.Failure);
+        Assert.Contains("is not a directory", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(url, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connect_DirectoryNotWritable_IsRefused()
+    {
+        var url = sshd.NewPath("root-owned");
+        Directory.CreateDirectory(url);
+        Proc.Run("chmod", "755", url);
+        var ex = await Assert.ThrowsAsync<StorageException>(() => _driver.ConnectAsync(sshd.Target(url), CancellationToken.None));
+        Assert.Equal(StorageFailure.BadLocation, ex.Failure);
+        Assert.Contains("not writable", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(url));
+    }
+
+    [Fact]
+    public async Task Connect_CannotCreateDirectoryUnderRootOwnedParent()
+    {
+        var parent = sshd.NewPath("root-parent");
+        Directory.CreateDirectory(parent);
+        var ex = await Assert.ThrowsAsync<StorageException>(() => _driver.ConnectAsync(sshd.Target(Path.Combine(parent, "child")), CancellationToken.None));
+        Assert.Equal(StorageFailure.BadLocation, ex.Failure);
+        Assert.Contains("cannot create directory", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Capacity_EqualsDf()
+    {
+        var url = sshd.NewOwnedDir();
+        var target = sshd.Target(url);
+        var before = Df(url);
+        var connected = await _driver.ConnectAsync(target, CancellationToken.None);
+        var measured = await _driver.GetCapacityAsync(target, CancellationToken.None);
+        var after = Df(url);
+
+        foreach (var capacity in new[] { connected.Capacity, measured })
+        {
+            Assert.Equal(before.Total, capacity.Total);
+            Assert.Equal(after.Total, capacity.Total);
+
+            // Other processes (the build, other tests) write to the same filesystem meanwhile.
+            var slack = 64L << 20;
+            Assert.InRange(capacity.Available, Math.Min(before.Available, after.Available) - slack, Math.Max(before.Available, after.Available) + slack);
+        }
+    }
+
+    [Fact]
+    public async Task Marker_WriteReadRemove()
+    {
+        var url = sshd.NewOwnedDir();
+        var target = sshd.Target(url);
+        var marker = Path.Combine(url, ".stowage-backup-storage");
+
+        await _driver.WriteMarkerAsync(target, CancellationToken.None);
+        Assert.Equal(target.Uuid, (await File.ReadAllTextAsync(marker)).Trim());
+        Assert.Empty(Directory.GetFiles(url, "*.tmp.*"));
+        Assert.Equal(target.Uuid, (await _driver.ConnectAsync(target, CancellationToken.None)).ExistingMarker);
+
+        // Another backup storage pointing at the same directory must not remove our marker.
+        await _driver.RemoveMarkerAsync(sshd.Target(url), CancellationToken.None);
+        Assert.True(File.Exists(marker));
+
+        await _driver.RemoveMarkerAsync(target, CancellationToken.None);
+        Assert.False(File.Exists(marker));
+        Assert.Null((await _driver.ConnectAsync(target, CancellationToken.None)).ExistingMarker);
+
+        // Removing from a directory that is already gone is fine (best effort on delete).
+        Directory.Delete(url, recursive: true);
+        await _driver.RemoveMarkerAsync(target, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Ping_ChecksMarkerAndDirectory()
+    {
+        var url = sshd.NewOwnedDir();
+        var target = sshd.Target(url);
+        await _driver.ConnectAsync(target, CancellationToken.None);
+        await _driver.WriteMarkerAsync(target, CancellationToken.None);
+
+        var capacity = await _driver.PingAsync(target, CancellationToken.None);
+        Assert.Equal(Df(url).Total, capacity.Total);
+
+        var other = Guid.NewGuid().ToString("N");
+        await File.WriteAllTextAsync(Path.Combine(url, ".stowage-backup-storage"), other + "\n");
+        var replaced = await Assert.ThrowsAsync<StorageException>(() => _driver.PingAsync(target, CancellationToken.None));
+        Assert.Equal(StorageFailure.IdentityMismatch, replaced.Failure);
+        Assert.Contains(other, replaced.Message, StringComparison.Ordinal);
+        Assert.Contains(target.Uuid, replaced.Message, StringComparison.Ordinal);
+
+        File.Delete(Path.Combine(url, ".stowage-backup-storage"));
+        var missing = await Assert.ThrowsAsync<StorageException>(() => _driver.PingAsync(target, CancellationToken.None));
+        Assert.Equal(StorageFailure.IdentityMismatch, missing.Failure);
+        Assert.Contains("no identity marker", missing.Message, StringComparison.Ordinal);
+
+        Directory.Delete(url, recursive: true);
+        var gone = await Assert.ThrowsAsync<StorageException>(() => _driver.PingAsync(target, CancellationToken.None));
+        Assert.Equal(StorageFailure.BadLocation, gone.Failure);
+        Assert.Contains("does not exist", gone.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(url));
+    }
+
+    [Fact]
+    public async Task RelativeUrl_IsRefused()
+    {
+        var ex = await Assert.ThrowsAsync<StorageException>(() => _driver.ConnectAsync(sshd.Target("relative/path"), CancellationToken.None));
+        Assert.Equal(StorageFailure.BadLocation, ex.Failure);
+    }
+
+    private static StorageCapacity Df(string dir)
+    {
+        var last = Proc.Run("df", "-B1", "--output=size,avail", dir).Trim().Split('\n')[^1];
+        var parts = last.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new StorageCapacity(long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
