@@ -6,6 +6,7 @@ using Stowage.Core.Storage;
 using Stowage.Server.Features.BackupStorage;
 using Stowage.Server.Features.GlobalConfigs;
 using Stowage.Server.Storage;
+using Stowage.Sftp;
 using Stowage.Server.Features.Meta;
 using Stowage.Server.Features.Sessions;
 using Stowage.Server.Features.Tags;
@@ -83,6 +84,8 @@ public static class StowageServer
         services.AddSingleton<KeyedLocks>();
         services.AddSingleton<BackupStorageEvents>();
         services.AddSingleton<BackupStorageConnector>();
+        services.AddSingleton<SftpBackupStorageDriver>();
+        services.AddSingleton<IBackupStorageDriver>(sp => sp.GetRequiredService<SftpBackupStorageDriver>());
         services.AddSingleton<BackupStorageDriverRegistry>();
         services.AddSingleton<ISystemTagValidator, BackupStorageTags>();
     }

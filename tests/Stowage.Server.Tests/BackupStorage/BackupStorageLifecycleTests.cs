@@ -132,7 +132,7 @@ public sealed class BackupStorageLifecycleTests(SshdFixture sshd)
         using var client = host.Client();
         await client.LoginAsync();
         var uuid = await BsKit.AddOkAsync(client, sshd, sshd.NewPath());
-        var calls = Enumerable.Range(0, 12).Select(i => i % 3 switch
+        var calls = Enumerable.Range(0, 12).Select(i => (i % 3) switch
         {
             0 => BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "updateBackupStorage", new JsonObject { ["description"] = "d" + i }),
             1 => BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "changeBackupStorageState", new JsonObject { ["stateEvent"] = i % 2 == 0 ? "enable" : "disable" }),
