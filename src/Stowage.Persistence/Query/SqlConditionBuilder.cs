@@ -44,7 +44,7 @@ internal sealed class SqlConditionBuilder(QueryRegistry registry, bool postgres)
 
         if (resource.FindField(fieldPath) is { } field)
         {
-            return Compare($"{alias}.{Q(field.Column)}", field.Type, fieldPath, c);
+            return Compare($"{alias}.{Q(field.Column)}", field.Type, c.Field, c);
         }
 
         if (resource.ListFields.FirstOrDefault(l => l.Name == fieldPath) is { } list)
