@@ -50,7 +50,10 @@ public sealed class QueryExecutor(QueryRegistry registry)
             var field = resource.FindField(sortBy)
                 ?? throw ApiException.Argument($"invalid order by clause, inventory[{resource.InventoryName}] doesn't have field[{sortBy}]");
             var dir = request.SortDescending ? "DESC" : "ASC";
-            order = $"{field.Sql("t")} {dir}, t.{key} {dir}";
+
+            // NULLs sort first ascending, as on MySQL and SQLite; PostgreSQL does the opposite unless told.
+            var nulls = db.IsPostgres ? (request.SortDescending ? " NULLS LAST" : " NULLS FIRST") : string.Empty;
+            order = $"{field.Sql("t")} {dir}{nulls}, t.{key} {dir}";
         }
         else
         {

@@ -44,7 +44,7 @@ internal sealed class SqlConditionBuilder(QueryRegistry registry, bool postgres)
 
         if (resource.FindField(fieldPath) is { } field)
         {
-            return Compare(field.Sql(alias), field.Type, fieldPath, c);
+            return Compare(field.Sql(alias), field.Type, c.Field, c);
         }
 
         if (resource.ListFields.FirstOrDefault(l => l.Name == fieldPath) is { } list)
@@ -119,9 +119,10 @@ internal sealed class SqlConditionBuilder(QueryRegistry registry, bool postgres)
                 }
 
                 // ZStack runs on MySQL whose default collation makes LIKE case-insensitive; SQLite's LIKE
-                // already is for ASCII, PostgreSQL needs ILIKE to match.
+                // already is for ASCII, PostgreSQL needs ILIKE to match. Backslash escapes a wildcard on
+                // both databases, as on MySQL; a trailing lone backslash (an error in PostgreSQL) is literal.
                 var like = postgres ? "ILIKE" : "LIKE";
-                return $"{column} {(c.Op == QueryOp.NotLike ? "NOT " : string.Empty)}{like} {Param(c.Value ?? string.Empty)}";
+                return $"{column} {(c.Op == QueryOp.NotLike ? "NOT " : string.Empty)}{like} {Param(LikePattern(c.Value ?? string.Empty))} ESCAPE '\\'";
             default:
                 var op = c.Op switch
                 {
@@ -134,6 +135,12 @@ internal sealed class SqlConditionBuilder(QueryRegistry registry, bool postgres)
                 };
                 return $"{column} {op} {Param(Convert(type, fieldName, c.Value ?? string.Empty))}";
         }
+    }
+
+    private static string LikePattern(string value)
+    {
+        var trailing = value.Length - value.TrimEnd('\\').Length;
+        return trailing % 2 == 1 ? value + "\\" : value;
     }
 
     internal static object Convert(FieldType type, string fieldName, string value)
