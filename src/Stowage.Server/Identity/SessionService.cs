@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Stowage.Core.Config;
 using Stowage.Core.Errors;
@@ -10,10 +11,25 @@ namespace Stowage.Server.Identity;
 
 public sealed record SessionInfo(string Uuid, string AccountUuid, string UserUuid, DateTime CreateDate, DateTime ExpiredDate);
 
-/// <summary>Sessions live in the database so that every server of a cluster accepts them.</summary>
+/// <summary>
+/// Sessions live in the database so that every server of a cluster accepts them. Every API call checks
+/// its session, so live sessions are remembered for <see cref="CacheFor"/>: never past their expiry,
+/// and a logout on this server forgets them at once. A logout on another server of a cluster takes
+/// effect here within <see cref="CacheFor"/>.
+/// </summary>
 public sealed class SessionService(StowageDbContextFactory dbFactory, GlobalConfigStore configs, TimeProvider clock)
 {
     public const string AuthenticationError = "ID.1000";
+
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
+
+    private const int MaxCached = 10_000;
+
+    private readonly ConcurrentDictionary<string, (SessionInfo Session, DateTime Until)> _cache = new(StringComparer.Ordinal);
+
+    // Sessions logged out here, kept a little longer than a lookup can take, so that a lookup that read
+    // the row just before the logout deleted it cannot put the session back into the cache.
+    private readonly ConcurrentDictionary<string, DateTime> _loggedOut = new(StringComparer.Ordinal);
 
     static SessionService() => Errors.Register(AuthenticationError, "Authentication failed");
 
@@ -50,9 +66,33 @@ public sealed class SessionService(StowageDbContextFactory dbFactory, GlobalConf
             return null;
         }
 
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (_cache.TryGetValue(uuid, out var hit))
+        {
+            if (now < hit.Until)
+            {
+                return hit.Session;
+            }
+
+            _cache.TryRemove(new KeyValuePair<string, (SessionInfo, DateTime)>(uuid, hit));
+        }
+
         await using var db = dbFactory.CreateDbContext();
         var s = await db.Sessions.AsNoTracking().FirstOrDefaultAsync(x => x.Uuid == uuid, cancellationToken);
-        return s is null || s.ExpiredDate <= clock.GetUtcNow().UtcDateTime ? null : ToInfo(s);
+        if (s is null || s.ExpiredDate <= now || _loggedOut.ContainsKey(uuid))
+        {
+            return null;
+        }
+
+        var info = ToInfo(s);
+        if (_cache.Count >= MaxCached)
+        {
+            _cache.Clear();
+        }
+
+        var until = now + CacheFor;
+        _cache[uuid] = (info, until < s.ExpiredDate ? until : s.ExpiredDate);
+        return info;
     }
 
     public async Task<SessionInfo> RequireAsync(string uuid, CancellationToken cancellationToken) =>
@@ -61,8 +101,25 @@ public sealed class SessionService(StowageDbContextFactory dbFactory, GlobalConf
 
     public async Task LogOutAsync(string uuid, CancellationToken cancellationToken)
     {
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var (old, until) in _loggedOut)
+        {
+            if (until < now)
+            {
+                _loggedOut.TryRemove(old, out _);
+            }
+        }
+
+        _loggedOut[uuid] = now + TimeSpan.FromMinutes(1);
+        _cache.TryRemove(uuid, out _);
         await using var db = dbFactory.CreateDbContext();
-        await db.Sessions.Where(s => s.Uuid == uuid).ExecuteDeleteAsync(cancellationToken);
+        var deleted = await db.Sessions.Where(s => s.Uuid == uuid).ExecuteDeleteAsync(cancellationToken);
+        _cache.TryRemove(uuid, out _);
+        if (deleted == 0)
+        {
+            // No such session: nothing to guard, and random uuids must not pile up here.
+            _loggedOut.TryRemove(uuid, out _);
+        }
     }
 
     public async Task<int> PurgeExpiredAsync(CancellationToken cancellationToken)

@@ -67,12 +67,9 @@ public sealed partial class ApiDispatcher(
         string? webHook = null;
         if (api.Kind == ApiKind.Async)
         {
+            // A reused X-Job-UUID is refused (400) by the unique key when the job row is inserted.
             jobUuid = ReadJobUuid(request);
             webHook = ReadWebHook(request);
-            if (await jobs.ExistsAsync(jobUuid, ct))
-            {
-                throw new BadRequestException($"duplicate job uuid[{jobUuid}] in the header X-Job-UUID");
-            }
         }
 
         SessionInfo? session = null;
@@ -90,8 +87,11 @@ public sealed partial class ApiDispatcher(
                 ? ArgumentBinder.FromJson(api, wrapper, path)
                 : ArgumentBinder.FromQuery(api, request.Query.Select(q => new KeyValuePair<string, string[]>(q.Key, q.Value.Select(v => v ?? string.Empty).ToArray())), path);
             CheckTags(systemTags, userTags, api);
-            await using var db = dbFactory.CreateDbContext();
-            await ArgumentBinder.CheckResourcesAsync(api, args, db, ct);
+            if (api.Params.Any(p => p.ResourceType is not null && args.Has(p.Name)))
+            {
+                await using var db = dbFactory.CreateDbContext();
+                await ArgumentBinder.CheckResourcesAsync(api, args, db, ct);
+            }
         }
         catch (ApiException e) when (e is not BadRequestException && api.Kind == ApiKind.Async)
         {
@@ -112,8 +112,7 @@ public sealed partial class ApiDispatcher(
             var context = new ApiContext { Api = api, Args = args, Session = session, Services = scope.ServiceProvider, CancellationToken = ct, SystemTags = systemTags, UserTags = userTags };
             var reply = await api.Handler(context);
             var withSchema = api.QueryResource is not null || WantsSchema(request);
-            var body = ApiReply.Render(reply.Body.ToJsonString(ZStackJson.Options), JsonSerializer.Serialize(reply.Schema, ZStackJson.Options), withSchema);
-            await ApiErrors.WriteJsonAsync(http, StatusCodes.Status200OK, body);
+            await ApiErrors.WriteJsonAsync(http, StatusCodes.Status200OK, ApiReply.RenderNode(reply, withSchema));
             return;
         }
 

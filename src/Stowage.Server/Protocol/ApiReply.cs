@@ -49,6 +49,31 @@ public sealed class ApiReply
 
     public static ApiReply Total(long total) => new(new JsonObject { ["total"] = total }, []);
 
+    /// <summary>The body as sent, serialised once: <c>schema</c> is added to the live node when asked for and not empty.</summary>
+    public static string RenderNode(ApiReply reply, bool withSchema)
+    {
+        if (!withSchema || reply.Schema.Count == 0)
+        {
+            return reply.Body.ToJsonString(ZStackJson.Options);
+        }
+
+        var schema = new JsonObject();
+        foreach (var (path, className) in reply.Schema)
+        {
+            schema[path] = className;
+        }
+
+        reply.Body["schema"] = schema;
+        try
+        {
+            return reply.Body.ToJsonString(ZStackJson.Options);
+        }
+        finally
+        {
+            reply.Body.Remove("schema");
+        }
+    }
+
     /// <summary>The body as sent: a copy with <c>schema</c> added when asked for and not empty.</summary>
     public static string Render(string bodyJson, string? schemaJson, bool withSchema)
     {
