@@ -36,14 +36,14 @@ public static class CoreGlobalConfigs
     public static readonly GlobalConfigDefinition SessionTimeout = new(
         "identity", "session.timeout", "Seconds a session stays valid after login", "7200", GlobalConfigType.Long, NumberGreaterThan: 1);
 
-    public static readonly GlobalConfigDefinition SessionMaxConcurrent = new(
-        "identity", "session.maxConcurrent", "Maximum live sessions per account", "500", GlobalConfigType.Int, NumberGreaterThan: 1);
-
     public static readonly GlobalConfigDefinition PingInterval = new(
         "backupStorage", "ping.interval", "Seconds between two pings of a backup storage; also the reconnect delay", "60", GlobalConfigType.Int, NumberGreaterThan: 1);
 
     public static readonly GlobalConfigDefinition PingParallelism = new(
         "backupStorage", "ping.parallelismDegree", "Maximum pings in flight at once on one management server", "50", GlobalConfigType.Int, NumberGreaterThan: 1);
+
+    public static readonly GlobalConfigDefinition PingTimeout = new(
+        "backupStorage", "ping.timeout", "Seconds a ping may take before the backup storage counts as Disconnected", "10", GlobalConfigType.Int, NumberGreaterThan: 1, NumberLessThan: 3600);
 
     public static readonly GlobalConfigDefinition ReservedCapacity = new(
         "backupStorage", "reservedCapacity", "Capacity kept free on every backup storage when allocating", "1G", GlobalConfigType.SizeString);
@@ -59,7 +59,7 @@ public static class CoreGlobalConfigs
 
     public static IEnumerable<GlobalConfigDefinition> All =>
     [
-        SessionTimeout, SessionMaxConcurrent, PingInterval, PingParallelism, ReservedCapacity,
+        SessionTimeout, PingInterval, PingParallelism, PingTimeout, ReservedCapacity,
         AutoReconnect, AutoReconnectMaxAttempts, JobResultRetention,
     ];
 }

@@ -85,7 +85,16 @@ internal sealed class SqlConditionBuilder(QueryRegistry registry, bool postgres)
         var typeParam = Param(tagType);
         var rtParam = Param(resource.TagResourceType);
         var inner = Compare($"{ta}.{Q("tag")}", FieldType.String, c.Field, c with { Op = Positive(c.Op) });
-        return $"{alias}.{Q(resource.KeyColumn)} {(IsNegative(c.Op) ? "NOT IN" : "IN")} (SELECT {ta}.{Q("resource_uuid")} FROM {Q("tags")} {ta} WHERE {ta}.{Q("type")} = {typeParam} AND {ta}.{Q("resource_type")} = {rtParam} AND {inner})";
+        var tagFilter = $"{ta}.{Q("type")} = {typeParam} AND {ta}.{Q("resource_type")} = {rtParam} AND {inner}";
+        if (c.Op is QueryOp.Like or QueryOp.NotLike)
+        {
+            // A pattern cannot use the tag index, so probe per row instead: with ORDER BY key LIMIT n the
+            // database stops after n matches rather than scanning every tag first.
+            return $"{(IsNegative(c.Op) ? "NOT " : string.Empty)}EXISTS (SELECT 1 FROM {Q("tags")} {ta} WHERE {ta}.{Q("resource_uuid")} = {alias}.{Q(resource.KeyColumn)} AND {tagFilter})";
+        }
+
+        // Exact values are selective through the (type, tag) index: collect the few matching resources first.
+        return $"{alias}.{Q(resource.KeyColumn)} {(IsNegative(c.Op) ? "NOT IN" : "IN")} (SELECT {ta}.{Q("resource_uuid")} FROM {Q("tags")} {ta} WHERE {tagFilter})";
     }
 
     private static bool IsNegative(QueryOp op) => op is QueryOp.NotEq or QueryOp.NotIn or QueryOp.NotLike;

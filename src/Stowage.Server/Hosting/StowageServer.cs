@@ -88,6 +88,10 @@ public static class StowageServer
         services.AddSingleton<IBackupStorageDriver>(sp => sp.GetRequiredService<SftpBackupStorageDriver>());
         services.AddSingleton<BackupStorageDriverRegistry>();
         services.AddSingleton<ISystemTagValidator, BackupStorageTags>();
+        services.AddSingleton<IBackupStorageOwnership, SingleServerOwnership>();
+        services.AddSingleton<PingStats>();
+        services.AddSingleton<BackupStorageTracker>();
+        services.AddHostedService(sp => sp.GetRequiredService<BackupStorageTracker>());
     }
 
     /// <summary>Migrates, seeds and recovers before the first request is served.</summary>

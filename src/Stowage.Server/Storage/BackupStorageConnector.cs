@@ -17,6 +17,9 @@ public enum ConnectMode
 
     /// <summary>The admin re-pointed the backup storage: an absent or orphaned marker is taken over.</summary>
     Adopt,
+
+    /// <summary>Boot and auto-reconnect: like <see cref="Reconnect"/>, without announcing a Connecting phase every round.</summary>
+    Background,
 }
 
 public static class BackupStorageStatus
@@ -66,7 +69,7 @@ public sealed class BackupStorageConnector(
     {
         var driver = drivers.Get(bs.Type);
         var before = bs.Status;
-        if (mode != ConnectMode.NewAdd && bs.Status != BackupStorageStatus.Connecting)
+        if (mode is ConnectMode.Reconnect or ConnectMode.Adopt && bs.Status != BackupStorageStatus.Connecting)
         {
             SetStatus(db, bs, BackupStorageStatus.Connecting, null);
             await db.SaveChangesAsync(cancellationToken);
@@ -133,7 +136,7 @@ public sealed class BackupStorageConnector(
                 $"the directory {target.Url} already belongs to backup storage[uuid:{marker}]; two backup storages cannot share a directory");
         }
 
-        if (mode == ConnectMode.Reconnect)
+        if (mode is ConnectMode.Reconnect or ConnectMode.Background)
         {
             throw new StorageException(StorageFailure.IdentityMismatch, string.IsNullOrEmpty(marker)
                 ? $"the directory {target.Url} no longer holds this backup storage's identity marker: it was wiped, replaced or re-pointed; if this is intended, re-point it with UpdateSftpBackupStorage"

@@ -1,0 +1,227 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Stowage.Core.Config;
+using Stowage.Core.Storage;
+using Stowage.Persistence;
+using Stowage.Server.Features.GlobalConfigs;
+
+namespace Stowage.Server.Storage;
+
+/// <summary>
+/// Keeps every owned backup storage's status true: connects all of them at boot (without holding up the
+/// API), then each <c>ping.interval</c> pings the Connected ones and reconnects the Disconnected ones,
+/// at most <c>ping.parallelismDegree</c> at a time, each bounded by <c>ping.timeout</c>. A backup storage
+/// busy with another operation is skipped for the round, so a ping never overlaps a connect.
+/// </summary>
+public sealed partial class BackupStorageTracker(
+    StowageDbContextFactory dbFactory,
+    BackupStorageConnector connector,
+    BackupStorageEvents events,
+    KeyedLocks locks,
+    GlobalConfigStore configs,
+    IBackupStorageOwnership ownership,
+    PingStats stats,
+    TimeProvider clock,
+    ILogger<BackupStorageTracker> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, (int Attempts, StorageFailure? Last)> _failures = new(StringComparer.Ordinal);
+    private CancellationTokenSource _wake = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        configs.Changed += OnConfigChanged;
+        try
+        {
+            await BootAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await WaitAsync(stoppingToken);
+                await RoundAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            configs.Changed -= OnConfigChanged;
+        }
+    }
+
+    private void OnConfigChanged(GlobalConfigChanged change)
+    {
+        if (change.Definition == CoreGlobalConfigs.PingInterval)
+        {
+            // A new interval applies from now rather than after the old one has run out.
+            Interlocked.Exchange(ref _wake, new CancellationTokenSource()).Cancel();
+        }
+    }
+
+    private async Task WaitAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(configs.GetInt(CoreGlobalConfigs.PingInterval));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, Volatile.Read(ref _wake).Token);
+        try
+        {
+            await Task.Delay(interval, clock, linked.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            await WaitAsync(stoppingToken);
+        }
+    }
+
+    /// <summary>Every owned backup storage goes Connecting, then Connected or Disconnected.</summary>
+    public async Task BootAsync(CancellationToken stoppingToken)
+    {
+        await using (var db = dbFactory.CreateDbContext())
+        {
+            var rows = await db.BackupStorages.Where(b => b.Status != BackupStorageStatus.Connecting).ToListAsync(stoppingToken);
+            foreach (var bs in rows.Where(b => ownership.Owns(b.Uuid)))
+            {
+                connector.SetStatus(db, bs, BackupStorageStatus.Connecting, "management server started");
+            }
+
+            await db.SaveChangesAsync(stoppingToken);
+        }
+
+        await RoundAsync(stoppingToken);
+    }
+
+    /// <summary>One round over every owned backup storage.</summary>
+    public async Task RoundAsync(CancellationToken stoppingToken)
+    {
+        List<string> uuids;
+        await using (var db = dbFactory.CreateDbContext())
+        {
+            uuids = await db.BackupStorages.AsNoTracking().OrderBy(b => b.Uuid).Select(b => b.Uuid).ToListAsync(stoppingToken);
+        }
+
+        var parallelism = Math.Max(1, configs.GetInt(CoreGlobalConfigs.PingParallelism));
+        var timeout = TimeSpan.FromSeconds(configs.GetInt(CoreGlobalConfigs.PingTimeout));
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = stoppingToken };
+        await Parallel.ForEachAsync(uuids.Where(ownership.Owns), options, async (uuid, ct) =>
+        {
+            try
+            {
+                await CheckAsync(uuid, timeout, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                LogCheckFailed(logger, e, uuid);
+            }
+        });
+        stats.RoundDone();
+    }
+
+    private async Task CheckAsync(string uuid, TimeSpan timeout, CancellationToken ct)
+    {
+        using var held = locks.TryAcquire(BackupStorageConnector.LockKey(uuid));
+        if (held is null)
+        {
+            return;
+        }
+
+        await using var db = dbFactory.CreateDbContext();
+        var bs = await db.BackupStorages.FirstOrDefaultAsync(b => b.Uuid == uuid, ct);
+        if (bs is null)
+        {
+            _failures.TryRemove(uuid, out _);
+            return;
+        }
+
+        var sftp = await db.SftpBackupStorages.FirstOrDefaultAsync(s => s.Uuid == uuid, ct);
+        var driver = connector.Drivers.Get(bs.Type);
+        if (bs.Status == BackupStorageStatus.Connected)
+        {
+            _failures.TryRemove(uuid, out _);
+            await PingAsync(db, bs, sftp, driver, timeout, ct);
+            return;
+        }
+
+        await ReconnectAsync(db, bs, sftp, timeout, ct);
+    }
+
+    private async Task PingAsync(StowageDbContext db, Persistence.Entities.BackupStorageEntity bs, Persistence.Entities.SftpBackupStorageEntity? sftp, IBackupStorageDriver driver, TimeSpan timeout, CancellationToken ct)
+    {
+        using var timer = new CancellationTokenSource(timeout, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        stats.Enter();
+        string? failure = null;
+        StorageFailure? kind = null;
+        try
+        {
+            var capacity = await driver.PingAsync(connector.BuildTarget(bs, sftp), linked.Token);
+            if (capacity.Total != bs.TotalCapacity || capacity.Available != bs.AvailableCapacity)
+            {
+                bs.TotalCapacity = capacity.Total;
+                bs.AvailableCapacity = capacity.Available;
+                await db.SaveChangesAsync(ct);
+            }
+        }
+        catch (StorageException e)
+        {
+            (failure, kind) = (e.Message, e.Failure);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            (failure, kind) = ($"ping timed out after {timeout.TotalSeconds:0} s", StorageFailure.Timeout);
+        }
+        finally
+        {
+            stats.Exit();
+        }
+
+        if (failure is not null)
+        {
+            driver.Forget(bs.Uuid);
+            _failures[bs.Uuid] = (0, kind);
+            bs.LastError = failure;
+            connector.SetStatus(db, bs, BackupStorageStatus.Disconnected, failure);
+            events.Disconnected(db, bs.Uuid, failure);
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task ReconnectAsync(StowageDbContext db, Persistence.Entities.BackupStorageEntity bs, Persistence.Entities.SftpBackupStorageEntity? sftp, TimeSpan timeout, CancellationToken ct)
+    {
+        var state = _failures.GetValueOrDefault(bs.Uuid);
+        var booting = bs.Status == BackupStorageStatus.Connecting;
+        if (!booting)
+        {
+            // A changed host key or identity needs an admin's decision; retrying would only hide it.
+            var max = configs.GetInt(CoreGlobalConfigs.AutoReconnectMaxAttempts);
+            if (!configs.GetBool(CoreGlobalConfigs.AutoReconnect) || state.Last is StorageFailure.HostKeyMismatch or StorageFailure.IdentityMismatch
+                || (max > 0 && state.Attempts >= max))
+            {
+                return;
+            }
+        }
+
+        using var timer = new CancellationTokenSource(timeout * 3, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        try
+        {
+            await connector.ConnectAsync(db, bs, sftp, connector.BuildTarget(bs, sftp), ConnectMode.Background, linked.Token);
+            await db.SaveChangesAsync(ct);
+            _failures.TryRemove(bs.Uuid, out _);
+            stats.Reconnected();
+        }
+        catch (StorageException e)
+        {
+            _failures[bs.Uuid] = (state.Attempts + 1, e.Failure);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            connector.Drivers.Get(bs.Type).Forget(bs.Uuid);
+            bs.LastError = $"connect timed out after {(timeout * 3).TotalSeconds:0} s";
+            connector.SetStatus(db, bs, BackupStorageStatus.Disconnected, bs.LastError);
+            await db.SaveChangesAsync(CancellationToken.None);
+            _failures[bs.Uuid] = (state.Attempts + 1, StorageFailure.Timeout);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "checking backup storage {Uuid} failed unexpectedly")]
+    private static partial void LogCheckFailed(ILogger logger, Exception exception, string uuid);
+}

@@ -1,0 +1,39 @@
+namespace Stowage.Server.Storage;
+
+/// <summary>Counters of the ping tracker: how many pings ran, and the most that were in flight at once.</summary>
+public sealed class PingStats
+{
+    private int _inFlight;
+    private int _maxInFlight;
+    private long _pings;
+    private long _rounds;
+    private long _reconnects;
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    public long Pings => Interlocked.Read(ref _pings);
+
+    public long Rounds => Interlocked.Read(ref _rounds);
+
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+
+    public void ResetMax() => Volatile.Write(ref _maxInFlight, 0);
+
+    internal void Enter()
+    {
+        var now = Interlocked.Increment(ref _inFlight);
+        Interlocked.Increment(ref _pings);
+        int seen;
+        while (now > (seen = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen)
+        {
+        }
+    }
+
+    internal void Exit() => Interlocked.Decrement(ref _inFlight);
+
+    internal void RoundDone() => Interlocked.Increment(ref _rounds);
+
+    internal void Reconnected() => Interlocked.Increment(ref _reconnects);
+}
