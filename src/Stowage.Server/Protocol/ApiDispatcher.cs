@@ -97,11 +97,7 @@ public sealed partial class ApiDispatcher(
         {
             // ZStack reports argument and session errors of async APIs through the job, not the first answer.
             await jobs.CreateAsync(jobUuid!, api.Name, sessionUuid, timeout, webHook, e.Error, ct);
-            if (webHook is not null)
-            {
-                webHooks.Enqueue(new WebHookCall(webHook, jobUuid!, false, ApiErrors.Envelope(e.Error)));
-            }
-
+            NotifyFailure(webHook, jobUuid!, e.Error);
             await AcceptedAsync(http, jobUuid!, timeout);
             return;
         }
@@ -127,13 +123,19 @@ public sealed partial class ApiDispatcher(
         {
             var busy = Errors.Operr("the management server has too many jobs queued; retry later");
             await jobs.CompleteAsync(id, null, busy, CancellationToken.None);
-            if (webHook is not null)
-            {
-                webHooks.Enqueue(new WebHookCall(webHook, id, false, ApiErrors.Envelope(busy)));
-            }
+            NotifyFailure(webHook, id, busy);
         }
 
         await AcceptedAsync(http, id, timeout);
+    }
+
+    /// <summary>A job that fails before it runs still reports to the client's web hook, as a job that ran would.</summary>
+    private void NotifyFailure(string? webHook, string jobUuid, ErrorCode error)
+    {
+        if (webHook is not null)
+        {
+            webHooks.Enqueue(new WebHookCall(webHook, jobUuid, false, ApiErrors.Envelope(error)));
+        }
     }
 
     private static Task AcceptedAsync(HttpContext http, string jobUuid, TimeSpan timeout)
