@@ -151,14 +151,14 @@ public sealed class RequestHandlingTests
         Wire.AssertError(sync, HttpStatusCode.ServiceUnavailable, "SYS.1003");
         Assert.Equal(["error"], sync.Json!.AsObject().Select(p => p.Key));
 
-        foreach (var (method, path) in new[] { ("GET", "/zstack/v1/nothing"), ("POST", "/zstack/v1/zones/x/y/z"), ("GET", "/v2/zones"), ("DELETE", "/zstack/v1/backup-storage/abc") })
+        foreach (var (method, path) in new[] { ("GET", "/zstack/v1/nothing"), ("POST", "/zstack/v1/zones/x/y/z"), ("GET", "/v2/zones"), ("DELETE", "/zstack/v1/images/abc") })
         {
             var r = await Wire.RawAsync(client.Http, new HttpMethod(method), path);
             Assert.Equal(HttpStatusCode.NotFound, r.Status);
             Assert.Equal("no api mapping to " + path, r.Body);
         }
 
-        var job = await Wire.RawAsync(client.Http, HttpMethod.Get, "/zstack/v1/api-jobs/" + Guid.NewGuid().ToString("N"));
+        var job = await Wire.RawAsync(client.Http, HttpMethod.Get, "/zstack/v1/api-jobs/" + Guid.NewGuid().ToString("N"), null, new Dictionary<string, string> { ["Authorization"] = "OAuth " + client.Session });
         Assert.Equal(HttpStatusCode.NotFound, job.Status);
         Assert.Equal("the job has been expired", job.Body);
         var put = await Wire.RawAsync(client.Http, HttpMethod.Put, "/zstack/v1/api-jobs/" + Guid.NewGuid().ToString("N"), "{}");

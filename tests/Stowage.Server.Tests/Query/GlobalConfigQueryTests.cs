@@ -8,7 +8,7 @@ public sealed class GlobalConfigQueryTests
     private static readonly string[] Everything =
     [
         "connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "job.resultRetention",
-        "ping.interval", "ping.parallelismDegree", "reservedCapacity", "session.maxConcurrent", "session.timeout",
+        "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity", "session.timeout",
     ];
 
     [Theory]
@@ -54,13 +54,13 @@ public sealed class GlobalConfigQueryTests
         await using var w = await QueryWorld.StartAsync(db);
         async Task<string[]> Query(params string[] q) => QueryWorld.Sorted(await w.OkAsync("/global-configurations", q), "name");
 
-        Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "ping.interval", "ping.parallelismDegree", "reservedCapacity"],
+        Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity"],
             await Query("q=category=backupStorage"));
-        Assert.Equal(["job.resultRetention", "session.maxConcurrent", "session.timeout"], await Query("q=category!=backupStorage"));
-        Assert.Equal(["job.resultRetention", "session.maxConcurrent", "session.timeout"], await Query("q=category?=identity,api"));
+        Assert.Equal(["job.resultRetention", "session.timeout"], await Query("q=category!=backupStorage"));
+        Assert.Equal(["job.resultRetention", "session.timeout"], await Query("q=category?=identity,api"));
         Assert.Equal(["ping.interval"], await Query("q=name~=ping_interval"));
         Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum"], await Query("q=name~=%reconnect%"));
-        Assert.Equal(["ping.interval", "ping.parallelismDegree"], await Query("q=name~=ping.%", "q=category=backupStorage"));
+        Assert.Equal(["ping.interval", "ping.parallelismDegree", "ping.timeout"], await Query("q=name~=ping.%", "q=category=backupStorage"));
         Assert.Equal(["ping.interval"], await Query("q=value=60", "q=defaultValue=60"));
         Assert.Equal(["connection.autoReconnectOnError"], await Query("q=value=true"));
         Assert.Equal(["reservedCapacity"], await Query("q=value=1G"));
@@ -70,7 +70,7 @@ public sealed class GlobalConfigQueryTests
         Assert.Equal(["session.timeout"], await Query("q=value=7200"));
 
         var count = await w.Client.QueryAsync("/global-configurations", "q=category=backupStorage", "count=true");
-        Assert.Equal(5, count.Json!["total"]!.GetValue<long>());
+        Assert.Equal(6, count.Json!["total"]!.GetValue<long>());
 
         var projected = (await w.OkAsync("/global-configurations", "q=name=session.timeout", "fields=name,value,id")).Single()!.AsObject();
         Assert.Equal(["id", "name", "value"], projected.Select(p => p.Key).Order(StringComparer.Ordinal));

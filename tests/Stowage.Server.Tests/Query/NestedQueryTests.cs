@@ -21,6 +21,7 @@ public sealed class NestedQueryTests
     private static readonly QueryRegistry Registry = new(
     [
         ZoneRules.Query,
+        Stowage.Server.Features.BackupStorage.BackupStorageQueries.BackupStorage,
         new QueryResource<ZoneEntity>("zt", "TestZoneInventory", "zones", "ZoneVO")
         {
             Fields = ZoneRules.Query.Fields,

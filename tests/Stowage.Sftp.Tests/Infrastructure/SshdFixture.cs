@@ -144,7 +144,8 @@ public sealed class SshdFixture : IAsyncLifetime
             """);
     }
 
-    private async Task StartAsync()
+    /// <summary>Starts sshd (again) with the current host key on the same port.</summary>
+    public async Task StartAsync()
     {
         var psi = new ProcessStartInfo(Sshd) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { "-D", "-e", "-f", Path.Combine(_dir, "sshd_config") })
@@ -186,7 +187,8 @@ public sealed class SshdFixture : IAsyncLifetime
         throw new InvalidOperationException($"sshd did not start listening on 127.0.0.1:{Port}:\n{Log}");
     }
 
-    private void Stop()
+    /// <summary>Stops sshd and every session it forked, as if the host went down.</summary>
+    public void Stop()
     {
         if (_sshd is { } p)
         {

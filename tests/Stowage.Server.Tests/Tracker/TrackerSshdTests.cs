@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Stowage.Server.Tests.BackupStorage;
+using Stowage.Server.Tests.Infrastructure;
+using Stowage.Sftp.Tests.Infrastructure;
+
+namespace Stowage.Server.Tests.Tracker;
+
+/// <summary>The tracker end to end against a real sshd of its own (stopped and started by the test).</summary>
+public sealed class TrackerSshdTests : IAsyncLifetime
+{
+    private readonly SshdFixture _sshd = new();
+
+    public Task InitializeAsync() => _sshd.InitializeAsync();
+
+    public Task DisposeAsync() => _sshd.DisposeAsync();
+
+    private static async Task<JsonNode> WaitForStatusAsync(ZStackClient client, string uuid, string status, TimeSpan within)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var inv = await BsKit.GetAsync(client, uuid);
+            if (inv["status"]!.GetValue<string>() == status)
+            {
+                return inv;
+            }
+
+            Assert.True(sw.Elapsed < within, $"still {inv["status"]} after {within}: {inv}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static Task<ApiResponse> SetConfigAsync(ZStackClient client, string name, string value) =>
+        client.CallAsync(HttpMethod.Put, $"/global-configurations/backupStorage/{name}/actions", new JsonObject { ["updateGlobalConfig"] = new JsonObject { ["value"] = value } });
+
+    [Fact]
+    public async Task Stopped_sshd_is_detected_within_interval_plus_timeout_and_comes_back_by_itself()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var uuid = await BsKit.AddOkAsync(client, _sshd, _sshd.NewPath());
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.timeout", "2")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.interval", "1")).Status);
+
+        _sshd.Stop();
+        var down = await WaitForStatusAsync(client, uuid, "Disconnected", TimeSpan.FromSeconds(1 + 2 + 2));
+        Assert.False(string.IsNullOrEmpty(down["lastError"]?.GetValue<string>()));
+
+        await _sshd.StartAsync();
+        var up = await WaitForStatusAsync(client, uuid, "Connected", TimeSpan.FromSeconds(15));
+        Assert.True(up["totalCapacity"]!.GetValue<long>() > 0);
+        Assert.Null(up["lastError"]);
+    }
+
+    [Fact]
+    public async Task Restart_with_the_host_down_answers_at_once_and_settles_disconnected()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("stowage-restart-").FullName;
+        string uuid;
+        // Stopped, not disposed: disposing would delete the data directory the second start needs.
+        var previous = await StowageHost.StartAsync(dataDir: dataDir);
+        using (var c1 = previous.Client())
+        {
+            await c1.LoginAsync();
+            uuid = await BsKit.AddOkAsync(c1, _sshd, _sshd.NewPath());
+            Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(c1, "ping.timeout", "2")).Status);
+        }
+
+        await previous.StopAsync();
+
+        _sshd.Stop();
+        var sw = Stopwatch.StartNew();
+        await using var host = await StowageHost.StartAsync(dataDir: dataDir);
+        using var client = host.Client();
+        await client.LoginAsync();
+        var first = await BsKit.GetAsync(client, uuid);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), "the API must answer while boot connects run");
+        Assert.Contains(first["status"]!.GetValue<string>(), new[] { "Connecting", "Disconnected" });
+        await WaitForStatusAsync(client, uuid, "Disconnected", TimeSpan.FromSeconds(15));
+    }
+}
