@@ -67,9 +67,11 @@ public abstract class StowageDbContext(DbContextOptions options) : DbContext(opt
             e.Property(x => x.Tag).HasMaxLength(2048);
             e.Property(x => x.Type).HasMaxLength(16);
             e.Property(x => x.Version).IsConcurrencyToken();
-            e.HasIndex(x => x.ResourceUuid);
+            // (resource, type, resource type) serves the per-row EXISTS probes of tag conditions with patterns;
+            // (type, tag) serves exact tag values. Tag text stays out of unique indexes: PostgreSQL caps
+            // an index entry near 2.7 kB, less than a 2048-character multibyte tag.
+            e.HasIndex(x => new { x.ResourceUuid, x.Type, x.ResourceType });
             e.HasIndex(x => new { x.Type, x.Tag });
-            e.HasIndex(x => new { x.ResourceUuid, x.Type, x.Tag }).IsUnique();
             // Tags cannot outlive (or be created without) the resource they describe.
             e.HasOne<ResourceEntity>().WithMany().HasForeignKey(x => x.ResourceUuid).OnDelete(DeleteBehavior.Cascade);
         });

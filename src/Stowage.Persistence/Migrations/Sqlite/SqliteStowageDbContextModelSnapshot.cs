@@ -518,15 +518,11 @@ namespace Stowage.Persistence.Migrations.Sqlite
 
                     b.HasKey("Uuid");
 
-                    b.HasIndex("ResourceUuid")
-                        .HasDatabaseName("ix_tags_resource_uuid");
-
                     b.HasIndex("Type", "Tag")
                         .HasDatabaseName("ix_tags_type_tag");
 
-                    b.HasIndex("ResourceUuid", "Type", "Tag")
-                        .IsUnique()
-                        .HasDatabaseName("ix_tags_resource_uuid_type_tag");
+                    b.HasIndex("ResourceUuid", "Type", "ResourceType")
+                        .HasDatabaseName("ix_tags_resource_uuid_type_resource_type");
 
                     b.ToTable("tags", (string)null);
                 });
