@@ -27,11 +27,9 @@ if [ "$(id -u)" -eq 0 ]; then
   id postgres >/dev/null 2>&1 || useradd --system --home "$pg_dir" postgres
   chown postgres "$pg_dir"
 fi
-ssh_key_dir=""
 cleanup() {
   run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$pg_dir"
-  [ -z "$ssh_key_dir" ] || rm -rf "$ssh_key_dir"
 }
 trap cleanup EXIT
 run_pg "$pg_bin/initdb" -D "$pg_dir/data" -U stowage --auth=trust -E UTF8 >/dev/null
@@ -40,23 +38,31 @@ export STOWAGE_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=stowage;Data
 export STOWAGE_REQUIRE_POSTGRES=1
 echo "PostgreSQL for tests on 127.0.0.1:$pg_port"
 
-# A dedicated local account for the SFTP driver tests, which start their own sshd on a loopback port
-# (never the system one). A fresh random password and a fresh ed25519 client key every run.
+# A dedicated local account for the SFTP tests, which start their own sshd on a loopback port (never
+# the system one). Its random password and ed25519 client key live in a root-only state directory and
+# are made once, so test runs that overlap (several checkouts on one machine) share them instead of
+# changing the password under each other's feet.
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 ssh_user="stowage-sftp-test"
+state_dir="/var/lib/stowage-tests"
 if ! id "$ssh_user" >/dev/null 2>&1; then
   $SUDO useradd --create-home --shell /bin/bash "$ssh_user"
 fi
 ssh_home="$(getent passwd "$ssh_user" | cut -d: -f6)"
-ssh_password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
+$SUDO install -d -m 700 "$state_dir"
+if ! $SUDO test -s "$state_dir/password" || ! $SUDO test -s "$state_dir/id_ed25519"; then
+  python3 -c 'import secrets; print(secrets.token_urlsafe(18))' | $SUDO tee "$state_dir/password" >/dev/null
+  $SUDO rm -f "$state_dir/id_ed25519" "$state_dir/id_ed25519.pub"
+  $SUDO ssh-keygen -q -t ed25519 -N '' -C "$ssh_user@stowage-tests" -f "$state_dir/id_ed25519"
+  $SUDO chmod 600 "$state_dir/password" "$state_dir/id_ed25519"
+fi
+ssh_password="$($SUDO cat "$state_dir/password")"
 echo "$ssh_user:$ssh_password" | $SUDO chpasswd
-ssh_key_dir="$(mktemp -d /tmp/stowage-sshkey.XXXXXX)"
-ssh-keygen -q -t ed25519 -N '' -C "$ssh_user@stowage-tests" -f "$ssh_key_dir/id_ed25519"
 $SUDO install -d -m 700 -o "$ssh_user" -g "$ssh_user" "$ssh_home/.ssh"
-$SUDO install -m 600 -o "$ssh_user" -g "$ssh_user" "$ssh_key_dir/id_ed25519.pub" "$ssh_home/.ssh/authorized_keys"
+$SUDO install -m 600 -o "$ssh_user" -g "$ssh_user" "$state_dir/id_ed25519.pub" "$ssh_home/.ssh/authorized_keys"
 export STOWAGE_TEST_SSH_USER="$ssh_user"
 export STOWAGE_TEST_SSH_PASSWORD="$ssh_password"
-export STOWAGE_TEST_SSH_KEY="$ssh_key_dir/id_ed25519"
+export STOWAGE_TEST_SSH_KEY="$state_dir/id_ed25519"
 echo "SFTP test user: $ssh_user (key $STOWAGE_TEST_SSH_KEY)"
 
 dotnet test Stowage.sln "$@"
