@@ -116,7 +116,7 @@ public static class AddImage
     {
         await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
         var row = await db.Images.FirstOrDefaultAsync(i => i.Uuid == image.Uuid, CancellationToken.None);
-        if (row is null)
+        if (row is null || (results.All(r => r.Facts is null) && results.Any(r => r.CancelledByDelete)))
         {
             throw ApiException.Operation($"image [uuid:{image.Uuid}] has been deleted");
         }

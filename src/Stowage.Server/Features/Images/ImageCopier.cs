@@ -12,7 +12,7 @@ namespace Stowage.Server.Features.Images;
 /// <summary>One copy of an image to one backup storage.</summary>
 public sealed record CopyJob(string ImageUuid, string ImageName, long RefId, string BsUuid, Uri Source, string DisplayUrl, string InstallPath, ImageExpectations Expect);
 
-public sealed record CopyResult(string BsUuid, ImageFileFacts? Facts, string? Error);
+public sealed record CopyResult(string BsUuid, ImageFileFacts? Facts, string? Error, bool CancelledByDelete = false);
 
 /// <summary>
 /// Runs one copy: reserve capacity, let the host pull the source (or stream it through Stowage when the
@@ -88,7 +88,7 @@ public sealed partial class ImageCopier(
         var text = $"failed to download image[url: {job.DisplayUrl}] on backup storage[uuid: {job.BsUuid}], because: {error}";
         LogCopyFailed(logger, job.ImageUuid, job.BsUuid, text);
         await SetRefAsync(job.RefId, ImageStatus.Error, text);
-        return new CopyResult(job.BsUuid, null, text);
+        return new CopyResult(job.BsUuid, null, text, entry.CancelledByDelete);
     }
 
     private async Task<ImageFileFacts> TransferAsync(IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, IProgress<TransferProgress> progress, CancellationToken ct)
