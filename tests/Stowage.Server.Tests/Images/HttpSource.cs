@@ -11,7 +11,7 @@ namespace Stowage.Server.Tests.Images;
 /// <summary>
 /// A real HTTP server on 127.0.0.1 serving test files: <c>/f/name</c> whole, <c>/drop/name</c> half and then
 /// the connection is cut, <c>/slow/name</c> 64 KiB every 100 ms, <c>/auth/name</c> behind basic auth
-/// (user <c>u</c>, password <c>p4ss</c>); anything else is 404.
+/// (user <c>u</c>, password <c>p4ss</c>), <c>/nolen/name</c> without a Content-Length; anything else is 404.
 /// </summary>
 public sealed class HttpSource : IAsyncDisposable
 {
@@ -67,7 +67,11 @@ public sealed class HttpSource : IAsyncDisposable
             return;
         }
 
-        ctx.Response.ContentLength = content.Length;
+        if (parts[0] != "nolen")
+        {
+            ctx.Response.ContentLength = content.Length;
+        }
+
         ctx.Response.ContentType = "application/octet-stream";
         if (HttpMethods.IsHead(ctx.Request.Method))
         {
@@ -76,7 +80,7 @@ public sealed class HttpSource : IAsyncDisposable
 
         switch (parts[0])
         {
-            case "f" or "auth":
+            case "f" or "auth" or "nolen":
                 await ctx.Response.Body.WriteAsync(content, ctx.RequestAborted);
                 break;
             case "drop":
