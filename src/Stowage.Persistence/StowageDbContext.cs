@@ -9,7 +9,7 @@ namespace Stowage.Persistence;
 /// The schema shared by both providers. Each provider has a subclass only so that it can own its
 /// migration set; table and column names are snake_case so raw query SQL is the same on both.
 /// </summary>
-public abstract class StowageDbContext(DbContextOptions options) : DbContext(options)
+public abstract partial class StowageDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<ResourceEntity> Resources => Set<ResourceEntity>();
 
@@ -32,6 +32,10 @@ public abstract class StowageDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<BackupStorageZoneRefEntity> BackupStorageZoneRefs => Set<BackupStorageZoneRefEntity>();
 
     public DbSet<BackupStorageEventEntity> BackupStorageEvents => Set<BackupStorageEventEntity>();
+
+    public DbSet<ImageEntity> Images => Set<ImageEntity>();
+
+    public DbSet<ImageBackupStorageRefEntity> ImageBackupStorageRefs => Set<ImageBackupStorageRefEntity>();
 
     public bool IsPostgres => Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
 
@@ -122,6 +126,7 @@ public abstract class StowageDbContext(DbContextOptions options) : DbContext(opt
         });
 
         ConfigureBackupStorage(modelBuilder);
+        ConfigureImages(modelBuilder);
         ApplySnakeCaseAndUtc(modelBuilder);
     }
 

@@ -10,7 +10,7 @@ namespace Stowage.Sftp;
 /// installed on the host); the host key is pinned by its SHA256 fingerprint after the first connect.
 /// Register as a singleton <see cref="IBackupStorageDriver"/>; the container disposes it on shutdown.
 /// </summary>
-public sealed class SftpBackupStorageDriver : IBackupStorageDriver, IDisposable, IAsyncDisposable
+public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDisposable, IAsyncDisposable
 {
     public const string TypeName = "SftpBackupStorage";
 

@@ -52,7 +52,7 @@ public sealed record ConnectResult(StorageCapacity Capacity, string? ExistingMar
 /// A storage type. One implementation per project (SFTP now; a mounted filesystem or Swift later);
 /// the API layer only talks to this interface and <see cref="BackupStorageDriverRegistry"/>.
 /// </summary>
-public interface IBackupStorageDriver
+public interface IBackupStorageDriver : IImageStore
 {
     /// <summary>ZStack type name, e.g. <c>SftpBackupStorage</c>.</summary>
     string Type { get; }
@@ -105,6 +105,15 @@ public enum StorageFailure
     CommandFailed,
 
     Timeout,
+
+    /// <summary>The host cannot fetch the source (no curl or wget, or it cannot reach it); Stowage may stream it instead.</summary>
+    SourceUnreachable,
+
+    /// <summary>The source answered with an error, broke off, or the bytes did not match what was announced or expected.</summary>
+    SourceFailed,
+
+    /// <summary>The storage ran out of space.</summary>
+    NoSpace,
 }
 
 /// <summary>A driver failure with a kind that tells callers whether retrying may help.</summary>

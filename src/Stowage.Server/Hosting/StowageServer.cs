@@ -1,10 +1,12 @@
 using Stowage.Core.Config;
+using Stowage.Core.Resources;
 using Stowage.Persistence;
 using Stowage.Persistence.Query;
 using Microsoft.AspNetCore.DataProtection;
 using Stowage.Core.Storage;
 using Stowage.Server.Features.BackupStorage;
 using Stowage.Server.Features.GlobalConfigs;
+using Stowage.Server.Features.Images;
 using Stowage.Server.Storage;
 using Stowage.Sftp;
 using Stowage.Server.Features.Meta;
@@ -37,9 +39,9 @@ public static class StowageServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(NodeIdentity.LoadOrCreate(settings.DataDir));
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
-        services.AddSingleton(new GlobalConfigCatalog(CoreGlobalConfigs.All));
+        services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All]));
         services.AddSingleton<GlobalConfigStore>();
-        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage]));
+        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage, ImageQueries.Image, ImageQueries.BackupStorageRef]));
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<JobStore>();
@@ -57,6 +59,7 @@ public static class StowageServer
         services.AddSingleton<IApiFeature, TagFeature>();
         services.AddSingleton<IApiFeature, BackupStorageFeature>();
         AddBackupStorage(services, settings);
+        AddImages(services);
         services.AddSingleton<ApiCatalog>();
         configure?.Invoke(services);
 
@@ -92,6 +95,22 @@ public static class StowageServer
         services.AddSingleton<PingStats>();
         services.AddSingleton<BackupStorageTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<BackupStorageTracker>());
+    }
+
+    private static void AddImages(IServiceCollection services)
+    {
+        ResourceTypes.Register(ImageRules.ResourceType);
+        services.AddSingleton<IApiFeature, ImageFeature>();
+        services.AddSingleton<BackupStorageCapacity>();
+        services.AddSingleton<TransferRegistry>();
+        services.AddSingleton<ImageCopier>();
+        services.AddSingleton<ImageRemoval>();
+        services.AddSingleton<IBackupStorageDeletionHook, ImageDeletionHook>();
+        services.AddSingleton<ImageExpungeService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ImageExpungeService>());
+        services.AddHttpClient(ImageCopier.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient(ImageCopier.InsecureHttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator });
     }
 
     /// <summary>Migrates, seeds and recovers before the first request is served.</summary>

@@ -360,6 +360,204 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.ToTable("global_configs", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("ExportMd5Sum")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("export_md5_sum");
+
+                    b.Property<string>("ExportUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("export_url");
+
+                    b.Property<string>("ImageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("image_uuid");
+
+                    b.Property<string>("InstallPath")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("install_path");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<long>("ReservedSize")
+                        .HasColumnType("bigint")
+                        .HasColumnName("reserved_size");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BackupStorageUuid")
+                        .HasDatabaseName("ix_image_backup_storage_refs_backup_storage_uuid");
+
+                    b.HasIndex("ImageUuid", "BackupStorageUuid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_image_backup_storage_refs_image_uuid_backup_storage_uuid");
+
+                    b.ToTable("image_backup_storage_refs", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("uuid");
+
+                    b.Property<long>("ActualSize")
+                        .HasColumnType("bigint")
+                        .HasColumnName("actual_size");
+
+                    b.Property<string>("Architecture")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("architecture");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Format")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("format");
+
+                    b.Property<string>("GuestOsType")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("guest_os_type");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("Md5Sum")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("md5_sum");
+
+                    b.Property<string>("MediaType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("media_type");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("OwnerAccountUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("owner_account_uuid");
+
+                    b.Property<string>("Platform")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("platform");
+
+                    b.Property<string>("Sha256Sum")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sha256_sum");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<bool>("System")
+                        .HasColumnType("boolean")
+                        .HasColumnName("system");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("type");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("url");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.Property<bool>("Virtio")
+                        .HasColumnType("boolean")
+                        .HasColumnName("virtio");
+
+                    b.HasKey("Uuid");
+
+                    b.HasIndex("Name")
+                        .HasDatabaseName("ix_images_name");
+
+                    b.ToTable("images", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ResourceEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -613,6 +811,30 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.HasOne("Stowage.Persistence.Entities.ZoneEntity", null)
                         .WithMany()
                         .HasForeignKey("ZoneUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("BackupStorageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Stowage.Persistence.Entities.ImageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ImageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.ImageEntity", "Uuid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -349,6 +349,202 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.ToTable("global_configs", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("ExportMd5Sum")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("export_md5_sum");
+
+                    b.Property<string>("ExportUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("export_url");
+
+                    b.Property<string>("ImageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("image_uuid");
+
+                    b.Property<string>("InstallPath")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("install_path");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<long>("ReservedSize")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reserved_size");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BackupStorageUuid")
+                        .HasDatabaseName("ix_image_backup_storage_refs_backup_storage_uuid");
+
+                    b.HasIndex("ImageUuid", "BackupStorageUuid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_image_backup_storage_refs_image_uuid_backup_storage_uuid");
+
+                    b.ToTable("image_backup_storage_refs", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uuid");
+
+                    b.Property<long>("ActualSize")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("actual_size");
+
+                    b.Property<string>("Architecture")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("architecture");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Format")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("format");
+
+                    b.Property<string>("GuestOsType")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("guest_os_type");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("Md5Sum")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("md5_sum");
+
+                    b.Property<string>("MediaType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("media_type");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("OwnerAccountUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner_account_uuid");
+
+                    b.Property<string>("Platform")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform");
+
+                    b.Property<string>("Sha256Sum")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sha256_sum");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("size");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<bool>("System")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("system");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.Property<bool>("Virtio")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("virtio");
+
+                    b.HasKey("Uuid");
+
+                    b.HasIndex("Name")
+                        .HasDatabaseName("ix_images_name");
+
+                    b.ToTable("images", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ResourceEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -602,6 +798,30 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.HasOne("Stowage.Persistence.Entities.ZoneEntity", null)
                         .WithMany()
                         .HasForeignKey("ZoneUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("BackupStorageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Stowage.Persistence.Entities.ImageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ImageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.ImageEntity", "Uuid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,0 +1,85 @@
+namespace Stowage.Persistence.Entities;
+
+/// <summary>An image (ZStack's ImageVO). Deleted images are removed outright once no copy remains.</summary>
+public sealed class ImageEntity : IVersioned
+{
+    public required string Uuid { get; set; }
+
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary><c>Enabled</c> or <c>Disabled</c>.</summary>
+    public required string State { get; set; }
+
+    /// <summary><c>Downloading</c>, <c>Ready</c>, <c>Deleted</c> (ZStack's ImageStatus).</summary>
+    public required string Status { get; set; }
+
+    /// <summary>Virtual size in bytes.</summary>
+    public long Size { get; set; }
+
+    /// <summary>Bytes of the file on the backup storage.</summary>
+    public long ActualSize { get; set; }
+
+    public string? Md5Sum { get; set; }
+
+    public string? Sha256Sum { get; set; }
+
+    /// <summary>The source url with any password removed; the secret form is never stored.</summary>
+    public required string Url { get; set; }
+
+    public required string MediaType { get; set; }
+
+    public string? GuestOsType { get; set; }
+
+    public required string Type { get; set; }
+
+    public string? Platform { get; set; }
+
+    public string? Architecture { get; set; }
+
+    public string? Format { get; set; }
+
+    public bool System { get; set; }
+
+    public bool Virtio { get; set; }
+
+    public required string OwnerAccountUuid { get; set; }
+
+    public DateTime CreateDate { get; set; }
+
+    public DateTime LastOpDate { get; set; }
+
+    public long Version { get; set; }
+}
+
+/// <summary>One copy of an image on one backup storage (ZStack's ImageBackupStorageRefVO).</summary>
+public sealed class ImageBackupStorageRefEntity : IVersioned
+{
+    public long Id { get; set; }
+
+    public required string ImageUuid { get; set; }
+
+    public required string BackupStorageUuid { get; set; }
+
+    public required string InstallPath { get; set; }
+
+    /// <summary><c>Downloading</c>, <c>Ready</c>, <c>Deleted</c> or <c>Error</c>.</summary>
+    public required string Status { get; set; }
+
+    /// <summary>Why this copy failed (status Error).</summary>
+    public string? LastError { get; set; }
+
+    /// <summary>Capacity held on the backup storage while this copy is being written; 0 otherwise.</summary>
+    public long ReservedSize { get; set; }
+
+    public string? ExportUrl { get; set; }
+
+    public string? ExportMd5Sum { get; set; }
+
+    public DateTime CreateDate { get; set; }
+
+    public DateTime LastOpDate { get; set; }
+
+    public long Version { get; set; }
+}

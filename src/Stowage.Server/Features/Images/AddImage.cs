@@ -1,0 +1,166 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Stowage.Core.Errors;
+using Stowage.Core.Resources;
+using Stowage.Persistence;
+using Stowage.Persistence.Entities;
+using Stowage.Server.Features.Common;
+using Stowage.Server.Protocol;
+using Stowage.Server.Storage;
+
+namespace Stowage.Server.Features.Images;
+
+/// <summary>
+/// AddImage: registers the image (status Downloading, one copy per backup storage), downloads every copy in
+/// parallel, and answers the image. Copies that failed stay listed with status Error and the reason; when all
+/// fail, the image and every trace of it are removed and the call fails with SYS.1002.
+/// </summary>
+public static class AddImage
+{
+    public const string DownloadMessage = "org.zstack.header.storage.backup.DownloadImageMsg";
+
+    public static ApiDescriptor Api { get; } = new()
+    {
+        Name = "AddImage",
+        Method = "POST",
+        Path = "/images",
+        BodyKey = "params",
+        TakesTags = true,
+        ResultClass = ImageRules.InventoryClass,
+        Description = "Register an image from an http(s) url on one or more backup storages; a checksum::sha256::<hex> (or checksum::md5::<hex>) system tag is verified",
+        Timeout = TimeSpan.FromHours(72),
+        Params =
+        [
+            new("name") { Required = true, MaxLength = 255, EmptyString = false, Description = "image name" },
+            new("description") { MaxLength = 2048, Description = "free text" },
+            new("url") { Required = true, MaxLength = 1024, EmptyString = false, Description = "http:// or https:// source of the image" },
+            new("mediaType") { ValidValues = ImageRules.MediaTypes, Default = "RootVolumeTemplate", Description = "RootVolumeTemplate, DataVolumeTemplate or ISO" },
+            new("guestOsType") { MaxLength = 255, Description = "guest OS" },
+            new("architecture") { ValidValues = ImageRules.Architectures, Description = "CPU architecture" },
+            new("system", ParamType.Bool) { Default = "false", Description = "system image" },
+            new("format") { MaxLength = 64, Description = "qcow2, raw, iso...; the detected format wins" },
+            new("platform") { ValidValues = ImageRules.Platforms, Description = "Linux, Windows, Other, Paravirtualization or WindowsVirtio" },
+            new("type") { MaxLength = 64, Description = "image type (zstack)" },
+            new("virtio", ParamType.Bool) { Default = "true", Description = "virtio drivers present" },
+            ImageRules.BackupStorageUuids with { Required = true, Description = "backup storages to download to" },
+            new("resourceUuid") { Description = "uuid to give the new image (32 hex)" },
+            new("tagUuids", ParamType.StringList) { Description = "accepted for SDK compatibility" },
+        ],
+        Handler = HandleAsync,
+    };
+
+    private static async Task<ApiReply> HandleAsync(ApiContext ctx)
+    {
+        var a = ctx.Args;
+        var ct = ctx.CancellationToken;
+        var url = a.RequiredString("url");
+        var source = ImageRules.ParseSource(url);
+        RefuseOwnPort(ctx, source);
+        var expect = ImageRules.Expectations(ctx.SystemTags, null);
+        var bsUuids = a.List("backupStorageUuids")!.Distinct(StringComparer.Ordinal).ToList();
+        var dbFactory = ctx.Get<StowageDbContextFactory>();
+        var now = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
+        var mediaType = a.String("mediaType") ?? "RootVolumeTemplate";
+        var account = ctx.Session?.AccountUuid ?? "admin";
+        var name = a.RequiredString("name");
+        var display = ImageRules.Redact(url);
+
+        ImageEntity image;
+        List<ImageBackupStorageRefEntity> refs;
+        await using (var db = dbFactory.CreateDbContext())
+        {
+            var bss = await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct);
+            foreach (var bs in bss)
+            {
+                if (bs.State != nameof(ResourceState.Enabled))
+                {
+                    throw ApiException.Operation($"backup storage cannot proceed message[{DownloadMessage}] because its state is {bs.State}");
+                }
+
+                if (bs.Status != BackupStorageStatus.Connected)
+                {
+                    throw ApiException.Operation($"backup storage cannot proceed message[{DownloadMessage}] because its status is {bs.Status}");
+                }
+            }
+
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var uuid = await ResourceIndex.ClaimUuidAsync(db, a.String("resourceUuid"), ct);
+            image = new ImageEntity
+            {
+                Uuid = uuid, Name = name, Description = a.String("description"), State = nameof(ResourceState.Enabled), Status = ImageStatus.Downloading,
+                Url = display, MediaType = mediaType, GuestOsType = a.String("guestOsType"), Type = a.String("type") ?? "zstack",
+                Platform = a.String("platform"), Architecture = a.String("architecture"), Format = a.String("format"),
+                System = a.Bool("system") ?? false, Virtio = a.Bool("virtio") ?? true, OwnerAccountUuid = account, CreateDate = now, LastOpDate = now,
+            };
+            refs = [.. bss.Select(bs => new ImageBackupStorageRefEntity
+            {
+                ImageUuid = uuid, BackupStorageUuid = bs.Uuid, InstallPath = ImageRules.InstallPath(bs.Url, mediaType, account, uuid, source),
+                Status = ImageStatus.Downloading, CreateDate = now, LastOpDate = now,
+            })];
+            ResourceIndex.Add(db, uuid, ImageRules.ResourceType, name, now, ctx.SystemTags, ctx.UserTags);
+            db.Images.Add(image);
+            db.ImageBackupStorageRefs.AddRange(refs);
+            await ResourceIndex.SaveAsync(db, ct);
+            await tx.CommitAsync(ct);
+        }
+
+        expect = expect with { Size = await SourceSize.HeadAsync(ctx, source, ct) };
+        var copier = ctx.Get<ImageCopier>();
+        var results = await Task.WhenAll(refs.Select(r => copier.CopyAsync(
+            new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, source, display, r.InstallPath, expect), ct)));
+        return await FinishAsync(ctx, image, bsUuids, results);
+    }
+
+    private static async Task<ApiReply> FinishAsync(ApiContext ctx, ImageEntity image, IReadOnlyList<string> bsUuids, CopyResult[] results)
+    {
+        await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
+        var row = await db.Images.FirstOrDefaultAsync(i => i.Uuid == image.Uuid, CancellationToken.None);
+        if (row is null || (results.All(r => r.Facts is null) && results.Any(r => r.CancelledByDelete)))
+        {
+            throw ApiException.Operation($"image [uuid:{image.Uuid}] has been deleted");
+        }
+
+        var first = results.FirstOrDefault(r => r.Facts is not null)?.Facts;
+        if (first is null)
+        {
+            await ImageRemoval.RemoveImageRowAsync(db, image.Uuid);
+            var cause = Errors.Operr(results.Select(r => r.Error).FirstOrDefault(e => e is not null) ?? "no copy was made");
+            throw new ApiException(Errors.Of(Errors.CreateResource, $"Failed to download image[name:{image.Name}] on all backup storage[{string.Join(", ", bsUuids)}].", cause));
+        }
+
+        row.Size = first.VirtualSize;
+        row.ActualSize = first.ActualSize;
+        row.Md5Sum = first.Md5;
+        row.Sha256Sum = first.Sha256;
+        row.Format = first.Format;
+        if (first.Format == "iso")
+        {
+            row.MediaType = "ISO";
+        }
+        else if (row.MediaType == "ISO" && first.Format == "qcow2")
+        {
+            row.MediaType = "RootVolumeTemplate";
+        }
+
+        if (row.Status == ImageStatus.Downloading)
+        {
+            row.Status = ImageStatus.Ready;
+        }
+
+        row.LastOpDate = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
+        await ResourceIndex.SaveAsync(db, CancellationToken.None);
+        return (await ImageInventory.LoadOneAsync(db, image.Uuid, CancellationToken.None)).Reply();
+    }
+
+    /// <summary>A source on this server's own listening port would make Stowage download from its admin API.</summary>
+    private static void RefuseOwnPort(ApiContext ctx, Uri source)
+    {
+        var addresses = ctx.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var own = addresses.Select(x => Uri.TryCreate(x, UriKind.Absolute, out var u) ? u.Port : -1);
+        if (source.IsLoopback && own.Contains(source.Port))
+        {
+            throw ApiException.Argument($"url[{ImageRules.Redact(source.OriginalString)}] points at this server's own port");
+        }
+    }
+}

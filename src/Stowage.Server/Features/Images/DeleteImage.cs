@@ -1,0 +1,64 @@
+using Microsoft.EntityFrameworkCore;
+using Stowage.Persistence;
+using Stowage.Server.Features.Common;
+using Stowage.Server.Features.GlobalConfigs;
+using Stowage.Server.Protocol;
+using Stowage.Server.Storage;
+
+namespace Stowage.Server.Features.Images;
+
+/// <summary>
+/// DeleteImage, from every backup storage or the given ones. A copy still downloading is cancelled at once
+/// (the host process is killed and the partial file removed) and dropped. Other copies follow
+/// <c>image/deletionPolicy</c>: Direct removes the files now; Delay and Never mark the copy Deleted.
+/// </summary>
+public static class DeleteImage
+{
+    public static ApiDescriptor Api { get; } = new()
+    {
+        Name = "DeleteImage",
+        Method = "DELETE",
+        Path = "/images/{uuid}",
+        Description = "Delete an image (optionally only its copies on some backup storages); the deletion policy decides whether files go now",
+        Params = [ImageRules.ImageUuid(), ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
+        SerialKey = a => "image-" + a.String("uuid"),
+        Handler = HandleAsync,
+    };
+
+    private static async Task<ApiReply> HandleAsync(ApiContext ctx)
+    {
+        var uuid = ctx.Args.RequiredString("uuid");
+        var only = ctx.Args.List("backupStorageUuids");
+        await ctx.Get<TransferRegistry>().CancelAsync(k => k.Image == uuid && (only is null || only.Contains(k.Bs)), TimeSpan.FromSeconds(60));
+
+        var removal = ctx.Get<ImageRemoval>();
+        var direct = ctx.Get<GlobalConfigStore>().Get(ImageConfigs.DeletionPolicy) == ImageConfigs.Direct;
+        var now = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
+        await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
+        var copies = await db.ImageBackupStorageRefs.AsNoTracking()
+            .Where(r => r.ImageUuid == uuid && (only == null || only.Contains(r.BackupStorageUuid))).ToListAsync(ctx.CancellationToken);
+        foreach (var copy in copies)
+        {
+            if (copy.Status is ImageStatus.Downloading or ImageStatus.Error)
+            {
+                // Nothing complete was written: a cancelled or failed transfer removes its own partial file.
+                await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(ctx.CancellationToken);
+            }
+            else if (direct)
+            {
+                if (await removal.DeleteBitsAsync(copy, null, ctx.CancellationToken))
+                {
+                    await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(ctx.CancellationToken);
+                }
+            }
+            else if (copy.Status != ImageStatus.Deleted)
+            {
+                await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Status, ImageStatus.Deleted).SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), ctx.CancellationToken);
+            }
+        }
+
+        await removal.SettleAsync(db, uuid);
+        return ApiReply.Empty();
+    }
+}

@@ -1,0 +1,34 @@
+using Stowage.Core.Config;
+
+namespace Stowage.Server.Features.Images;
+
+/// <summary>The image category of global configs, with ZStack's names and defaults plus the data-path settings.</summary>
+public static class ImageConfigs
+{
+    public const string Direct = "Direct";
+    public const string Delay = "Delay";
+    public const string Never = "Never";
+
+    public static readonly GlobalConfigDefinition DeletionPolicy = new(
+        "image", "deletionPolicy", "Direct deletes the files at once; Delay keeps them until expunged (by hand or after expungePeriod); Never keeps them until expunged by hand",
+        Delay, GlobalConfigType.String, ValidValues: [Direct, Delay, Never]);
+
+    public static readonly GlobalConfigDefinition ExpungePeriod = new(
+        "image", "expungePeriod", "Seconds a deleted image copy is kept before the expunge task removes it (policy Delay)", "259200", GlobalConfigType.Long, NumberGreaterThan: 1);
+
+    public static readonly GlobalConfigDefinition ExpungeInterval = new(
+        "image", "expungeInterval", "Seconds between two runs of the expunge task", "3600", GlobalConfigType.Long, NumberGreaterThan: 1);
+
+    public static readonly GlobalConfigDefinition DownloadTimeout = new(
+        "image", "download.timeout", "Seconds one image download may take before it is stopped and its file removed", "10800", GlobalConfigType.Long, NumberGreaterThan: 1);
+
+    public static readonly GlobalConfigDefinition DownloadMode = new(
+        "image", "download.mode",
+        "Auto: the storage host pulls http(s) sources itself with curl or wget and Stowage streams the bytes when the host cannot; HostPull: only the host pulls; Stream: Stowage always streams",
+        "Auto", GlobalConfigType.String, ValidValues: ["Auto", "HostPull", "Stream"]);
+
+    public static readonly GlobalConfigDefinition SkipTlsVerify = new(
+        "image", "download.insecureSkipTlsVerify", "Accept any TLS certificate from https image sources (off by default; for lab sources with self-signed certificates)", "false", GlobalConfigType.Bool);
+
+    public static IEnumerable<GlobalConfigDefinition> All => [DeletionPolicy, ExpungePeriod, ExpungeInterval, DownloadTimeout, DownloadMode, SkipTlsVerify];
+}

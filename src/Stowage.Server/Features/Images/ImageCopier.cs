@@ -1,0 +1,164 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Stowage.Core.Errors;
+using Stowage.Core.Storage;
+using Stowage.Persistence;
+using Stowage.Server.Features.GlobalConfigs;
+using Stowage.Server.Storage;
+
+namespace Stowage.Server.Features.Images;
+
+/// <summary>One copy of an image to one backup storage.</summary>
+public sealed record CopyJob(string ImageUuid, string ImageName, long RefId, string BsUuid, Uri Source, string DisplayUrl, string InstallPath, ImageExpectations Expect);
+
+public sealed record CopyResult(string BsUuid, ImageFileFacts? Facts, string? Error, bool CancelledByDelete = false);
+
+/// <summary>
+/// Runs one copy: reserve capacity, let the host pull the source (or stream it through Stowage when the
+/// host cannot), record the copy's outcome, and give the reservation back whatever happened.
+/// </summary>
+public sealed partial class ImageCopier(
+    StowageDbContextFactory dbFactory,
+    BackupStorageConnector connector,
+    BackupStorageCapacity capacity,
+    TransferRegistry transfers,
+    GlobalConfigStore configs,
+    IHttpClientFactory httpFactory,
+    TimeProvider clock,
+    ILogger<ImageCopier> logger)
+{
+    public const string HttpClientName = "image-source";
+    public const string InsecureHttpClientName = "image-source-insecure";
+
+    public async Task<CopyResult> CopyAsync(CopyJob job, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(configs.GetLong(ImageConfigs.DownloadTimeout));
+        using var timer = new CancellationTokenSource(timeout);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        var entry = transfers.Start(job.ImageUuid, job.BsUuid, cts);
+        entry.Total = job.Expect.Size;
+        BackupStorageTarget? target = null;
+        IBackupStorageDriver? driver = null;
+        var reserved = false;
+        string error;
+        try
+        {
+            await using (var db = dbFactory.CreateDbContext())
+            {
+                var bs = await db.BackupStorages.AsNoTracking().FirstAsync(b => b.Uuid == job.BsUuid, cts.Token);
+                var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == job.BsUuid, cts.Token);
+                target = connector.BuildTarget(bs, sftp);
+                driver = connector.Drivers.Get(bs.Type);
+                await capacity.ReserveAsync(driver, target, bs.Name, job.RefId, job.Expect.Size ?? 0, job.ImageName, cts.Token);
+                reserved = true;
+            }
+
+            var progress = new Progress<TransferProgress>(p => entry.BytesDone = p.BytesDone);
+            var facts = await TransferAsync(driver, target, job, progress, cts.Token);
+            await SetRefAsync(job.RefId, ImageStatus.Ready, null);
+            return new CopyResult(job.BsUuid, facts, null);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !entry.CancelledByDelete)
+        {
+            error = $"the download timed out after {timeout.TotalSeconds:0} s (global config image/download.timeout)";
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            error = entry.CancelledByDelete ? "the download was cancelled because the image was deleted" : "the download was cancelled";
+        }
+        catch (StorageException e)
+        {
+            error = e.Message;
+        }
+        catch (ApiException e)
+        {
+            error = e.Error.Details ?? e.Message;
+        }
+        finally
+        {
+            if (reserved)
+            {
+                await capacity.ReleaseAsync(driver!, target!, job.RefId);
+            }
+
+            transfers.Finish(job.ImageUuid, job.BsUuid, entry);
+        }
+
+        var text = $"failed to download image[url: {job.DisplayUrl}] on backup storage[uuid: {job.BsUuid}], because: {error}";
+        LogCopyFailed(logger, job.ImageUuid, job.BsUuid, text);
+        await SetRefAsync(job.RefId, ImageStatus.Error, text);
+        return new CopyResult(job.BsUuid, null, text, entry.CancelledByDelete);
+    }
+
+    private async Task<ImageFileFacts> TransferAsync(IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, IProgress<TransferProgress> progress, CancellationToken ct)
+    {
+        var mode = configs.Get(ImageConfigs.DownloadMode);
+        var insecure = configs.GetBool(ImageConfigs.SkipTlsVerify);
+        if (mode != "Stream")
+        {
+            try
+            {
+                return await driver.DownloadFromUrlAsync(target, new ImageDownload(job.Source, job.InstallPath, insecure, job.Expect), progress, ct);
+            }
+            catch (StorageException e) when (e.Failure == StorageFailure.SourceUnreachable && mode == "Auto")
+            {
+                LogStreaming(logger, job.ImageUuid, job.BsUuid, e.Message);
+            }
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(job.Source) { UserName = string.Empty, Password = string.Empty }.Uri);
+        if (job.Source.UserInfo.Length > 0)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(job.Source.UserInfo))));
+        }
+
+        var http = httpFactory.CreateClient(insecure ? InsecureHttpClientName : HttpClientName);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new StorageException(StorageFailure.SourceFailed, $"cannot reach the source from Stowage either ({e.HttpRequestError})", e);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new StorageException(StorageFailure.SourceFailed, $"the source answered HTTP {(int)response.StatusCode}");
+            }
+
+            var expect = job.Expect with { Size = response.Content.Headers.ContentLength ?? job.Expect.Size };
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            return await driver.WriteFromStreamAsync(target, body, job.InstallPath, expect, progress, ct);
+        }
+    }
+
+    private async Task SetRefAsync(long refId, string status, string? error)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = dbFactory.CreateDbContext();
+        await db.ImageBackupStorageRefs.Where(r => r.Id == refId).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.Status, status)
+            .SetProperty(r => r.LastError, error)
+            .SetProperty(r => r.LastOpDate, now)
+            .SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image} on backup storage {Bs}: {Reason}")]
+    private static partial void LogCopyFailed(ILogger logger, string image, string bs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "image {Image} on backup storage {Bs}: the host cannot pull the source ({Reason}); Stowage streams it")]
+    private static partial void LogStreaming(ILogger logger, string image, string bs, string reason);
+}
+
+public static class ImageStatus
+{
+    public const string Downloading = "Downloading";
+    public const string Ready = "Ready";
+    public const string Deleted = "Deleted";
+    public const string Error = "Error";
+}

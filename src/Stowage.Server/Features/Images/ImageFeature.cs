@@ -1,0 +1,18 @@
+using Stowage.Server.Protocol;
+
+namespace Stowage.Server.Features.Images;
+
+public sealed class ImageFeature : IApiFeature
+{
+    public IEnumerable<ApiDescriptor> Apis =>
+    [
+        AddImage.Api,
+        DeleteImage.Api,
+        ImageActions.Update,
+        ImageActions.ChangeState,
+        ImageActions.Expunge,
+        ImageActions.Recover,
+        .. QueryApi.Define("QueryImage", "/images", "image", ImageRules.InventoryClass,
+            (db, rows, ct) => Task.FromResult(rows), "Query images (nested backupStorage.*, backupStorageRefs.*, tags)"),
+    ];
+}

@@ -1,0 +1,75 @@
+using Microsoft.EntityFrameworkCore;
+using Stowage.Core.Config;
+using Stowage.Core.Errors;
+using Stowage.Core.Storage;
+using Stowage.Persistence;
+using Stowage.Server.Features.GlobalConfigs;
+
+namespace Stowage.Server.Storage;
+
+/// <summary>
+/// Capacity bookkeeping with one rule: <c>available = filesystem free − bytes reserved by running writes</c>.
+/// Image files are never added or subtracted by hand (the filesystem already counts them), so freed bytes
+/// cannot be counted twice (ZStack's quirk) and available never exceeds what the filesystem reports.
+/// </summary>
+public sealed class BackupStorageCapacity(StowageDbContextFactory dbFactory, KeyedLocks locks, GlobalConfigStore configs)
+{
+    private static string Key(string uuid) => "bs-capacity-" + uuid;
+
+    /// <summary>Measures the filesystem, checks <paramref name="size"/> fits above the reserved capacity, and holds it for the copy.</summary>
+    public async Task ReserveAsync(IBackupStorageDriver driver, BackupStorageTarget target, string name, long refId, long size, string imageName, CancellationToken ct)
+    {
+        using var held = await locks.AcquireAsync(Key(target.Uuid), ct);
+        var available = await RefreshLockedAsync(driver, target, ct);
+        var keep = SizeString.TryParse(configs.Get(CoreGlobalConfigs.ReservedCapacity), out var r) ? r : 0;
+        if (size > 0 && available - keep < size)
+        {
+            throw ApiException.Operation($"the backup storage[uuid:{target.Uuid}, name:{name}] has not enough capacity to download the image[{imageName}].Required size:{size}, available size:{Math.Max(0, available - keep)}");
+        }
+
+        await using var db = dbFactory.CreateDbContext();
+        await db.ImageBackupStorageRefs.Where(x => x.Id == refId).ExecuteUpdateAsync(s => s.SetProperty(x => x.ReservedSize, size), ct);
+        await db.BackupStorages.Where(b => b.Uuid == target.Uuid)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.AvailableCapacity, Math.Max(0, available - size)).SetProperty(b => b.Version, b => b.Version + 1), ct);
+    }
+
+    /// <summary>Drops the reservation of a copy (finished, failed or cancelled) and re-measures.</summary>
+    public async Task ReleaseAsync(IBackupStorageDriver driver, BackupStorageTarget target, long refId)
+    {
+        using var held = await locks.AcquireAsync(Key(target.Uuid), CancellationToken.None);
+        await using (var db = dbFactory.CreateDbContext())
+        {
+            await db.ImageBackupStorageRefs.Where(x => x.Id == refId).ExecuteUpdateAsync(s => s.SetProperty(x => x.ReservedSize, 0L), CancellationToken.None);
+        }
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await RefreshLockedAsync(driver, target, limit.Token);
+        }
+        catch (Exception e) when (e is StorageException or OperationCanceledException)
+        {
+            // Unreachable now: the next refresh (connect, another image operation) puts the numbers right.
+        }
+    }
+
+    /// <summary>Re-measures after files were removed.</summary>
+    public async Task RefreshAsync(IBackupStorageDriver driver, BackupStorageTarget target, CancellationToken ct)
+    {
+        using var held = await locks.AcquireAsync(Key(target.Uuid), ct);
+        await RefreshLockedAsync(driver, target, ct);
+    }
+
+    private async Task<long> RefreshLockedAsync(IBackupStorageDriver driver, BackupStorageTarget target, CancellationToken ct)
+    {
+        var fs = await driver.GetCapacityAsync(target, ct);
+        await using var db = dbFactory.CreateDbContext();
+        var reserved = await db.ImageBackupStorageRefs.Where(x => x.BackupStorageUuid == target.Uuid).SumAsync(x => x.ReservedSize, ct);
+        var available = Math.Max(0, fs.Available - reserved);
+        await db.BackupStorages.Where(b => b.Uuid == target.Uuid).ExecuteUpdateAsync(s => s
+            .SetProperty(b => b.TotalCapacity, fs.Total)
+            .SetProperty(b => b.AvailableCapacity, available)
+            .SetProperty(b => b.Version, b => b.Version + 1), ct);
+        return available;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text;
+using Stowage.Core.Storage;
+
+namespace Stowage.Sftp;
+
+/// <summary>
+/// Shell scripts of the image data path. Paths and expectations enter through <see cref="RemoteCommands.Quote"/>;
+/// a source url never enters a script or a command line: the script reads it from its standard input and
+/// hands it to curl through a config on a pipe (or to wget as a url list), so no process list shows it.
+/// Each script prints <c>PID $$</c> first: sshd makes the shell a session and process-group leader, so
+/// killing that group stops the shell and every tool it started.
+/// </summary>
+internal static class ImageCommands
+{
+    /// <summary>Suffix of files being written; the sweeper removes those no transfer owns.</summary>
+    public const string PartSuffix = ".stowage-part";
+
+    public const int ExitNoUrl = 80;
+    public const int ExitCurl = 81;
+    public const int ExitWget = 82;
+    public const int ExitNoTool = 83;
+    public const int ExitFileError = 84;
+    public const int ExitSizeMismatch = 85;
+    public const int ExitChecksumMismatch = 86;
+    public const int ExitWriteFailed = 87;
+    public const int ExitDeleteFailed = 89;
+    public const int ExitMkdirFailed = 91;
+
+    public static string TempPath(string installPath) => installPath + PartSuffix;
+
+    /// <summary>Fetches the url read from stdin with curl (or wget) into the temporary name, then finishes.</summary>
+    public static string Download(string installPath, bool skipTlsVerify, ImageExpectations expect) => new StringBuilder()
+        .Append(Prologue(installPath, expect))
+        .Append($"IFS= read -r u || exit {ExitNoUrl}; ")
+        .Append($"k={RemoteCommands.Quote(skipTlsVerify ? "1" : "0")}; ")
+        .Append("if command -v curl >/dev/null 2>&1; then ")
+        .Append("if [ \"$k\" = 1 ]; then i=-k; else i=; fi; ")
+        .Append("printf 'url = \"%s\"\\n' \"$u\" | curl -q -fsSL --proto =http,https --proto-redir =http,https $i -o \"$t\" -K -; r=$?; ")
+        .Append($"[ $r -eq 0 ] || {{ echo \"TOOL curl $r\"; exit {ExitCurl}; }}; ")
+        .Append("elif command -v wget >/dev/null 2>&1; then ")
+        .Append("if [ \"$k\" = 1 ]; then i=--no-check-certificate; else i=; fi; ")
+        .Append("printf '%s\\n' \"$u\" | wget -q $i -O \"$t\" -i -; r=$?; ")
+        .Append($"[ $r -eq 0 ] || {{ echo \"TOOL wget $r\"; exit {ExitWget}; }}; ")
+        .Append($"else exit {ExitNoTool}; fi; ")
+        .Append(Finish)
+        .ToString();
+
+    /// <summary>Writes stdin to the temporary name, then finishes.</summary>
+    public static string WriteStdin(string installPath, ImageExpectations expect) => new StringBuilder()
+        .Append(Prologue(installPath, expect))
+        .Append($"cat > \"$t\" || exit {ExitWriteFailed}; ")
+        .Append(Finish)
+        .ToString();
+
+    /// <summary>Removes the image folder (the parent of the install path), read-only files included.</summary>
+    public static string DeleteImage(string installPath) => new StringBuilder()
+        .Append($"LC_ALL=C; export LC_ALL; f={RemoteCommands.Quote(installPath)}; d=$(dirname -- \"$f\"); ")
+        .Append("[ -e \"$d\" ] || exit 0; chmod -R u+w -- \"$d\" 2>/dev/null; ")
+        .Append($"rm -rf -- \"$d\" || exit {ExitDeleteFailed}")
+        .ToString();
+
+    /// <summary>Stops a transfer's process group (TERM, then KILL) and removes its temporary file.</summary>
+    public static string Kill(int pid, string installPath) => new StringBuilder()
+        .Append($"p={RemoteCommands.Quote(pid.ToString(CultureInfo.InvariantCulture))}; t={RemoteCommands.Quote(TempPath(installPath))}; ")
+        .Append("kill -TERM -- \"-$p\" 2>/dev/null; n=0; ")
+        .Append("while kill -0 -- \"-$p\" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n+1)); done; ")
+        .Append("kill -KILL -- \"-$p\" 2>/dev/null; rm -f -- \"$t\"; exit 0")
+        .ToString();
+
+    /// <summary>Prints the bytes written so far to the temporary file (0 when it does not exist yet).</summary>
+    public static string PartSize(string installPath) =>
+        $"t={RemoteCommands.Quote(TempPath(installPath))}; stat -c %s -- \"$t\" 2>/dev/null || echo 0";
+
+    private static string Prologue(string installPath, ImageExpectations expect) => new StringBuilder()
+        .Append("LC_ALL=C; export LC_ALL; echo \"PID $$\"; ")
+        .Append($"f={RemoteCommands.Quote(installPath)}; t={RemoteCommands.Quote(TempPath(installPath))}; ")
+        .Append($"es={RemoteCommands.Quote(expect.Size?.ToString(CultureInfo.InvariantCulture) ?? string.Empty)}; ")
+        .Append($"e5={RemoteCommands.Quote(expect.Md5 ?? string.Empty)}; e2={RemoteCommands.Quote(expect.Sha256 ?? string.Empty)}; ")
+        .Append($"d=$(dirname -- \"$f\"); mkdir -p -- \"$d\" || exit {ExitMkdirFailed}; ")
+        .Append("trap 'rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; trap 'exit 143' HUP INT TERM; ")
+        .ToString();
+
+    /// <summary>Flush, verify size and checksums, read the format, rename into place, make read-only, print facts.</summary>
+    private static string Finish => new StringBuilder()
+        .Append("sync -- \"$t\" 2>/dev/null || sync; ")
+        .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; ")
+        .Append($"if [ -n \"$es\" ] && [ \"$a\" != \"$es\" ]; then echo \"SIZE $a\"; exit {ExitSizeMismatch}; fi; ")
+        .Append($"m=$(md5sum -- \"$t\") || exit {ExitFileError}; m=${{m%% *}}; ")
+        .Append($"s=$(sha256sum -- \"$t\") || exit {ExitFileError}; s=${{s%% *}}; ")
+        .Append($"if [ -n \"$e5\" ] && [ \"$m\" != \"$e5\" ]; then echo \"MD5 $m\"; exit {ExitChecksumMismatch}; fi; ")
+        .Append($"if [ -n \"$e2\" ] && [ \"$s\" != \"$e2\" ]; then echo \"SHA256 $s\"; exit {ExitChecksumMismatch}; fi; ")
+        .Append("if command -v qemu-img >/dev/null 2>&1; then printf 'QEMU %s\\n' \"$(qemu-img info --output=json -- \"$t\" 2>/dev/null | tr -d '\\n')\"; fi; ")
+        .Append("printf 'MAGIC %s\\n' \"$(od -An -tx1 -N4 -- \"$t\" | tr -d ' \\n')\"; ")
+        .Append("printf 'ISO %s\\n' \"$(od -An -c -j32769 -N5 -- \"$t\" | tr -d ' \\n')\"; ")
+        .Append($"mv -f -- \"$t\" \"$f\" || exit {ExitFileError}; chmod a-w -- \"$f\"; ")
+        .Append("printf 'FACTS %s %s %s\\n' \"$a\" \"$m\" \"$s\"")
+        .ToString();
+}

@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text;
+using Renci.SshNet;
+using Stowage.Core.Storage;
+
+namespace Stowage.Sftp;
+
+/// <summary>The image data path of the SFTP driver: host pull, streamed write and delete.</summary>
+public sealed partial class SftpBackupStorageDriver
+{
+    private const int StreamBuffer = 256 * 1024;
+
+    /// <summary>How often a running transfer's progress is measured on the host.</summary>
+    public static TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public Task<ImageFileFacts> DownloadFromUrlAsync(BackupStorageTarget target, ImageDownload download, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(download);
+        if (download.Source.Scheme is not ("http" or "https"))
+        {
+            throw new StorageException(StorageFailure.SourceUnreachable, $"the storage host only pulls http and https, not {download.Source.Scheme}");
+        }
+
+        var text = download.Source.AbsoluteUri;
+        var script = ImageCommands.Download(download.InstallPath, download.SkipTlsVerify, download.Expect);
+        return TransferAsync(target, download.InstallPath, script, async (input, ct) =>
+        {
+            await input.WriteAsync(Encoding.UTF8.GetBytes(text + "\n"), ct);
+        }, progress, [text, download.Source.UserInfo], cancellationToken);
+    }
+
+    public Task<ImageFileFacts> WriteFromStreamAsync(BackupStorageTarget target, Stream source, string installPath, ImageExpectations expect, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return TransferAsync(target, installPath, ImageCommands.WriteStdin(installPath, expect), async (input, ct) =>
+        {
+            var buffer = new byte[StreamBuffer];
+            long done = 0;
+            int n;
+            while ((n = await source.ReadAsync(buffer, ct)) > 0)
+            {
+                await input.WriteAsync(buffer.AsMemory(0, n), ct);
+                done += n;
+                progress?.Report(new TransferProgress(done));
+            }
+        }, null, [], cancellationToken);
+    }
+
+    public async Task DeleteImageAsync(BackupStorageTarget target, string installPath, CancellationToken cancellationToken)
+    {
+        var (endpoint, url) = Resolve(target);
+        CheckInstallPath(url, installPath);
+        var result = await RunAsync(target, endpoint, ImageCommands.DeleteImage(installPath), cancellationToken);
+        if (result.ExitStatus != 0)
+        {
+            throw Fail(target, new StorageException(StorageFailure.CommandFailed,
+                $"cannot delete {installPath} on {endpoint.Display}: {SshFailures.Safe(result.Stderr.Trim(), endpoint)}"));
+        }
+    }
+
+    /// <summary>An install path must lie in its own folder strictly inside the backup storage's directory.</summary>
+    private static void CheckInstallPath(string url, string installPath)
+    {
+        var root = url.TrimEnd('/') + "/";
+        var folder = Path.GetDirectoryName(installPath)?.Replace('\\', '/') ?? string.Empty;
+        if (!installPath.StartsWith(root, StringComparison.Ordinal) || folder.Length <= root.Length
+            || installPath.Split('/').Any(s => s is "." or "..") || installPath.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new StorageException(StorageFailure.BadLocation, $"install path {installPath} is not inside backup storage directory {url}");
+        }
+    }
+
+    private async Task<ImageFileFacts> TransferAsync(
+        BackupStorageTarget target, string installPath, string script, Func<Stream, CancellationToken, Task> feed,
+        IProgress<TransferProgress>? progress, string[] hide, CancellationToken cancellationToken)
+    {
+        var (endpoint, url) = Resolve(target);
+        CheckInstallPath(url, installPath);
+        SftpConnection connection;
+        try
+        {
+            (connection, _) = await _pool.GetAsync(target.Uuid, endpoint, cancellationToken);
+        }
+        catch (StorageException ex)
+        {
+            throw Fail(target, ex);
+        }
+
+        using var command = connection.Client.CreateCommand(script);
+        command.CommandTimeout = Timeout.InfiniteTimeSpan;
+        var pid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lines = new List<string>();
+        Task exec;
+        try
+        {
+            exec = command.ExecuteAsync(CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            _pool.Drop(target.Uuid, connection);
+            throw Fail(target, SshFailures.FromCommand(ex, endpoint));
+        }
+
+        var stdout = Task.Run(() => ReadLines(command.OutputStream, lines, pid), CancellationToken.None);
+        var stderr = Task.Run(() => ReadBoundedAsync(command.ExtendedOutputStream, MaxStderr, CancellationToken.None), CancellationToken.None);
+        using var stopPolling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var polling = progress is null ? Task.CompletedTask : PollProgressAsync(target, endpoint, installPath, progress, stopPolling.Token);
+        try
+        {
+            using (var input = command.CreateInputStream())
+            {
+                await feed(input, cancellationToken);
+            }
+
+            await exec.WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not StorageException && !(exec.IsCompletedSuccessfully && !cancellationToken.IsCancellationRequested))
+        {
+            await StopAsync(target, endpoint, installPath, pid.Task, exec);
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw Fail(target, exec.IsFaulted || !connection.IsConnected
+                ? SshFailures.FromCommand(exec.Exception?.InnerException ?? ex, endpoint)
+                : new StorageException(StorageFailure.SourceFailed, $"reading the source failed: {ex.GetType().Name}", ex));
+        }
+        finally
+        {
+            await stopPolling.CancelAsync();
+            await polling;
+        }
+
+        await stdout;
+        var where = endpoint.Display;
+        var errorText = Hide(SshFailures.Safe((await stderr).Trim(), endpoint), hide);
+        if (command.ExitStatus != 0)
+        {
+            throw Fail(target, ImageOutcome.Failure(command.ExitStatus, lines, errorText, where));
+        }
+
+        return ImageOutcome.Facts(installPath, lines);
+    }
+
+    /// <summary>Kills the transfer's process group on the host and waits briefly for the channel to close.</summary>
+    private async Task StopAsync(BackupStorageTarget target, SftpEndpoint endpoint, string installPath, Task<int> pid, Task exec)
+    {
+        if (await Task.WhenAny(pid, Task.Delay(TimeSpan.FromSeconds(5))) == pid && pid.Result > 1 && !exec.IsCompleted)
+        {
+            try
+            {
+                using var limit = new CancellationTokenSource(CommandTimeout);
+                await RunAsync(target, endpoint, ImageCommands.Kill(pid.Result, installPath), limit.Token);
+            }
+            catch (Exception ex) when (ex is StorageException or OperationCanceledException)
+            {
+                Log.Failed(_logger, target.Uuid, "could not stop a transfer on the host; the sweeper removes its file later");
+            }
+        }
+
+        await Task.WhenAny(exec, Task.Delay(TimeSpan.FromSeconds(10)));
+    }
+
+    private async Task PollProgressAsync(BackupStorageTarget target, SftpEndpoint endpoint, string installPath, IProgress<TransferProgress> progress, CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(ProgressInterval, ct);
+                var r = await RunAsync(target, endpoint, ImageCommands.PartSize(installPath), ct);
+                if (long.TryParse(r.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var done) && done > 0)
+                {
+                    progress.Report(new TransferProgress(done));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or StorageException)
+        {
+            // Progress is best effort; the transfer itself reports failures.
+        }
+    }
+
+    private static void ReadLines(Stream stream, List<string> lines, TaskCompletionSource<int> pid)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8, false, 4096, leaveOpen: true);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.StartsWith("PID ", StringComparison.Ordinal) && int.TryParse(line[4..], NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+            {
+                pid.TrySetResult(p);
+            }
+            else if (lines.Count < 64)
+            {
+                lines.Add(line);
+            }
+        }
+
+        pid.TrySetResult(0);
+    }
+
+    private static string Hide(string text, string[] secrets)
+    {
+        foreach (var s in secrets.Where(s => s.Length > 0))
+        {
+            text = text.Replace(s, "***", StringComparison.Ordinal);
+        }
+
+        return text;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Stowage.Server.Tests.Images;
+
+/// <summary>
+/// A real HTTP server on 127.0.0.1 serving test files: <c>/f/name</c> whole, <c>/drop/name</c> half and then
+/// the connection is cut, <c>/slow/name</c> 64 KiB every 100 ms, <c>/auth/name</c> behind basic auth
+/// (user <c>u</c>, password <c>p4ss</c>), <c>/nolen/name</c> without a Content-Length; anything else is 404.
+/// </summary>
+public sealed class HttpSource : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
+
+    private HttpSource(WebApplication app) => _app = app;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    public static async Task<HttpSource> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var source = new HttpSource(app);
+        app.Run(source.HandleAsync);
+        await app.StartAsync();
+        source.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return source;
+    }
+
+    public string Add(string name, byte[] content)
+    {
+        _files[name] = content;
+        return $"{BaseUrl}/f/{name}";
+    }
+
+    public string Url(string mode, string name) => $"{BaseUrl}/{mode}/{name}";
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext ctx)
+    {
+        var parts = (ctx.Request.Path.Value ?? string.Empty).Trim('/').Split('/', 2);
+        Requests.Enqueue($"{ctx.Request.Method} {ctx.Request.Path}");
+        if (parts.Length != 2 || !_files.TryGetValue(parts[1], out var content))
+        {
+            ctx.Response.StatusCode = 404;
+            return;
+        }
+
+        if (parts[0] == "auth" && ctx.Request.Headers.Authorization.ToString() != "Basic " + Convert.ToBase64String("u:p4ss"u8.ToArray()))
+        {
+            ctx.Response.StatusCode = 401;
+            return;
+        }
+
+        if (parts[0] != "nolen")
+        {
+            ctx.Response.ContentLength = content.Length;
+        }
+
+        ctx.Response.ContentType = "application/octet-stream";
+        if (HttpMethods.IsHead(ctx.Request.Method))
+        {
+            return;
+        }
+
+        switch (parts[0])
+        {
+            case "f" or "auth" or "nolen":
+                await ctx.Response.Body.WriteAsync(content, ctx.RequestAborted);
+                break;
+            case "drop":
+                await ctx.Response.Body.WriteAsync(content.AsMemory(0, content.Length / 2), ctx.RequestAborted);
+                await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                await Task.Delay(200, ctx.RequestAborted);
+                ctx.Abort();
+                break;
+            case "slow":
+                for (var i = 0; i < content.Length; i += 64 * 1024)
+                {
+                    await ctx.Response.Body.WriteAsync(content.AsMemory(i, Math.Min(64 * 1024, content.Length - i)), ctx.RequestAborted);
+                    await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                    await Task.Delay(100, ctx.RequestAborted);
+                }
+
+                break;
+            default:
+                ctx.Response.StatusCode = 404;
+                break;
+        }
+    }
+}

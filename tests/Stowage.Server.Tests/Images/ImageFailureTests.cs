@@ -1,0 +1,135 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Stowage.Persistence;
+using Stowage.Server.Tests.BackupStorage;
+using Stowage.Server.Tests.Infrastructure;
+using Stowage.Sftp.Tests.Infrastructure;
+
+namespace Stowage.Server.Tests.Images;
+
+[Collection(SshdCollection.Name)]
+public sealed class ImageFailureTests(SshdFixture sshd)
+{
+    [Theory]
+    [InlineData("HostPull", "404", "HTTP error")]
+    [InlineData("HostPull", "refused", "cannot reach the source")]
+    [InlineData("HostPull", "drop", "broke off")]
+    [InlineData("HostPull", "checksum", "sha256 checksum mismatch")]
+    [InlineData("Stream", "404", "HTTP 404")]
+    [InlineData("Stream", "drop", "failed")]
+    [InlineData("Stream", "checksum", "sha256 checksum mismatch")]
+    [InlineData("Auto", "refused", "cannot reach the source from Stowage either")]
+    public async Task A_failed_download_leaves_no_image_file_process_or_reservation(string mode, string failure, string expected)
+    {
+        await using var source = await HttpSource.StartAsync();
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = sshd.NewPath();
+        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        await ImageKit.SetConfigAsync(client, "image", "download.mode", mode);
+        var content = ImageKit.RandomBytes(2_000_000);
+        source.Add("img.raw", content);
+        var (imageUrl, tags) = failure switch
+        {
+            "404" => (source.Url("f", "missing.raw"), (string[]?)null),
+            "refused" => ($"http://127.0.0.1:{SshdFixture.FreePort()}/img.raw", null),
+            "drop" => (source.Url("drop", "img.raw"), null),
+            _ => (source.Url("f", "img.raw"), ["checksum::sha256::" + new string('0', 64)]),
+        };
+
+        var r = await ImageKit.AddAsync(client, imageUrl, [bs], systemTags: tags);
+        Assert.Equal("SYS.1002", r.ErrorCode);
+        Assert.Contains(expected, r.Body, StringComparison.Ordinal);
+        Assert.Empty(await ImageKit.QueryAsync(client));
+        Assert.Empty(ImageKit.Files(url));
+        Assert.DoesNotContain(Directory.EnumerateDirectories(url, "*", SearchOption.AllDirectories), d => Path.GetFileName(d).Length == 32);
+        ImageKit.NoTransferProcess(sshd);
+        await NoReservationAsync(host, url, bs);
+    }
+
+    [Fact]
+    public async Task One_failed_copy_of_two_keeps_the_good_copy_and_says_which_failed()
+    {
+        await using var source = await HttpSource.StartAsync();
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var good = await BsKit.AddOkAsync(client, sshd, sshd.NewPath(), "good");
+        var badUrl = sshd.NewPath();
+        var bad = await BsKit.AddOkAsync(client, sshd, badUrl, "bad");
+        await File.WriteAllTextAsync(Path.Combine(badUrl, "rootVolumeTemplates"), "a file where the folder should be");
+        var image = await ImageKit.AddOkAsync(client, source.Add("x.qcow2", ImageKit.Qcow2()), [good, bad]);
+
+        Assert.Equal("Ready", image["status"]!.GetValue<string>());
+        var copies = image["backupStorageRefs"]!.AsArray();
+        Assert.Equal("Ready", copies.Single(c => c!["backupStorageUuid"]!.GetValue<string>() == good)!["status"]!.GetValue<string>());
+        var failed = copies.Single(c => c!["backupStorageUuid"]!.GetValue<string>() == bad)!;
+        Assert.Equal("Error", failed["status"]!.GetValue<string>());
+        Assert.Contains($"on backup storage[uuid: {bad}]", failed["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Delete_while_downloading_kills_the_transfer_and_removes_everything()
+    {
+        await using var source = await HttpSource.StartAsync();
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = sshd.NewPath();
+        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        source.Add("big.raw", ImageKit.RandomBytes(8_000_000));
+        var accepted = await client.SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Url("slow", "big.raw"), [bs]));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
+        await WaitForAsync(() => Directory.Exists(url) && Directory.EnumerateFiles(url, "*.stowage-part", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0));
+        var uuid = (await ImageKit.QueryAsync(client)).Single()!["uuid"]!.GetValue<string>();
+        Assert.Equal("Downloading", (await ImageKit.QueryAsync(client)).Single()!["status"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, "/images/" + uuid)).Status);
+        ImageKit.NoTransferProcess(sshd);
+        Assert.Empty(ImageKit.Files(url));
+        var add = await client.PollAsync(accepted);
+        Assert.Equal("SYS.1006", add.ErrorCode);
+        Assert.Contains("has been deleted", add.Body, StringComparison.Ordinal);
+        Assert.Empty(await ImageKit.QueryAsync(client));
+        await NoReservationAsync(host, url, bs);
+    }
+
+    [Fact]
+    public async Task A_download_past_the_timeout_is_stopped_and_cleaned_up()
+    {
+        await using var source = await HttpSource.StartAsync();
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = sshd.NewPath();
+        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        await ImageKit.SetConfigAsync(client, "image", "download.timeout", "2");
+        source.Add("big.raw", ImageKit.RandomBytes(8_000_000));
+        var r = await ImageKit.AddAsync(client, source.Url("slow", "big.raw"), [bs]);
+        Assert.Equal("SYS.1002", r.ErrorCode);
+        Assert.Contains("timed out after 2 s", r.Body, StringComparison.Ordinal);
+        ImageKit.NoTransferProcess(sshd);
+        Assert.Empty(ImageKit.Files(url));
+        await NoReservationAsync(host, url, bs);
+    }
+
+    /// <summary>No copy holds a reservation and available capacity is what the filesystem reports free.</summary>
+    private static async Task NoReservationAsync(StowageHost host, string url, string bs)
+    {
+        await using var db = host.Services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
+        Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(r => r.ReservedSize));
+        var available = (await db.BackupStorages.SingleAsync(b => b.Uuid == bs)).AvailableCapacity;
+        Assert.InRange(available, ImageKit.DfAvailable(url) - (64L << 20), ImageKit.DfAvailable(url) + (64L << 20));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(50);
+        }
+    }
+}
