@@ -58,4 +58,13 @@ public sealed class FakeDriver : IBackupStorageDriver
     public void Forget(string backupStorageUuid)
     {
     }
+
+    // The tracker never moves image bits; a call here would be a bug in the test setup.
+    public Task<ImageFileFacts> DownloadFromUrlAsync(BackupStorageTarget target, ImageDownload download, IProgress<TransferProgress>? progress, CancellationToken cancellationToken) =>
+        throw new NotSupportedException();
+
+    public Task<ImageFileFacts> WriteFromStreamAsync(BackupStorageTarget target, Stream source, string installPath, ImageExpectations expect, IProgress<TransferProgress>? progress, CancellationToken cancellationToken) =>
+        throw new NotSupportedException();
+
+    public Task DeleteImageAsync(BackupStorageTarget target, string installPath, CancellationToken cancellationToken) => Task.CompletedTask;
 }
