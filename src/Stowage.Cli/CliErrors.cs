@@ -31,6 +31,9 @@ public sealed class ApiCallException(string code, string? description, string? d
     public string? Details { get; } = details;
 
     public int HttpStatus { get; } = httpStatus;
+
+    /// <summary>The nested <c>cause</c> errors, outermost first, as "[code] description: details".</summary>
+    public IReadOnlyList<string> Causes { get; init; } = [];
 }
 
 /// <summary>The user stopped waiting for an async job (Ctrl-C); the job goes on on the server.</summary>

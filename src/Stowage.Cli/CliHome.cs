@@ -121,7 +121,7 @@ public sealed class CliHome
             options.UnixCreateMode = PrivateFile;
         }
 
-        using (var w = new StreamWriter(tmp, System.Text.Encoding.UTF8, options))
+        using (var w = new StreamWriter(tmp, new System.Text.UTF8Encoding(false), options))
         {
             w.Write(text);
         }

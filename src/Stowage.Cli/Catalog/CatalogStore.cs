@@ -13,8 +13,6 @@ namespace Stowage.Cli.Catalog;
 /// </summary>
 public static class CatalogStore
 {
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
-
     public static string CacheFile(CliHome home, string server) =>
         Path.Combine(home.CacheDir, "apis-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(server)))[..16] + ".json");
 
@@ -48,7 +46,7 @@ public static class CatalogStore
     {
         try
         {
-            return JsonSerializer.Deserialize<ApiDocument>(json, Options) ?? throw new ConnectionException("the server's API catalogue is empty");
+            return JsonSerializer.Deserialize(json, CatalogJson.Default.ApiDocument) ?? throw new ConnectionException("the server's API catalogue is empty");
         }
         catch (JsonException e)
         {

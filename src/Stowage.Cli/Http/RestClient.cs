@@ -155,11 +155,26 @@ public sealed class RestClient : IDisposable
                 error["code"]?.GetValue<string>() ?? "UNKNOWN",
                 error["description"]?.GetValue<string>(),
                 error["details"]?.GetValue<string>(),
-                (int)status);
+                (int)status)
+            {
+                Causes = Causes(error),
+            };
         }
 
         // Protocol-level refusals (400 malformed request, 404 no api mapping, 405) are plain text.
         throw new ApiCallException($"HTTP.{(int)status}", Short(text), null, (int)status);
+    }
+
+    private static List<string> Causes(JsonObject error)
+    {
+        var causes = new List<string>();
+        for (var c = error["cause"] as JsonObject; c is not null && causes.Count < 10; c = c["cause"] as JsonObject)
+        {
+            var details = c["details"]?.GetValue<string>();
+            causes.Add($"[{c["code"]?.GetValue<string>()}] {c["description"]?.GetValue<string>()}{(string.IsNullOrEmpty(details) ? "" : ": " + details)}");
+        }
+
+        return causes;
     }
 
     private static JsonObject? Parse(string text, HttpStatusCode status)

@@ -31,6 +31,12 @@ public static class Printer
             return;
         }
 
+        if (Console.IsOutputRedirected)
+        {
+            // No terminal to fit: do not wrap the table at Spectre's default 80 columns.
+            AnsiConsole.Profile.Width = 250;
+        }
+
         if (reply["inventories"] is JsonArray list)
         {
             RowsTable(list.OfType<JsonObject>().ToList());
@@ -116,6 +122,11 @@ public static class Printer
                 if (!string.IsNullOrEmpty(a.Details))
                 {
                     err.WriteLine($"  details: {a.Details}");
+                }
+
+                foreach (var cause in a.Causes)
+                {
+                    err.WriteLine($"  caused by: {cause}");
                 }
 
                 if (a.Code == ApiCallException.InvalidSession)
