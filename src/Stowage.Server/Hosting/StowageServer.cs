@@ -72,6 +72,7 @@ public static class StowageServer
 
         app.MapGet(OpenApiDocument.Path, (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
         app.MapGet("/v1/openapi.json", (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
+        app.MapApiList();
         app.MapZStackApis();
         return app;
     }
