@@ -42,21 +42,10 @@ echo "PostgreSQL for tests on 127.0.0.1:$pg_port"
 
 # A dedicated local account for the SFTP driver tests, which start their own sshd on a loopback port
 # (never the system one). A fresh random password and a fresh ed25519 client key every run.
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-ssh_user="stowage-sftp-test"
-if ! id "$ssh_user" >/dev/null 2>&1; then
-  $SUDO useradd --create-home --shell /bin/bash "$ssh_user"
-fi
-ssh_home="$(getent passwd "$ssh_user" | cut -d: -f6)"
-ssh_password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
-echo "$ssh_user:$ssh_password" | $SUDO chpasswd
+. scripts/lib/sftp-test-user.sh
+sftp_test_user_ensure
 ssh_key_dir="$(mktemp -d /tmp/stowage-sshkey.XXXXXX)"
-ssh-keygen -q -t ed25519 -N '' -C "$ssh_user@stowage-tests" -f "$ssh_key_dir/id_ed25519"
-$SUDO install -d -m 700 -o "$ssh_user" -g "$ssh_user" "$ssh_home/.ssh"
-$SUDO install -m 600 -o "$ssh_user" -g "$ssh_user" "$ssh_key_dir/id_ed25519.pub" "$ssh_home/.ssh/authorized_keys"
-export STOWAGE_TEST_SSH_USER="$ssh_user"
-export STOWAGE_TEST_SSH_PASSWORD="$ssh_password"
-export STOWAGE_TEST_SSH_KEY="$ssh_key_dir/id_ed25519"
-echo "SFTP test user: $ssh_user (key $STOWAGE_TEST_SSH_KEY)"
+sftp_test_user_fresh_credentials "$ssh_key_dir"
+echo "SFTP test user: $STOWAGE_TEST_SSH_USER (key $STOWAGE_TEST_SSH_KEY)"
 
 dotnet test Stowage.sln "$@"
