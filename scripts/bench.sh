@@ -3,9 +3,23 @@
 # server as its own process on a free 127.0.0.1 port with a fresh SQLite data directory, seeds it
 # through the API and measures query and async-job throughput (see bench/README.md).
 # Extra arguments go to the benchmark: --zones N --seconds S --clients C --job-clients J --seed-clients K
+#
+# `scripts/bench.sh scale [...]` runs the scale benchmark instead (root only): private sshd instances on
+# loopback, 1,000 SFTP backup storages, ping rounds, RSS and detection time (see bench/README.md).
+# Extra arguments: --sshd N --storages N --add-clients C --parallelism P --rounds R
+#                  --detect-interval S --detect-timeout S
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=()
+if [ "${1:-}" = "scale" ]; then
+  shift
+  # The same local account as the SFTP tests; the benchmark logs in with its own key through its own
+  # sshd config and leaves the account's password and authorized_keys alone.
+  . scripts/lib/sftp-test-user.sh
+  sftp_test_user_ensure
+  mode=(scale --ssh-user "$SFTP_TEST_USER")
+fi
 dotnet build src/Stowage.Server -c Release -v q -nologo >/dev/null
 dotnet build bench/Stowage.Bench -c Release -v q -nologo >/dev/null
-exec dotnet bench/Stowage.Bench/bin/Release/net10.0/Stowage.Bench.dll \
+exec dotnet bench/Stowage.Bench/bin/Release/net10.0/Stowage.Bench.dll "${mode[@]}" \
   --server src/Stowage.Server/bin/Release/net10.0/Stowage.Server.dll "$@"

@@ -112,9 +112,11 @@ internal static class RemoteCommands
         }
 
         // Prove writability by writing, which also catches read-only mounts and root-squashed NFS.
+        // `true` is a regular built-in, so a failed redirection fails it without ending the shell (no subshell fork).
+        // The marker is read with the read built-in: a ping forks only rm and df on the host (see docs/performance.md).
         sb.Append("w=\"$d/.stowage-write-test.$$\"; ");
-        sb.Append($"( : > \"$w\" ) 2>/dev/null && rm -f -- \"$w\" || exit {ExitNotWritable}; ");
-        sb.Append($"if [ -f \"$m\" ]; then printf '{OutputMarker}'; head -c {MarkerReadLimit} -- \"$m\" | tr -cd '[:graph:]'; echo; fi; ");
+        sb.Append($"if true 2>/dev/null > \"$w\"; then rm -f -- \"$w\"; else exit {ExitNotWritable}; fi; ");
+        sb.Append($"if [ -f \"$m\" ]; then x=; IFS= read -r x < \"$m\"; printf '{OutputMarker}%.{MarkerReadLimit}s\\n' \"$x\"; fi; ");
         sb.Append(DfLine);
         return sb.ToString();
     }
@@ -123,8 +125,9 @@ internal static class RemoteCommands
     private static string Prologue(string url) =>
         $"LC_ALL=C; export LC_ALL; d={Quote(url)}; m=\"$d/{MarkerFileName}\"; ";
 
+    // The last two words of df's output are size and avail; splitting with set (globbing off) needs no tail process.
     private static string DfLine =>
-        $"o=$(df -B1 --output=size,avail -- \"$d\") || exit {ExitDfFailed}; printf '{OutputDf}%s\\n' \"$(printf '%s\\n' \"$o\" | tail -n 1)\"";
+        $"o=$(df -B1 --output=size,avail -- \"$d\") || exit {ExitDfFailed}; set -f; set -- $o; shift $(($# - 2)); printf '{OutputDf}%s %s\\n' \"$1\" \"$2\"";
 }
 
 /// <summary>What a probe script printed: capacity (null when unparsable) and the marker (null when none).</summary>

@@ -92,6 +92,8 @@ public sealed partial class BackupStorageTracker(
     /// <summary>One round over every owned backup storage.</summary>
     public async Task RoundAsync(CancellationToken stoppingToken)
     {
+        var started = clock.GetUtcNow();
+        var stopwatch = clock.GetTimestamp();
         List<string> uuids;
         await using (var db = dbFactory.CreateDbContext())
         {
@@ -101,7 +103,8 @@ public sealed partial class BackupStorageTracker(
         var parallelism = Math.Max(1, configs.GetInt(CoreGlobalConfigs.PingParallelism));
         var timeout = TimeSpan.FromSeconds(configs.GetInt(CoreGlobalConfigs.PingTimeout));
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = stoppingToken };
-        await Parallel.ForEachAsync(uuids.Where(ownership.Owns), options, async (uuid, ct) =>
+        var owned = uuids.Where(ownership.Owns).ToList();
+        await Parallel.ForEachAsync(owned, options, async (uuid, ct) =>
         {
             try
             {
@@ -112,7 +115,7 @@ public sealed partial class BackupStorageTracker(
                 LogCheckFailed(logger, e, uuid);
             }
         });
-        stats.RoundDone();
+        stats.RoundDone(started, clock.GetElapsedTime(stopwatch), owned.Count);
     }
 
     private async Task CheckAsync(string uuid, TimeSpan timeout, CancellationToken ct)

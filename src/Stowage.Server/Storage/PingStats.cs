@@ -1,8 +1,9 @@
 namespace Stowage.Server.Storage;
 
-/// <summary>Counters of the ping tracker: how many pings ran, and the most that were in flight at once.</summary>
+/// <summary>Counters of the ping tracker: how many pings ran, the most that were in flight at once, and the last round's timing.</summary>
 public sealed class PingStats
 {
+    private readonly Lock _roundSync = new();
     private int _inFlight;
     private int _maxInFlight;
     private long _pings;
@@ -19,6 +20,26 @@ public sealed class PingStats
 
     public long Reconnects => Interlocked.Read(ref _reconnects);
 
+    /// <summary>When the last finished round started, with its wall time and the backup storages it checked; null before the first.</summary>
+    public (DateTimeOffset Started, TimeSpan Duration, int Checked)? LastRound
+    {
+        get
+        {
+            lock (_roundSync)
+            {
+                return field;
+            }
+        }
+
+        private set
+        {
+            lock (_roundSync)
+            {
+                field = value;
+            }
+        }
+    }
+
     public void ResetMax() => Volatile.Write(ref _maxInFlight, 0);
 
     internal void Enter()
@@ -33,7 +54,11 @@ public sealed class PingStats
 
     internal void Exit() => Interlocked.Decrement(ref _inFlight);
 
-    internal void RoundDone() => Interlocked.Increment(ref _rounds);
+    internal void RoundDone(DateTimeOffset started, TimeSpan duration, int checkedCount)
+    {
+        LastRound = (started, duration, checkedCount);
+        Interlocked.Increment(ref _rounds);
+    }
 
     internal void Reconnected() => Interlocked.Increment(ref _reconnects);
 }

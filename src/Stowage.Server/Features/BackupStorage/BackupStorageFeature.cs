@@ -14,6 +14,7 @@ public sealed class BackupStorageFeature : IApiFeature
         SimpleBackupStorageApis.Detach,
         SimpleBackupStorageApis.Capacity,
         SimpleBackupStorageApis.Types,
+        GetBackupStoragePingStats.Api,
         UpdateSftpBackupStorage.Api,
         ReconnectBackupStorage.Generic,
         ReconnectBackupStorage.Sftp,
