@@ -151,7 +151,7 @@ public sealed class RequestHandlingTests
         Wire.AssertError(sync, HttpStatusCode.ServiceUnavailable, "SYS.1003");
         Assert.Equal(["error"], sync.Json!.AsObject().Select(p => p.Key));
 
-        foreach (var (method, path) in new[] { ("GET", "/zstack/v1/nothing"), ("POST", "/zstack/v1/zones/x/y/z"), ("GET", "/v2/zones"), ("DELETE", "/zstack/v1/images/abc") })
+        foreach (var (method, path) in new[] { ("GET", "/zstack/v1/nothing"), ("POST", "/zstack/v1/zones/x/y/z"), ("GET", "/v2/zones"), ("DELETE", "/zstack/v1/volumes/abc") })
         {
             var r = await Wire.RawAsync(client.Http, new HttpMethod(method), path);
             Assert.Equal(HttpStatusCode.NotFound, r.Status);

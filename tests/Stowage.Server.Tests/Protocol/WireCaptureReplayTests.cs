@@ -18,11 +18,11 @@ public sealed class WireCaptureReplayTests
     {
         public bool IsPoll => Path.StartsWith("/zstack/v1/api-jobs/", StringComparison.Ordinal);
 
-        /// <summary>Image APIs, which the server does not serve yet.</summary>
-        public bool IsNotYetServed => Path.StartsWith("/zstack/v1/images", StringComparison.Ordinal);
+        /// <summary>Every API of the capture is served now.</summary>
+        public bool IsNotYetServed => false;
 
-        /// <summary>Backup-storage lines need a real sshd: BackupStorage/WireCaptureReplayTests replays them.</summary>
-        public bool IsBackupStorage => Path.Contains("/backup-storage", StringComparison.Ordinal);
+        /// <summary>Backup-storage and image lines need a real sshd: BackupStorage/WireCaptureReplayTests replays them.</summary>
+        public bool IsBackupStorage => Path.Contains("/backup-storage", StringComparison.Ordinal) || Path.StartsWith("/zstack/v1/images", StringComparison.Ordinal);
     }
 
     private static List<Line> Capture() =>

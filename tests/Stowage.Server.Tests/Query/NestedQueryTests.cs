@@ -22,6 +22,8 @@ public sealed class NestedQueryTests
     [
         ZoneRules.Query,
         Stowage.Server.Features.BackupStorage.BackupStorageQueries.BackupStorage,
+        Stowage.Server.Features.Images.ImageQueries.Image,
+        Stowage.Server.Features.Images.ImageQueries.BackupStorageRef,
         new QueryResource<ZoneEntity>("zt", "TestZoneInventory", "zones", "ZoneVO")
         {
             Fields = ZoneRules.Query.Fields,
