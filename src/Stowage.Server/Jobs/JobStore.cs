@@ -11,12 +11,6 @@ namespace Stowage.Server.Jobs;
 /// <summary>Async API jobs in the database: any server can answer a poll, and a restart can fail what was running.</summary>
 public sealed class JobStore(StowageDbContextFactory dbFactory, NodeIdentity node, TimeProvider clock)
 {
-    public async Task<bool> ExistsAsync(string uuid, CancellationToken cancellationToken)
-    {
-        await using var db = dbFactory.CreateDbContext();
-        return await db.ApiJobs.AnyAsync(j => j.Uuid == uuid, cancellationToken);
-    }
-
     /// <summary>Inserts the job; a uuid already used is the client's mistake (HTTP 400), as in ZStack.</summary>
     public async Task CreateAsync(string uuid, string apiName, string? sessionUuid, TimeSpan timeout, string? webHook, ErrorCode? failure, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ namespace Stowage.Server.Tests.Features;
 public sealed class GlobalConfigTests
 {
     private static Task<ApiResponse> UpdateAsync(ZStackClient client, string category, string name, string value) =>
-        client.CallAsync(HttpMethod.Put, $"/global-configurations/{category}/{name}/actions", new JsonObject { ["updateGlobalConfig"] = new JsonObject { ["value"] = value } });
+        client.UpdateGlobalConfigAsync(category, name, value);
 
     private static async Task<string> ValueAsync(ZStackClient client, string category, string name)
     {

@@ -50,7 +50,7 @@ public static class ImageKit
 
     public static async Task SetConfigAsync(ZStackClient client, string category, string name, string value)
     {
-        var r = await client.CallAsync(HttpMethod.Put, $"/global-configurations/{category}/{name}/actions", new JsonObject { ["updateGlobalConfig"] = new JsonObject { ["value"] = value } });
+        var r = await client.UpdateGlobalConfigAsync(category, name, value);
         Assert.True(r.Status == HttpStatusCode.OK, r.ToString());
     }
 

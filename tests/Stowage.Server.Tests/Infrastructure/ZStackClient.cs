@@ -148,6 +148,10 @@ public sealed class ZStackClient : IDisposable
         return r.Json!["inventory"]!["uuid"]!.GetValue<string>();
     }
 
+    /// <summary>UpdateGlobalConfig, polled to the end.</summary>
+    public Task<ApiResponse> UpdateGlobalConfigAsync(string category, string name, string value) =>
+        CallAsync(HttpMethod.Put, $"/global-configurations/{category}/{name}/actions", new JsonObject { ["updateGlobalConfig"] = new JsonObject { ["value"] = value } });
+
     public static JsonArray Inventories(ApiResponse r) => r.Json!["inventories"]!.AsArray();
 
     public void Dispose() => _http.Dispose();

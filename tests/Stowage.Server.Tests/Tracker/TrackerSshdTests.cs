@@ -33,7 +33,7 @@ public sealed class TrackerSshdTests : IAsyncLifetime
     }
 
     private static Task<ApiResponse> SetConfigAsync(ZStackClient client, string name, string value) =>
-        client.CallAsync(HttpMethod.Put, $"/global-configurations/backupStorage/{name}/actions", new JsonObject { ["updateGlobalConfig"] = new JsonObject { ["value"] = value } });
+        client.UpdateGlobalConfigAsync("backupStorage", name, value);
 
     [Fact]
     public async Task Stopped_sshd_is_detected_within_interval_plus_timeout_and_comes_back_by_itself()

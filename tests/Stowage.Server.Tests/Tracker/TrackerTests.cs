@@ -60,7 +60,7 @@ public sealed class TrackerTests
     }
 
     private static Task<ApiResponse> SetConfigAsync(ZStackClient client, string name, string value) =>
-        client.CallAsync(HttpMethod.Put, $"/global-configurations/backupStorage/{name}/actions", new JsonObject { ["updateGlobalConfig"] = new JsonObject { ["value"] = value } });
+        client.UpdateGlobalConfigAsync("backupStorage", name, value);
 
     private static async Task NextRoundAsync(StowageHost host, TimeSpan advance)
     {
