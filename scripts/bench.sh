@@ -8,16 +8,20 @@
 # loopback, 1,000 SFTP backup storages, ping rounds, RSS and detection time (see bench/README.md).
 # Extra arguments: --sshd N --storages N --add-clients C --parallelism P --rounds R
 #                  --detect-interval S --detect-timeout S
+#
+# `scripts/bench.sh image [...]` registers one large image (2 GiB) from a loopback HTTP server into an SFTP
+# backup storage through the host-pull and the streamed data paths, next to curl -o and scp (root only).
+# Extra arguments: --size-mib N --repeat N
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=()
-if [ "${1:-}" = "scale" ]; then
-  shift
+if [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ]; then
+  kind="$1"; shift
   # The same local account as the SFTP tests; the benchmark logs in with its own key through its own
   # sshd config and leaves the account's password and authorized_keys alone.
   . scripts/lib/sftp-test-user.sh
   sftp_test_user_ensure
-  mode=(scale --ssh-user "$SFTP_TEST_USER")
+  mode=("$kind" --ssh-user "$SFTP_TEST_USER")
 fi
 dotnet build src/Stowage.Server -c Release -v q -nologo >/dev/null
 dotnet build bench/Stowage.Bench -c Release -v q -nologo >/dev/null

@@ -8,6 +8,7 @@ using Stowage.Bench;
 // Usage: Stowage.Bench --server <Stowage.Server.dll> [--zones 10000] [--api-seed 2000] [--seconds 10] [--clients 8] [--job-clients 32] [--seed-clients 32]
 //        Stowage.Bench scale --server <Stowage.Server.dll> [--sshd 4] [--storages 1000] [--add-clients 8] [--parallelism 50] [--rounds 3]
 //                            [--detect-interval 5] [--detect-timeout 2] [--ssh-user stowage-sftp-test]
+//        Stowage.Bench image --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -19,6 +20,11 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length > 0 && args[0] == "scale")
 {
     return await ScaleBench.RunAsync(args[1..], ct);
+}
+
+if (args.Length > 0 && args[0] == "image")
+{
+    return await ImageBench.RunAsync(args[1..], ct);
 }
 
 var opt = Options.Parse(args);
