@@ -23,7 +23,8 @@ if [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ]; then
   sftp_test_user_ensure
   mode=("$kind" --ssh-user "$SFTP_TEST_USER")
 fi
-dotnet build src/Stowage.Server -c Release -v q -nologo >/dev/null
-dotnet build bench/Stowage.Bench -c Release -v q -nologo >/dev/null
+build() { local out; out="$(dotnet build "$1" -c Release -v q -nologo 2>&1)" || { printf '%s\n' "$out" >&2; exit 1; }; }
+build src/Stowage.Server
+build bench/Stowage.Bench
 exec dotnet bench/Stowage.Bench/bin/Release/net10.0/Stowage.Bench.dll "${mode[@]}" \
   --server src/Stowage.Server/bin/Release/net10.0/Stowage.Server.dll "$@"

@@ -59,6 +59,14 @@ public static class ImageBench
             var source = Path.Combine(root, "image.raw");
             await WriteSourceAsync(source, opt.SizeMiB * 1024 * 1024, ct);
             var bytes = new FileInfo(source).Length;
+            string sourceMd5;
+            await using (var f = File.OpenRead(source))
+            {
+#pragma warning disable CA5351 // md5Sum is ZStack's file identity field, compared here, not a security measure
+                sourceMd5 = Convert.ToHexStringLower(await System.Security.Cryptography.MD5.HashDataAsync(f, ct));
+#pragma warning restore CA5351
+            }
+
             (http, var url) = await StartHttpAsync(source, ct);
             Console.WriteLine($"source {bytes} bytes at {url}; sshd on 127.0.0.1:{sshd.Port}");
 
@@ -103,6 +111,12 @@ public static class ImageBench
                     var clock = Stopwatch.StartNew();
                     var image = await AddImageAsync(client, url, bs, $"bench-{mode}-{i}", ct);
                     clock.Stop();
+                    var md5 = image["md5Sum"]?.GetValue<string>();
+                    if (md5 != sourceMd5)
+                    {
+                        throw new InvalidOperationException($"{mode}: the image's md5 {md5} is not the source's {sourceMd5}");
+                    }
+
                     runs.Add((mode, clock.Elapsed.TotalSeconds, ProcFs.CpuSeconds(pid) - cpu, ProcFs.Status(pid, "VmHWM") - rssBefore,
                         image["md5Sum"]?.GetValue<string>() ?? "?"));
                     var (status, text) = await client.CallAsync(HttpMethod.Delete, $"zstack/v1/images/{image["uuid"]!.GetValue<string>()}", null, ct);
