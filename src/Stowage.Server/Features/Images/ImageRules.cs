@@ -114,6 +114,11 @@ public static partial class ImageRules
             return at < 0 ? url : "***" + url[at..];
         }
 
+        if (uri.Scheme == "upload")
+        {
+            return $"upload://{uri.Host}";
+        }
+
         var user = uri.UserInfo.Length == 0 ? string.Empty : uri.UserInfo.Split(':')[0] + "@";
         var query = uri.Query.Length > 0 ? "?***" : string.Empty;
         return $"{uri.Scheme}://{user}{uri.Authority}{uri.AbsolutePath}{query}";
