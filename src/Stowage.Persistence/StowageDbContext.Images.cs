@@ -3,7 +3,7 @@ using Stowage.Persistence.Entities;
 
 namespace Stowage.Persistence;
 
-/// <summary>The image tables: images and their copies on backup storages.</summary>
+/// <summary>The image tables: images, their copies on backup storages and pending uploads.</summary>
 public abstract partial class StowageDbContext
 {
     private static void ConfigureImages(ModelBuilder modelBuilder)
@@ -47,6 +47,20 @@ public abstract partial class StowageDbContext
             e.HasOne<BackupStorageEntity>().WithMany().HasForeignKey(x => x.BackupStorageUuid).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(x => new { x.ImageUuid, x.BackupStorageUuid }).IsUnique();
             e.HasIndex(x => x.BackupStorageUuid);
+        });
+        modelBuilder.Entity<ImageUploadEntity>(e =>
+        {
+            e.ToTable("image_uploads");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.ImageUuid).HasMaxLength(32);
+            e.Property(x => x.BackupStorageUuid).HasMaxLength(32);
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.Property(x => x.Md5).HasMaxLength(32);
+            e.Property(x => x.Sha256).HasMaxLength(64);
+            e.HasOne<ImageBackupStorageRefEntity>().WithMany().HasForeignKey(x => x.RefId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => x.RefId).IsUnique();
+            e.HasIndex(x => x.ExpiresAt);
         });
     }
 }

@@ -37,6 +37,8 @@ public abstract partial class StowageDbContext(DbContextOptions options) : DbCon
 
     public DbSet<ImageBackupStorageRefEntity> ImageBackupStorageRefs => Set<ImageBackupStorageRefEntity>();
 
+    public DbSet<ImageUploadEntity> ImageUploads => Set<ImageUploadEntity>();
+
     public bool IsPostgres => Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

@@ -26,8 +26,58 @@ internal static class ImageCommands
     public const int ExitWriteFailed = 87;
     public const int ExitDeleteFailed = 89;
     public const int ExitMkdirFailed = 91;
+    public const int ExitNoSourceFile = 95;
+    public const int ExitSourceInStorage = 96;
+    public const int ExitSourceUnreadable = 97;
+    public const int ExitUploadOffset = 98;
+
+    /// <summary>
+    /// Suffix of a partial upload. Unlike <see cref="PartSuffix"/> files it outlives the request that wrote it
+    /// (the client resumes later), so its lifetime follows the upload's row, not a running transfer.
+    /// </summary>
+    public const string UploadSuffix = ".stowage-upload";
 
     public static string TempPath(string installPath) => installPath + PartSuffix;
+
+    public static string UploadPath(string installPath) => installPath + UploadSuffix;
+
+    /// <summary>
+    /// Copies a regular file of the host into the temporary name, then finishes. The source is resolved
+    /// (symlinks included) and refused when it lies inside the backup storage directory <paramref name="storageRoot"/>:
+    /// other images, partial files and the identity marker are not sources.
+    /// </summary>
+    public static string CopyHostFile(string hostPath, string storageRoot, string installPath, ImageExpectations expect) => new StringBuilder()
+        .Append(Prologue(installPath, expect))
+        .Append($"s={RemoteCommands.Quote(hostPath)}; r={RemoteCommands.Quote(storageRoot)}; ")
+        .Append($"[ -f \"$s\" ] || exit {ExitNoSourceFile}; ")
+        .Append($"p=$(readlink -f -- \"$s\") && q=$(readlink -f -- \"$r\") || exit {ExitNoSourceFile}; ")
+        .Append($"case \"$p/\" in \"$q\"/*) exit {ExitSourceInStorage};; esac; ")
+        .Append($"cp -- \"$p\" \"$t\" || exit {ExitSourceUnreadable}; ")
+        .Append(Finish)
+        .ToString();
+
+    /// <summary>
+    /// Appends stdin to the partial upload at <paramref name="offset"/> (0 starts over) and prints <c>PART &lt;size&gt;</c>.
+    /// Nothing is removed when stdin ends early. Once the file holds <c>expect.Size</c> bytes it is finished
+    /// like any other write, and removed if that fails.
+    /// </summary>
+    public static string UploadChunk(string installPath, long offset, ImageExpectations expect) => new StringBuilder()
+        .Append("LC_ALL=C; export LC_ALL; echo \"PID $$\"; ")
+        .Append($"f={RemoteCommands.Quote(installPath)}; t={RemoteCommands.Quote(UploadPath(installPath))}; o={RemoteCommands.Quote(offset.ToString(CultureInfo.InvariantCulture))}; ")
+        .Append($"es={RemoteCommands.Quote(expect.Size?.ToString(CultureInfo.InvariantCulture) ?? "0")}; ")
+        .Append($"e5={RemoteCommands.Quote(expect.Md5 ?? string.Empty)}; e2={RemoteCommands.Quote(expect.Sha256 ?? string.Empty)}; ")
+        .Append($"d=$(dirname -- \"$f\"); mkdir -p -- \"$d\" || exit {ExitMkdirFailed}; trap 'exit 143' HUP INT TERM; ")
+        .Append($"if [ \"$o\" = 0 ]; then : > \"$t\" || exit {ExitWriteFailed}; ")
+        .Append($"else a=$(stat -c %s -- \"$t\" 2>/dev/null || echo 0); if [ \"$a\" != \"$o\" ]; then echo \"OFFSET $a\"; exit {ExitUploadOffset}; fi; fi; ")
+        .Append($"cat >> \"$t\" || exit {ExitWriteFailed}; ")
+        .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; echo \"PART $a\"; ")
+        .Append("[ \"$a\" -lt \"$es\" ] && exit 0; trap 'rm -f -- \"$t\"' EXIT; ")
+        .Append(Finish)
+        .ToString();
+
+    /// <summary>Prints the bytes of the partial upload (0 when there is none).</summary>
+    public static string UploadSize(string installPath) =>
+        $"t={RemoteCommands.Quote(UploadPath(installPath))}; stat -c %s -- \"$t\" 2>/dev/null || echo 0";
 
     /// <summary>Fetches the url read from stdin with curl (or wget) into the temporary name, then finishes.</summary>
     public static string Download(string installPath, bool skipTlsVerify, ImageExpectations expect) => new StringBuilder()

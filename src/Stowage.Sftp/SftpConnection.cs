@@ -134,7 +134,7 @@ internal sealed class SftpConnection : IDisposable
         return method;
     }
 
-    private static void PreferFastAlgorithms(ConnectionInfo info)
+    internal static void PreferFastAlgorithms(ConnectionInfo info)
     {
         var position = 0;
         foreach (var cipher in CipherPreference)

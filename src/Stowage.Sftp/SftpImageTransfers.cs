@@ -13,7 +13,7 @@ public sealed partial class SftpBackupStorageDriver
     /// <summary>How often a running transfer's progress is measured on the host.</summary>
     public static TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    public Task<ImageFileFacts> DownloadFromUrlAsync(BackupStorageTarget target, ImageDownload download, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    public async Task<ImageFileFacts> DownloadFromUrlAsync(BackupStorageTarget target, ImageDownload download, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(download);
         if (download.Source.Scheme is not ("http" or "https"))
@@ -23,16 +23,17 @@ public sealed partial class SftpBackupStorageDriver
 
         var text = download.Source.AbsoluteUri;
         var script = ImageCommands.Download(download.InstallPath, download.SkipTlsVerify, download.Expect);
-        return TransferAsync(target, download.InstallPath, script, async (input, ct) =>
+        var lines = await TransferAsync(target, download.InstallPath, script, async (input, ct) =>
         {
             await input.WriteAsync(Encoding.UTF8.GetBytes(text + "\n"), ct);
         }, progress, [text, download.Source.UserInfo], cancellationToken);
+        return ImageOutcome.Facts(download.InstallPath, lines);
     }
 
-    public Task<ImageFileFacts> WriteFromStreamAsync(BackupStorageTarget target, Stream source, string installPath, ImageExpectations expect, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    public async Task<ImageFileFacts> WriteFromStreamAsync(BackupStorageTarget target, Stream source, string installPath, ImageExpectations expect, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return TransferAsync(target, installPath, ImageCommands.WriteStdin(installPath, expect), async (input, ct) =>
+        var lines = await TransferAsync(target, installPath, ImageCommands.WriteStdin(installPath, expect), async (input, ct) =>
         {
             var buffer = new byte[StreamBuffer];
             long done = 0;
@@ -44,6 +45,7 @@ public sealed partial class SftpBackupStorageDriver
                 progress?.Report(new TransferProgress(done));
             }
         }, null, [], cancellationToken);
+        return ImageOutcome.Facts(installPath, lines);
     }
 
     public async Task DeleteImageAsync(BackupStorageTarget target, string installPath, CancellationToken cancellationToken)
@@ -70,7 +72,8 @@ public sealed partial class SftpBackupStorageDriver
         }
     }
 
-    private async Task<ImageFileFacts> TransferAsync(
+    /// <summary>Runs a transfer script fed by <paramref name="feed"/> and answers the lines it printed; a non-zero exit fails.</summary>
+    private async Task<IReadOnlyList<string>> TransferAsync(
         BackupStorageTarget target, string installPath, string script, Func<Stream, CancellationToken, Task> feed,
         IProgress<TransferProgress>? progress, string[] hide, CancellationToken cancellationToken)
     {
@@ -140,7 +143,7 @@ public sealed partial class SftpBackupStorageDriver
             throw Fail(target, ImageOutcome.Failure(command.ExitStatus, lines, errorText, where));
         }
 
-        return ImageOutcome.Facts(installPath, lines);
+        return lines;
     }
 
     /// <summary>Kills the transfer's process group on the host and waits briefly for the channel to close.</summary>

@@ -19,6 +19,12 @@ public sealed record ImageDownload(Uri Source, string InstallPath, bool SkipTlsV
 /// <summary>What is known about an image file once it is complete, read-only and in place.</summary>
 public sealed record ImageFileFacts(string InstallPath, long ActualSize, long VirtualSize, string Format, string Md5, string Sha256);
 
+/// <summary>
+/// What one piece of a resumable upload left on the storage: <see cref="Size"/> bytes of the partial file, and
+/// the facts once the last byte arrived and the file was verified and put in place.
+/// </summary>
+public sealed record UploadChunk(long Size, ImageFileFacts? Facts);
+
 /// <summary>Bytes written so far by a running transfer (reported now and then, not for every block).</summary>
 public sealed record TransferProgress(long BytesDone);
 
@@ -38,6 +44,26 @@ public interface IImageStore
 
     /// <summary>Writes <paramref name="source"/> to <paramref name="installPath"/> with bounded memory.</summary>
     Task<ImageFileFacts> WriteFromStreamAsync(BackupStorageTarget target, Stream source, string installPath, ImageExpectations expect, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The storage host copies <paramref name="hostPath"/>, a regular file on the host itself, outside the backup
+    /// storage's own directory. A missing or unreadable file fails with <see cref="StorageFailure.SourceFailed"/>.
+    /// </summary>
+    Task<ImageFileFacts> CopyFromHostFileAsync(BackupStorageTarget target, string hostPath, string installPath, ImageExpectations expect, IProgress<TransferProgress>? progress, CancellationToken cancellationToken) =>
+        throw new StorageException(StorageFailure.SourceUnreachable, "this storage type cannot copy files on its host");
+
+    /// <summary>
+    /// Writes <paramref name="source"/> at <paramref name="offset"/> of the partial upload file of <paramref name="installPath"/>
+    /// (offset 0 starts over), which stays on the storage between calls. When the source ends early (the client
+    /// went away) the bytes that arrived are kept. When the file reaches <paramref name="total"/> bytes it is
+    /// verified against <paramref name="expect"/> and renamed into place read-only like any other write.
+    /// </summary>
+    Task<UploadChunk> WriteUploadChunkAsync(BackupStorageTarget target, Stream source, string installPath, long offset, long total, ImageExpectations expect, CancellationToken cancellationToken) =>
+        throw new StorageException(StorageFailure.BadLocation, "this storage type does not take resumable uploads");
+
+    /// <summary>Bytes in the partial upload file of <paramref name="installPath"/>; 0 when there is none.</summary>
+    Task<long> GetUploadedSizeAsync(BackupStorageTarget target, string installPath, CancellationToken cancellationToken) =>
+        Task.FromResult(0L);
 
     /// <summary>Removes the image folder holding <paramref name="installPath"/> (one image per folder); a missing one is fine.</summary>
     Task DeleteImageAsync(BackupStorageTarget target, string installPath, CancellationToken cancellationToken);

@@ -83,3 +83,35 @@ public sealed class ImageBackupStorageRefEntity : IVersioned
 
     public long Version { get; set; }
 }
+
+/// <summary>
+/// A pending upload of one image copy (AddImage with <c>upload://</c>). The token in the upload url is the only
+/// credential, so only its SHA-256 is kept; the row goes once the upload completes, fails, expires or is deleted.
+/// </summary>
+public sealed class ImageUploadEntity
+{
+    public long Id { get; set; }
+
+    public long RefId { get; set; }
+
+    public required string ImageUuid { get; set; }
+
+    public required string BackupStorageUuid { get; set; }
+
+    /// <summary>Lowercase hex SHA-256 of the token.</summary>
+    public required string TokenHash { get; set; }
+
+    /// <summary>Total bytes announced by the first PUT (Content-Length or the Content-Range total); capacity is reserved from it.</summary>
+    public long? TotalSize { get; set; }
+
+    /// <summary>Bytes known to be on the storage after the last PUT.</summary>
+    public long ReceivedSize { get; set; }
+
+    public string? Md5 { get; set; }
+
+    public string? Sha256 { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+
+    public DateTime CreateDate { get; set; }
+}

@@ -73,6 +73,7 @@ public static class StowageServer
         app.MapGet(OpenApiDocument.Path, (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
         app.MapGet("/v1/openapi.json", (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
         app.MapApiList();
+        app.MapImageUploads();
         app.MapZStackApis();
         return app;
     }
@@ -106,6 +107,8 @@ public static class StowageServer
         services.AddSingleton<TransferRegistry>();
         services.AddSingleton<ImageCopier>();
         services.AddSingleton<ImageRemoval>();
+        services.AddSingleton<ImageUploads>();
+        services.AddHostedService<ImageUploadReaper>();
         services.AddSingleton<IBackupStorageDeletionHook, ImageDeletionHook>();
         services.AddSingleton<ImageExpungeService>();
         services.AddHostedService(sp => sp.GetRequiredService<ImageExpungeService>());

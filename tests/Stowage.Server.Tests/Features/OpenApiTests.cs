@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Stowage.Server.Features.Meta;
 using Stowage.Server.Protocol;
 using Stowage.Server.Tests.Protocol;
 
@@ -35,7 +36,9 @@ public sealed class OpenApiTests
             }
         }
 
-        Assert.Equal(catalog.All.Select(a => "/zstack/v1" + a.Path).Distinct().Order(StringComparer.Ordinal), paths.Select(p => p.Key).Order(StringComparer.Ordinal));
+        var extra = OpenApiExtraPaths.All().Select(p => p.Path).ToList();
+        Assert.Equal(catalog.All.Select(a => "/zstack/v1" + a.Path).Concat(extra).Distinct().Order(StringComparer.Ordinal), paths.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.NotNull(paths[OpenApiExtraPaths.UploadPath]!["put"]);
         foreach (var expected in new[] { "/zstack/v1/accounts/login", "/zstack/v1/zones", "/zstack/v1/zones/{uuid}/actions", "/zstack/v1/global-configurations/{category}/{name}/actions", "/zstack/v1/tags/{uuid}", "/zstack/v1/test/slow" })
         {
             Assert.True(paths.ContainsKey(expected), expected);

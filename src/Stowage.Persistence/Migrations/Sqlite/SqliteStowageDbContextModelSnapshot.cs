@@ -545,6 +545,77 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.ToTable("images", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageUploadEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("ImageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("image_uuid");
+
+                    b.Property<string>("Md5")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("md5");
+
+                    b.Property<long>("ReceivedSize")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("received_size");
+
+                    b.Property<long>("RefId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ref_id");
+
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sha256");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("token_hash");
+
+                    b.Property<long?>("TotalSize")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total_size");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_image_uploads_expires_at");
+
+                    b.HasIndex("RefId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_image_uploads_ref_id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_image_uploads_token_hash");
+
+                    b.ToTable("image_uploads", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ResourceEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -822,6 +893,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
                         .WithOne()
                         .HasForeignKey("Stowage.Persistence.Entities.ImageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageUploadEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", null)
+                        .WithMany()
+                        .HasForeignKey("RefId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Stowage.Core.Errors;
 using Stowage.Core.Resources;
+using Stowage.Core.Storage;
 using Stowage.Persistence;
 using Stowage.Persistence.Entities;
 using Stowage.Server.Features.Common;
@@ -20,6 +21,9 @@ public static class AddImage
 {
     public const string DownloadMessage = "org.zstack.header.storage.backup.DownloadImageMsg";
 
+    /// <summary>System tag pinning the host key of an sftp:// source, <c>sourceHostKey::SHA256:&lt;base64&gt;</c>.</summary>
+    public const string SourceHostKeyPrefix = "sourceHostKey::";
+
     public static ApiDescriptor Api { get; } = new()
     {
         Name = "AddImage",
@@ -28,13 +32,13 @@ public static class AddImage
         BodyKey = "params",
         TakesTags = true,
         ResultClass = ImageRules.InventoryClass,
-        Description = "Register an image from an http(s) url on one or more backup storages; a checksum::sha256::<hex> (or checksum::md5::<hex>) system tag is verified",
+        Description = "Register an image from an http(s), file:///, sftp:// or upload:// url on one or more backup storages; a checksum::sha256::<hex> (or checksum::md5::<hex>) system tag is verified; sourceHostKey::SHA256:<fingerprint> pins an sftp source's host key",
         Timeout = TimeSpan.FromHours(72),
         Params =
         [
             new("name") { Required = true, MaxLength = 255, EmptyString = false, Description = "image name" },
             new("description") { MaxLength = 2048, Description = "free text" },
-            new("url") { Required = true, MaxLength = 1024, EmptyString = false, Description = "http:// or https:// source of the image" },
+            new("url") { Required = true, MaxLength = 1024, EmptyString = false, Description = "source of the image: http(s)://...; file:///path (a file on the backup storage host, outside its directory); sftp://user:password@host[:port]/path (read by Stowage, the password is never stored or shown); upload://<name> (one backup storage; the answer's backupStorageRefs[0].uploadUrl takes PUT)" },
             new("mediaType") { ValidValues = ImageRules.MediaTypes, Default = "RootVolumeTemplate", Description = "RootVolumeTemplate, DataVolumeTemplate or ISO" },
             new("guestOsType") { MaxLength = 255, Description = "guest OS" },
             new("architecture") { ValidValues = ImageRules.Architectures, Description = "CPU architecture" },
@@ -59,6 +63,10 @@ public static class AddImage
         RefuseOwnPort(ctx, source);
         var expect = ImageRules.Expectations(ctx.SystemTags, null);
         var bsUuids = a.List("backupStorageUuids")!.Distinct(StringComparer.Ordinal).ToList();
+        if (source.Scheme == "upload" && bsUuids.Count != 1)
+        {
+            throw ApiException.Argument($"url[{url}] uploads to exactly one backup storage, not {bsUuids.Count}");
+        }
         var dbFactory = ctx.Get<StowageDbContextFactory>();
         var now = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
         var mediaType = a.String("mediaType") ?? "RootVolumeTemplate";
@@ -81,6 +89,12 @@ public static class AddImage
                 if (bs.Status != BackupStorageStatus.Connected)
                 {
                     throw ApiException.Operation($"backup storage cannot proceed message[{DownloadMessage}] because its status is {bs.Status}");
+                }
+
+                // The host also refuses it after resolving symlinks; this catches the plain case with a clear SYS.1007.
+                if (source.IsFile && ImageRules.HostPath(source).StartsWith(bs.Url.TrimEnd('/') + "/", StringComparison.Ordinal))
+                {
+                    throw ApiException.Argument($"url[{url}] lies inside the directory of backup storage[uuid:{bs.Uuid}]; copy images between backup storages instead");
                 }
             }
 
@@ -105,11 +119,30 @@ public static class AddImage
             await tx.CommitAsync(ct);
         }
 
-        expect = expect with { Size = await SourceSize.HeadAsync(ctx, source, ct) };
+        if (source.Scheme == "upload")
+        {
+            return await StartUploadAsync(ctx, image.Uuid, refs.Single(), expect);
+        }
+
+        if (source.Scheme is "http" or "https")
+        {
+            expect = expect with { Size = await SourceSize.HeadAsync(ctx, source, ct) };
+        }
+
+        var hostKey = ctx.SystemTags.FirstOrDefault(t => t.StartsWith(SourceHostKeyPrefix, StringComparison.Ordinal))?[SourceHostKeyPrefix.Length..];
         var copier = ctx.Get<ImageCopier>();
         var results = await Task.WhenAll(refs.Select(r => copier.CopyAsync(
-            new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, source, display, r.InstallPath, expect), ct)));
+            new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, source, display, r.InstallPath, expect, hostKey), ct)));
         return await FinishAsync(ctx, image, bsUuids, results);
+    }
+
+    /// <summary>An upload:// image stays Downloading; the answer carries the copy's upload url, shown only here.</summary>
+    private static async Task<ApiReply> StartUploadAsync(ApiContext ctx, string imageUuid, ImageBackupStorageRefEntity copy, ImageExpectations expect)
+    {
+        var uploadUrl = await ctx.Get<ImageUploads>().CreateAsync(imageUuid, copy.Id, copy.BackupStorageUuid, expect, ctx.CancellationToken);
+        await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
+        var inventory = await ImageInventory.LoadOneAsync(db, imageUuid, CancellationToken.None);
+        return (inventory with { BackupStorageRefs = [.. inventory.BackupStorageRefs.Select(r => r with { UploadUrl = uploadUrl })] }).Reply();
     }
 
     private static async Task<ApiReply> FinishAsync(ApiContext ctx, ImageEntity image, IReadOnlyList<string> bsUuids, CopyResult[] results)
@@ -129,6 +162,15 @@ public static class AddImage
             throw new ApiException(Errors.Of(Errors.CreateResource, $"Failed to download image[name:{image.Name}] on all backup storage[{string.Join(", ", bsUuids)}].", cause));
         }
 
+        ApplyFacts(row, first);
+        row.LastOpDate = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
+        await ResourceIndex.SaveAsync(db, CancellationToken.None);
+        return (await ImageInventory.LoadOneAsync(db, image.Uuid, CancellationToken.None)).Reply();
+    }
+
+    /// <summary>The first good copy's facts become the image's; the media type follows the detected format (ZStack's fix-up).</summary>
+    public static void ApplyFacts(ImageEntity row, ImageFileFacts first)
+    {
         row.Size = first.VirtualSize;
         row.ActualSize = first.ActualSize;
         row.Md5Sum = first.Md5;
@@ -147,10 +189,6 @@ public static class AddImage
         {
             row.Status = ImageStatus.Ready;
         }
-
-        row.LastOpDate = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
-        await ResourceIndex.SaveAsync(db, CancellationToken.None);
-        return (await ImageInventory.LoadOneAsync(db, image.Uuid, CancellationToken.None)).Reply();
     }
 
     /// <summary>A source on this server's own listening port would make Stowage download from its admin API.</summary>
@@ -158,7 +196,7 @@ public static class AddImage
     {
         var addresses = ctx.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var own = addresses.Select(x => Uri.TryCreate(x, UriKind.Absolute, out var u) ? u.Port : -1);
-        if (source.IsLoopback && own.Contains(source.Port))
+        if (source.Scheme is "http" or "https" && source.IsLoopback && own.Contains(source.Port))
         {
             throw ApiException.Argument($"url[{ImageRules.Redact(source.OriginalString)}] points at this server's own port");
         }

@@ -9,7 +9,7 @@ namespace Stowage.Server.Features.Images;
 
 /// <summary>
 /// DeleteImage, from every backup storage or the given ones. A copy still downloading is cancelled at once
-/// (the host process is killed and the partial file removed) and dropped. Other copies follow
+/// (the host process is killed and the partial file removed, a pending upload's partial file too) and dropped. Other copies follow
 /// <c>image/deletionPolicy</c>: Direct removes the files now; Delay and Never mark the copy Deleted.
 /// </summary>
 public static class DeleteImage
@@ -41,8 +41,15 @@ public static class DeleteImage
         {
             if (copy.Status is ImageStatus.Downloading or ImageStatus.Error)
             {
-                // Nothing complete was written: a cancelled or failed transfer removes its own partial file.
+                // Nothing complete was written: a cancelled or failed transfer removes its own partial file, but a
+                // pending upload keeps its partial file between PUTs, so its folder goes here (after the row, so the
+                // re-measure no longer counts the reservation).
+                var upload = await db.ImageUploads.AnyAsync(u => u.RefId == copy.Id, ctx.CancellationToken);
                 await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(ctx.CancellationToken);
+                if (upload)
+                {
+                    await removal.DeleteBitsAsync(copy, null, ctx.CancellationToken);
+                }
             }
             else if (direct)
             {

@@ -30,5 +30,8 @@ public static class ImageConfigs
     public static readonly GlobalConfigDefinition SkipTlsVerify = new(
         "image", "download.insecureSkipTlsVerify", "Accept any TLS certificate from https image sources (off by default; for lab sources with self-signed certificates)", "false", GlobalConfigType.Bool);
 
-    public static IEnumerable<GlobalConfigDefinition> All => [DeletionPolicy, ExpungePeriod, ExpungeInterval, DownloadTimeout, DownloadMode, SkipTlsVerify];
+    public static readonly GlobalConfigDefinition UploadTimeout = new(
+        "image", "upload.timeout", "Seconds an upload url (AddImage with upload://) stays valid; an upload not finished by then is dropped with its partial file", "86400", GlobalConfigType.Long, NumberGreaterThan: 1);
+
+    public static IEnumerable<GlobalConfigDefinition> All => [DeletionPolicy, ExpungePeriod, ExpungeInterval, DownloadTimeout, DownloadMode, SkipTlsVerify, UploadTimeout];
 }

@@ -6,11 +6,12 @@ using Stowage.Core.Storage;
 using Stowage.Persistence;
 using Stowage.Server.Features.GlobalConfigs;
 using Stowage.Server.Storage;
+using Stowage.Sftp;
 
 namespace Stowage.Server.Features.Images;
 
 /// <summary>One copy of an image to one backup storage.</summary>
-public sealed record CopyJob(string ImageUuid, string ImageName, long RefId, string BsUuid, Uri Source, string DisplayUrl, string InstallPath, ImageExpectations Expect);
+public sealed record CopyJob(string ImageUuid, string ImageName, long RefId, string BsUuid, Uri Source, string DisplayUrl, string InstallPath, ImageExpectations Expect, string? SourceHostKey = null);
 
 public sealed record CopyResult(string BsUuid, ImageFileFacts? Facts, string? Error, bool CancelledByDelete = false);
 
@@ -41,6 +42,7 @@ public sealed partial class ImageCopier(
         BackupStorageTarget? target = null;
         IBackupStorageDriver? driver = null;
         var reserved = false;
+        var bsName = job.BsUuid;
         string error;
         try
         {
@@ -49,13 +51,19 @@ public sealed partial class ImageCopier(
                 var bs = await db.BackupStorages.AsNoTracking().FirstAsync(b => b.Uuid == job.BsUuid, cts.Token);
                 var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == job.BsUuid, cts.Token);
                 target = connector.BuildTarget(bs, sftp);
+                bsName = bs.Name;
                 driver = connector.Drivers.Get(bs.Type);
                 await capacity.ReserveAsync(driver, target, bs.Name, job.RefId, job.Expect.Size ?? 0, job.ImageName, cts.Token);
                 reserved = true;
             }
 
             var progress = new Progress<TransferProgress>(p => entry.BytesDone = p.BytesDone);
-            var facts = await TransferAsync(driver, target, job, progress, cts.Token);
+            var facts = job.Source.Scheme switch
+            {
+                "file" => await driver.CopyFromHostFileAsync(target, ImageRules.HostPath(job.Source), job.InstallPath, job.Expect, progress, cts.Token),
+                "sftp" => await FromSftpAsync(driver, target, job, size => capacity.ReserveAsync(driver, target, bsName, job.RefId, size, job.ImageName, cts.Token), progress, cts.Token),
+                _ => await TransferAsync(driver, target, job, progress, cts.Token),
+            };
             await SetRefAsync(job.RefId, ImageStatus.Ready, null);
             return new CopyResult(job.BsUuid, facts, null);
         }
@@ -137,6 +145,24 @@ public sealed partial class ImageCopier(
         }
     }
 
+    /// <summary>
+    /// Stowage reads the SFTP source itself and streams it to the storage; the capacity is reserved once the
+    /// source tells its size. An unpinned host key is accepted and logged so it can be pinned next time.
+    /// </summary>
+    private async Task<ImageFileFacts> FromSftpAsync(
+        IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, Func<long, Task> reserve, IProgress<TransferProgress> progress, CancellationToken ct)
+    {
+        await using var file = await SftpSourceFile.OpenAsync(job.Source, job.SourceHostKey, TimeSpan.FromSeconds(30), ct);
+        if (job.SourceHostKey is null)
+        {
+            LogSourceHostKey(logger, job.ImageUuid, job.Source.Host, file.HostKey);
+        }
+
+        await reserve(file.Length);
+        var expect = job.Expect with { Size = file.Length };
+        return await driver.WriteFromStreamAsync(target, file.Content, job.InstallPath, expect, progress, ct);
+    }
+
     private async Task SetRefAsync(long refId, string status, string? error)
     {
         var now = clock.GetUtcNow().UtcDateTime;
@@ -150,6 +176,9 @@ public sealed partial class ImageCopier(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image} on backup storage {Bs}: {Reason}")]
     private static partial void LogCopyFailed(ILogger logger, string image, string bs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image}: accepted the unpinned host key {HostKey} of SFTP source {Host}; pin it with the system tag sourceHostKey::{HostKey}")]
+    private static partial void LogSourceHostKey(ILogger logger, string image, string host, string hostKey);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "image {Image} on backup storage {Bs}: the host cannot pull the source ({Reason}); Stowage streams it")]
     private static partial void LogStreaming(ILogger logger, string image, string bs, string reason);

@@ -6,7 +6,10 @@ using Stowage.Server.Protocol;
 
 namespace Stowage.Server.Features.Images;
 
-/// <summary>ZStack's ImageBackupStorageRefInventory, plus <c>lastError</c> while a copy is in status Error.</summary>
+/// <summary>
+/// ZStack's ImageBackupStorageRefInventory, plus <c>lastError</c> while a copy is in status Error, and
+/// <c>uploadUrl</c> in AddImage's answer for an <c>upload://</c> image (only there: the token is stored hashed).
+/// </summary>
 public sealed record ImageBackupStorageRefInventory(
     string ImageUuid,
     string BackupStorageUuid,
@@ -16,7 +19,8 @@ public sealed record ImageBackupStorageRefInventory(
     string? ExportUrl,
     DateTime CreateDate,
     DateTime LastOpDate,
-    string? LastError = null)
+    string? LastError = null,
+    string? UploadUrl = null)
 {
     public static ImageBackupStorageRefInventory From(ImageBackupStorageRefEntity r) =>
         new(r.ImageUuid, r.BackupStorageUuid, r.InstallPath, r.Status, r.ExportMd5Sum, r.ExportUrl, r.CreateDate, r.LastOpDate, r.LastError);

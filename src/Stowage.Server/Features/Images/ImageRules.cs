@@ -30,8 +30,10 @@ public static partial class ImageRules
     };
 
     /// <summary>
-    /// Parses and checks a source url. Refused with SYS.1007: other schemes, characters a shell or a curl
-    /// config could misread, and anything that is not an absolute http(s) url with a host.
+    /// Parses and checks a source url. Accepted: <c>http(s)://</c>, <c>file:///abs/path</c> (a file on the storage
+    /// host; a bare <c>/abs/path</c> means the same, as in ZStack), <c>sftp://user:password@host[:port]/path</c> and
+    /// <c>upload://name</c>. Refused with SYS.1007: other schemes, characters a shell or a curl config could
+    /// misread, relative or <c>..</c> file paths, and sftp urls without user, password or path.
     /// </summary>
     public static Uri ParseSource(string url)
     {
@@ -40,26 +42,81 @@ public static partial class ImageRules
             throw ApiException.Argument($"url[{Redact(url)}] contains spaces, quotes, backslashes or control characters");
         }
 
+        if (url.StartsWith('/'))
+        {
+            url = "file://" + url;
+        }
+
+        if (url.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return ParseFile(url);
+        }
+
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
         {
             throw ApiException.Argument($"url[{Redact(url)}] is not a valid url");
         }
 
-        if (uri.Scheme is not ("http" or "https"))
+        switch (uri.Scheme)
         {
-            throw ApiException.Argument($"url[{Redact(url)}] has an unsupported scheme[{uri.Scheme}]; supported are http:// and https://");
+            case "http" or "https":
+                return uri;
+            case "sftp":
+                var info = uri.UserInfo.Split(':', 2);
+                if (info.Length != 2 || info[0].Length == 0 || info[1].Length == 0 || uri.AbsolutePath.TrimEnd('/').Length == 0)
+                {
+                    throw ApiException.Argument($"url[{Redact(url)}] must be sftp://user:password@host[:port]/path");
+                }
+
+                return uri;
+            case "upload":
+                if (!SafeName().IsMatch(uri.Host) || uri.AbsolutePath.Length > 1 || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || !uri.IsDefaultPort)
+                {
+                    throw ApiException.Argument($"url[{Redact(url)}] must be upload://<name> with letters, digits, '.', '_' or '-'");
+                }
+
+                return uri;
+            default:
+                throw ApiException.Argument($"url[{Redact(url)}] has an unsupported scheme[{uri.Scheme}]; supported are http://, https://, file:///, sftp:// and upload://");
+        }
+    }
+
+    /// <summary>The path on the storage host a <c>file:///</c> source names.</summary>
+    public static string HostPath(Uri source) => Uri.UnescapeDataString(source.AbsolutePath);
+
+    /// <summary>
+    /// <c>file:///abs/path</c> only, checked on the text before <see cref="Uri"/> folds <c>..</c> away: a path that
+    /// climbs or names the current directory is refused rather than guessed at.
+    /// </summary>
+    private static Uri ParseFile(string url)
+    {
+        var path = url.Length > 7 && url[..7].Equals("file://", StringComparison.OrdinalIgnoreCase) ? url[7..] : string.Empty;
+        if (!path.StartsWith('/') || path.EndsWith('/') || path.Contains('%', StringComparison.Ordinal) || path.Contains('?', StringComparison.Ordinal)
+            || path.Contains('#', StringComparison.Ordinal) || path.Split('/').Skip(1).Any(s => s is "" or "." or ".."))
+        {
+            throw ApiException.Argument($"url[{Redact(url)}] must be file:///<absolute path to a file on the storage host> without ., .. or empty segments");
         }
 
-        return uri;
+        return new Uri("file://" + path);
     }
 
     /// <summary>The url as shown and stored: no password (ZStack strips it), no query (it may hold a token).</summary>
     public static string Redact(string url)
     {
+        if (url.StartsWith('/') || url.StartsWith("file:///", StringComparison.OrdinalIgnoreCase))
+        {
+            return url;
+        }
+
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
         {
             var at = url.LastIndexOf('@');
             return at < 0 ? url : "***" + url[at..];
+        }
+
+        if (uri.Scheme == "upload")
+        {
+            return $"upload://{uri.Host}";
         }
 
         var user = uri.UserInfo.Length == 0 ? string.Empty : uri.UserInfo.Split(':')[0] + "@";
@@ -79,7 +136,8 @@ public static partial class ImageRules
             "DataVolumeTemplate" => ("dataVolumeTemplates", "volume"),
             _ => ("rootVolumeTemplates", "template"),
         };
-        var baseName = Path.GetFileNameWithoutExtension(Uri.UnescapeDataString(source.AbsolutePath.TrimEnd('/')));
+        var named = source.Scheme == "upload" ? source.Host : Uri.UnescapeDataString(source.AbsolutePath.TrimEnd('/'));
+        var baseName = Path.GetFileNameWithoutExtension(named);
         var clean = new string([.. baseName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_')]).TrimStart('.', '-', '_');
         var name = SafeName().IsMatch(clean) ? clean : imageUuid;
         return $"{bsUrl.TrimEnd('/')}/{folder}/acct-{accountUuid}/{imageUuid}/{name}.{ext}";

@@ -26,6 +26,11 @@ public static class OpenApiDocument
             paths["/zstack/v1" + group.Key] = item;
         }
 
+        foreach (var (path, item) in OpenApiExtraPaths.All())
+        {
+            paths[path] = item;
+        }
+
         return new JsonObject
         {
             ["openapi"] = "3.1.0",

@@ -1,0 +1,67 @@
+using System.Globalization;
+using Stowage.Core.Storage;
+
+namespace Stowage.Sftp;
+
+/// <summary>The SFTP driver's host-file copies and resumable uploads.</summary>
+public sealed partial class SftpBackupStorageDriver
+{
+    public async Task<ImageFileFacts> CopyFromHostFileAsync(BackupStorageTarget target, string hostPath, string installPath, ImageExpectations expect, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hostPath);
+        if (!hostPath.StartsWith('/') || hostPath.Split('/').Any(s => s is "." or ".."))
+        {
+            throw new StorageException(StorageFailure.SourceFailed, $"source path {hostPath} must be absolute, without . or .. segments");
+        }
+
+        var (_, url) = Resolve(target);
+        var script = ImageCommands.CopyHostFile(hostPath, url, installPath, expect);
+        var lines = await TransferAsync(target, installPath, script, (_, _) => Task.CompletedTask, progress, [], cancellationToken);
+        return ImageOutcome.Facts(installPath, lines);
+    }
+
+    public async Task<UploadChunk> WriteUploadChunkAsync(BackupStorageTarget target, Stream source, string installPath, long offset, long total, ImageExpectations expect, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(expect);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        var script = ImageCommands.UploadChunk(installPath, offset, expect with { Size = total });
+        var lines = await TransferAsync(target, installPath, script, async (input, ct) =>
+        {
+            var buffer = new byte[StreamBuffer];
+            while (true)
+            {
+                int n;
+                try
+                {
+                    n = await source.ReadAsync(buffer, ct);
+                }
+                catch (Exception) when (!ct.IsCancellationRequested)
+                {
+                    // The client went away mid-body: end the input so the host keeps what arrived for a resume.
+                    break;
+                }
+
+                if (n == 0)
+                {
+                    break;
+                }
+
+                await input.WriteAsync(buffer.AsMemory(0, n), ct);
+            }
+        }, null, [], cancellationToken);
+
+        var part = lines.LastOrDefault(l => l.StartsWith("PART ", StringComparison.Ordinal));
+        var size = part is not null && long.TryParse(part[5..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        var facts = lines.Any(l => l.StartsWith("FACTS ", StringComparison.Ordinal)) ? ImageOutcome.Facts(installPath, lines) : null;
+        return new UploadChunk(size, facts);
+    }
+
+    public async Task<long> GetUploadedSizeAsync(BackupStorageTarget target, string installPath, CancellationToken cancellationToken)
+    {
+        var (endpoint, url) = Resolve(target);
+        CheckInstallPath(url, installPath);
+        var result = await RunAsync(target, endpoint, ImageCommands.UploadSize(installPath), cancellationToken);
+        return long.TryParse(result.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : 0;
+    }
+}
