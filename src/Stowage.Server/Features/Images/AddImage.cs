@@ -105,10 +105,11 @@ public static class AddImage
             await tx.CommitAsync(ct);
         }
 
-        expect = expect with { Size = await SourceSize.HeadAsync(ctx, source, ct) };
+        expect = expect with { Size = await AddImageCancel.GuardAsync(ctx, image.Uuid, SourceSize.HeadAsync(ctx, source, ct)) };
         var copier = ctx.Get<ImageCopier>();
         var results = await Task.WhenAll(refs.Select(r => copier.CopyAsync(
-            new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, source, display, r.InstallPath, expect), ct)));
+            new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, source, display, r.InstallPath, expect) { JobUuid = ctx.JobUuid }, ct)));
+        await AddImageCancel.ThrowIfCancelledByUserAsync(ctx, image.Uuid, refs, results);
         return await FinishAsync(ctx, image, bsUuids, results);
     }
 
