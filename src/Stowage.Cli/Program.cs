@@ -7,6 +7,7 @@ using Stowage.Cli.Output;
 
 string? serverOption = null;
 var format = OutputFormat.Json;
+var explicitJson = false;
 var tokens = new List<string>();
 try
 {
@@ -25,6 +26,7 @@ try
         else if (a is "--output" or "-o" || a.StartsWith("--output=", StringComparison.Ordinal))
         {
             var value = a.Contains('=', StringComparison.Ordinal) ? a[(a.IndexOf('=', StringComparison.Ordinal) + 1)..] : Next();
+            explicitJson = value == "json";
             format = value switch
             {
                 "json" => OutputFormat.Json,
@@ -57,7 +59,11 @@ try
         throw;
     }
 
-    var runner = new CommandRunner(home, server, client, doc, format);
+    // Bars go to stderr, but only for a person at a terminal: an explicit --output json asks for machine output.
+    var runner = new CommandRunner(home, server, client, doc, format)
+    {
+        ProgressBars = !explicitJson && !Console.IsOutputRedirected && !Console.IsErrorRedirected,
+    };
     if (tokens.Count == 0)
     {
         return await new Repl(home, runner).RunAsync(cts.Token);

@@ -20,6 +20,9 @@ public sealed class CommandRunner(CliHome home, string server, RestClient client
 
     public string Server => server;
 
+    /// <summary>Draw live progress bars (on stderr) for jobs that report task progress.</summary>
+    public bool ProgressBars { get; init; }
+
     /// <summary>Runs and prints; gives the exit code.</summary>
     public async Task<int> RunAsync(IReadOnlyList<string> tokens, CancellationToken cancellationToken)
     {
@@ -86,7 +89,7 @@ public sealed class CommandRunner(CliHome home, string server, RestClient client
                 "log in first: stowage-cli LogInByAccount accountName=admin");
         }
 
-        using var waiter = new ConsoleJobWaiter();
+        using var waiter = new ConsoleJobWaiter(ProgressBars);
         var reply = await client.CallAsync(request, waiter, cancellationToken);
         if (isLogin && reply["inventory"]?["uuid"]?.GetValue<string>() is { } uuid)
         {

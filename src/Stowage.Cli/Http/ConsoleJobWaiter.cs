@@ -1,32 +1,45 @@
 using System.Text.Json.Nodes;
+using Stowage.Cli.Output;
 
 namespace Stowage.Cli.Http;
 
 /// <summary>
-/// Waits for a job at the console. Ctrl-C does not kill the process while a job runs: it asks whether to
-/// stop waiting (the job goes on; cancelling server jobs does not exist yet). With no terminal to ask on,
-/// Ctrl-C stops waiting at once.
+/// Waits for a job at the console. With <c>showProgress</c> the job's task progress is drawn as live bars
+/// on stderr. Ctrl-C does not kill the process while a job runs: on a terminal it asks whether to cancel the
+/// job; with no terminal to ask on (stdin redirected) it cancels the job at once. A second Ctrl-C after the
+/// cancel was sent stops waiting.
 /// </summary>
 public sealed class ConsoleJobWaiter : IJobWaiter, IDisposable
 {
     private readonly object _gate = new();
+    private readonly ProgressView? _view;
     private CancellationTokenSource _interrupt = new();
     private string _location = "";
+    private bool _cancelSent;
 
-    public ConsoleJobWaiter()
+    public ConsoleJobWaiter(bool showProgress)
     {
+        _view = showProgress ? new ProgressView() : null;
         Console.CancelKeyPress += OnCancelKeyPress;
     }
+
+    public bool WantsTaskProgress => _view is not null;
 
     public void Started(string location) => _location = location;
 
     public void Progress(JsonObject? poll)
     {
-        // TODO(issue 7): a live progress bar (bytes, percent, rate, ETA) once the server reports task
-        // progress on the job poll; the 202 body is {} today.
+        // ZStack's 202 poll body is {}: progress comes from the task-progress API instead.
     }
 
-    public async Task<bool> WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
+    public void TaskProgress(JsonArray inventories) => _view?.Update(inventories);
+
+    public Task FinishedAsync() => _view?.StopAsync() ?? Task.CompletedTask;
+
+    public void Cancelled(string? error) =>
+        Console.Error.WriteLine(error is null ? $"Cancel requested for job {_location}." : $"The job could not be cancelled: {error}");
+
+    public async Task<WaitOutcome> WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
         CancellationTokenSource interrupt;
         lock (_gate)
@@ -38,7 +51,7 @@ public sealed class ConsoleJobWaiter : IJobWaiter, IDisposable
         try
         {
             await Task.Delay(delay, linked.Token);
-            return true;
+            return WaitOutcome.Continue;
         }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -48,22 +61,36 @@ public sealed class ConsoleJobWaiter : IJobWaiter, IDisposable
                 _interrupt = new CancellationTokenSource();
             }
 
-            return !AskToStop();
+            if (_view is not null)
+            {
+                await _view.StopAsync();
+            }
+
+            return Decide();
         }
     }
 
-    private bool AskToStop()
+    private WaitOutcome Decide()
     {
         var err = Console.Error;
         err.WriteLine();
-        if (Console.IsInputRedirected)
+        if (_cancelSent)
         {
-            return true;
+            return WaitOutcome.StopWaiting;
         }
 
-        err.Write($"The job {_location} is still running. Stop waiting? It goes on on the server: cancelling server jobs is not supported yet. [y/N] ");
-        var answer = Console.ReadLine();
-        return answer is not null && answer.Trim().StartsWith('y');
+        if (!Console.IsInputRedirected)
+        {
+            err.Write("Cancel the job? [y/N] ");
+            var answer = Console.ReadLine();
+            if (answer is null || !answer.Trim().StartsWith('y'))
+            {
+                return WaitOutcome.Continue;
+            }
+        }
+
+        _cancelSent = true;
+        return WaitOutcome.CancelJob;
     }
 
     private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
@@ -79,5 +106,6 @@ public sealed class ConsoleJobWaiter : IJobWaiter, IDisposable
     {
         Console.CancelKeyPress -= OnCancelKeyPress;
         _interrupt.Dispose();
+        _view?.Dispose();
     }
 }

@@ -80,6 +80,19 @@ public sealed class RestClient : IDisposable
     private async Task<JsonObject> PollAsync(string location, IJobWaiter waiter, CancellationToken cancellationToken)
     {
         waiter.Started(location);
+        try
+        {
+            return await PollLoopAsync(location, waiter, cancellationToken);
+        }
+        finally
+        {
+            await waiter.FinishedAsync();
+        }
+    }
+
+    private async Task<JsonObject> PollLoopAsync(string location, IJobWaiter waiter, CancellationToken cancellationToken)
+    {
+        var jobUuid = location.Split('?')[0].TrimEnd('/').Split('/')[^1];
         var delay = TimeSpan.FromMilliseconds(50);
         while (true)
         {
@@ -99,14 +112,57 @@ public sealed class RestClient : IDisposable
                 }
 
                 waiter.Progress(Parse(text, response.StatusCode));
+                if (waiter.WantsTaskProgress && await TaskProgressAsync(jobUuid, cancellationToken) is { } tasks)
+                {
+                    waiter.TaskProgress(tasks);
+                }
             }
 
-            if (!await waiter.WaitAsync(delay, cancellationToken))
+            switch (await waiter.WaitAsync(delay, cancellationToken))
             {
-                throw new StoppedWaitingException(location);
+                case WaitOutcome.StopWaiting:
+                    throw new StoppedWaitingException(location);
+                case WaitOutcome.CancelJob:
+                    waiter.Cancelled(await CancelJobAsync(jobUuid, cancellationToken));
+                    delay = TimeSpan.FromMilliseconds(50);
+                    continue;
             }
 
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
+        }
+    }
+
+    /// <summary>The job's task progress, or null when the server has none to give (an older server, an expired job).</summary>
+    public async Task<JsonArray?> TaskProgressAsync(string jobUuid, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Prefix}/task-progresses/{Uri.EscapeDataString(jobUuid)}");
+        Authorize(request, true);
+        using var response = await SendAsync(request, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            return null;
+        }
+
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return Parse(text, response.StatusCode)?["inventories"] as JsonArray;
+    }
+
+    /// <summary>CancelLongJob on the job; gives the server's refusal as text, or null when the cancel was accepted.</summary>
+    public async Task<string?> CancelJobAsync(string jobUuid, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{Prefix}/api-jobs/{Uri.EscapeDataString(jobUuid)}/actions");
+        Authorize(request, true);
+        request.Content = new StringContent("""{"cancelLongJob":{}}""", Encoding.UTF8, "application/json");
+        using var response = await SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            Result(text, response.StatusCode);
+            return null;
+        }
+        catch (ApiCallException e)
+        {
+            return $"[{e.Code}] {e.Details ?? e.Description}";
         }
     }
 

@@ -119,6 +119,6 @@ public sealed class Completer(CliHome home, CommandRunner runner)
         {
         }
 
-        public Task<bool> WaitAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.FromResult(false);
+        public Task<WaitOutcome> WaitAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.FromResult(WaitOutcome.StopWaiting);
     }
 }

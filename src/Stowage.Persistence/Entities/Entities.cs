@@ -118,6 +118,9 @@ public static class JobStates
     public const string Running = "Running";
     public const string Succeeded = "Succeeded";
     public const string Failed = "Failed";
+
+    /// <summary>Failed because the user cancelled it; the job's error says so.</summary>
+    public const string Canceled = "Canceled";
 }
 
 /// <summary>An async API call: persisted so any server can answer its poll and a restart can fail it cleanly.</summary>

@@ -58,6 +58,7 @@ public static class StowageServer
         services.AddSingleton<IApiFeature, GlobalConfigFeature>();
         services.AddSingleton<IApiFeature, TagFeature>();
         services.AddSingleton<IApiFeature, BackupStorageFeature>();
+        services.AddSingleton<IApiFeature, Features.Jobs.JobFeature>();
         AddBackupStorage(services, settings);
         AddImages(services);
         services.AddSingleton<ApiCatalog>();

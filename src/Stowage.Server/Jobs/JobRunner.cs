@@ -1,10 +1,11 @@
 using System.Threading.Channels;
 using Stowage.Core.Errors;
+using Stowage.Persistence.Entities;
 using Stowage.Server.Protocol;
 
 namespace Stowage.Server.Jobs;
 
-public sealed record JobWork(string JobUuid, ApiContextFactory ContextFactory, ApiDescriptor Api, TimeSpan Timeout, string? WebHook, string? SerialKey);
+public sealed record JobWork(string JobUuid, ApiContextFactory ContextFactory, ApiDescriptor Api, TimeSpan Timeout, string? WebHook, string? SerialKey, string? AccountUuid = null);
 
 public delegate ApiContext ApiContextFactory(IServiceProvider services, CancellationToken cancellationToken);
 
@@ -25,6 +26,7 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
     private readonly Channel<JobWork> _ready = Channel.CreateUnbounded<JobWork>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Dictionary<string, Queue<JobWork>> _waiting = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, LiveJob> _live = new(StringComparer.Ordinal);
     private int _queued;
 
     public int Queued => Volatile.Read(ref _queued);
@@ -38,6 +40,7 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
             return false;
         }
 
+        _live[work.JobUuid] = new LiveJob(work);
         if (work.SerialKey is { } key)
         {
             lock (_gate)
@@ -53,6 +56,17 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
         }
 
         return _ready.Writer.TryWrite(work);
+    }
+
+    /// <summary>A job admitted on this server that has not finished yet (waiting for its turn or running).</summary>
+    public LiveJob? Find(string jobUuid) => _live.GetValueOrDefault(jobUuid);
+
+    /// <summary>Ends a job the user cancelled before it started; its worker later skips it.</summary>
+    public async Task CancelWaitingAsync(LiveJob live)
+    {
+        var error = CancelledError(live.Work, null);
+        await store.CompleteAsync(live.Work.JobUuid, null, error, JobStates.Canceled, CancellationToken.None);
+        Notify(live.Work, null, error);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -102,8 +116,26 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
 
     private async Task RunAsync(JobWork work, CancellationToken stoppingToken)
     {
+        var live = _live.GetValueOrDefault(work.JobUuid) ?? new LiveJob(work);
+        try
+        {
+            if (live.Start())
+            {
+                await RunStartedAsync(live, stoppingToken);
+            }
+        }
+        finally
+        {
+            _live.TryRemove(work.JobUuid, out _);
+            live.Finish();
+        }
+    }
+
+    private async Task RunStartedAsync(LiveJob live, CancellationToken stoppingToken)
+    {
+        var work = live.Work;
         using var timeout = new CancellationTokenSource(work.Timeout);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken, live.Cancel.Token);
         ApiReply? reply = null;
         ErrorCode? error = null;
         await using (var scope = scopes.CreateAsyncScope())
@@ -112,6 +144,10 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
             {
                 var context = work.ContextFactory(scope.ServiceProvider, linked.Token);
                 reply = await work.Api.Handler(context);
+            }
+            catch (OperationCanceledException) when (live.CancelRequested)
+            {
+                // Mapped to the cancel error below, like any other failure of a cancelled job.
             }
             catch (ApiException e)
             {
@@ -133,13 +169,29 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
             }
         }
 
+        // A reply means the work completed before the cancel could stop it: the success stands.
+        var state = error is null && reply is not null ? JobStates.Succeeded : JobStates.Failed;
+        if (live.CancelRequested && reply is null)
+        {
+            error = CancelledError(work, error);
+            state = JobStates.Canceled;
+        }
+
         // The outcome must be recorded even while the server stops, so this write is not cancellable.
-        await store.CompleteAsync(work.JobUuid, reply, error, CancellationToken.None);
+        await store.CompleteAsync(work.JobUuid, reply, error, state, CancellationToken.None);
+        Notify(work, reply, error);
+    }
+
+    private void Notify(JobWork work, ApiReply? reply, ErrorCode? error)
+    {
         if (work.WebHook is { } hook)
         {
             webHooks.Enqueue(new WebHookCall(hook, work.JobUuid, error is null, error is null ? reply!.Body.ToJsonString(ZStackJson.Options) : ApiErrors.Envelope(error)));
         }
     }
+
+    private static ErrorCode CancelledError(JobWork work, ErrorCode? cause) =>
+        Errors.Operr($"job[uuid:{work.JobUuid}] of API[{work.Api.Name}] was cancelled by the user") with { Cause = cause };
 
     [LoggerMessage(Level = LogLevel.Error, Message = "API {Api} job {JobUuid} failed unexpectedly")]
     private static partial void LogJobCrashed(ILogger logger, Exception exception, string api, string jobUuid);

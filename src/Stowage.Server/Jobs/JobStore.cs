@@ -39,11 +39,14 @@ public sealed class JobStore(StowageDbContextFactory dbFactory, NodeIdentity nod
         }
     }
 
-    public async Task CompleteAsync(string uuid, ApiReply? reply, ErrorCode? error, CancellationToken cancellationToken)
+    public Task CompleteAsync(string uuid, ApiReply? reply, ErrorCode? error, CancellationToken cancellationToken) =>
+        CompleteAsync(uuid, reply, error, error is null ? JobStates.Succeeded : JobStates.Failed, cancellationToken);
+
+    /// <summary>Records the outcome of a job still running; a job already finished keeps its first outcome.</summary>
+    public async Task CompleteAsync(string uuid, ApiReply? reply, ErrorCode? error, string state, CancellationToken cancellationToken)
     {
         await using var db = dbFactory.CreateDbContext();
         var now = clock.GetUtcNow().UtcDateTime;
-        var state = error is null ? JobStates.Succeeded : JobStates.Failed;
         var result = reply?.Body.ToJsonString(ZStackJson.Options);
         var schema = reply is null ? null : JsonSerializer.Serialize(reply.Schema, ZStackJson.Options);
         var errorJson = error is null ? null : Serialize(error);

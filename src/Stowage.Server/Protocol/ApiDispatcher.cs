@@ -118,7 +118,7 @@ public sealed partial class ApiDispatcher(
         var work = new JobWork(id, (services, token) => new ApiContext
         {
             Api = api, Args = args, Session = session, Services = services, CancellationToken = token, JobUuid = id, SystemTags = systemTags, UserTags = userTags,
-        }, api, timeout, webHook, serialKey);
+        }, api, timeout, webHook, serialKey, session?.AccountUuid);
         if (!runner.TryEnqueue(work))
         {
             var busy = Errors.Operr("the management server has too many jobs queued; retry later");

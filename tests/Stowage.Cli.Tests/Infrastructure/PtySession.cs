@@ -38,6 +38,15 @@ public sealed class PtySession : IAsyncDisposable
         return new PtySession(Process.Start(psi)!);
     }
 
+    /// <summary>One command line (not the interactive mode) on a terminal.</summary>
+    public static PtySession StartCommand(CliSandbox sandbox, params string[] args)
+    {
+        var line = string.Join(' ', args.Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+        var psi = sandbox.StartInfo("script", ["-qefc", $"dotnet '{CliSandbox.CliDll}' {line}", "/dev/null"]);
+        psi.Environment["TERM"] = "xterm";
+        return new PtySession(Process.Start(psi)!);
+    }
+
     public async Task SendAsync(string keys)
     {
         await _process.StandardInput.WriteAsync(keys);
@@ -69,6 +78,15 @@ public sealed class PtySession : IAsyncDisposable
     {
         await SendAsync("exit\r");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(timeout.Token);
+        await _reader;
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits for a command started with <see cref="StartCommand"/> to end; script passes its exit code on.</summary>
+    public async Task<int> WaitForExitAsync(int timeoutSeconds = 90)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
         await _process.WaitForExitAsync(timeout.Token);
         await _reader;
         return _process.ExitCode;

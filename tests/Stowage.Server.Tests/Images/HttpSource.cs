@@ -10,7 +10,7 @@ namespace Stowage.Server.Tests.Images;
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 serving test files: <c>/f/name</c> whole, <c>/drop/name</c> half and then
-/// the connection is cut, <c>/slow/name</c> 64 KiB every 100 ms, <c>/auth/name</c> behind basic auth
+/// the connection is cut, <c>/slow/name</c> <see cref="SlowChunk"/> bytes (64 KiB) every 100 ms, <c>/auth/name</c> behind basic auth
 /// (user <c>u</c>, password <c>p4ss</c>), <c>/nolen/name</c> without a Content-Length; anything else is 404.
 /// </summary>
 public sealed class HttpSource : IAsyncDisposable
@@ -23,6 +23,9 @@ public sealed class HttpSource : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
 
     public ConcurrentQueue<string> Requests { get; } = new();
+
+    /// <summary>Bytes the <c>/slow/</c> mode sends per 100 ms tick: tests of progress and cancel choose how long a download lasts.</summary>
+    public int SlowChunk { get; set; } = 64 * 1024;
 
     public static async Task<HttpSource> StartAsync()
     {
@@ -90,9 +93,10 @@ public sealed class HttpSource : IAsyncDisposable
                 ctx.Abort();
                 break;
             case "slow":
-                for (var i = 0; i < content.Length; i += 64 * 1024)
+                var chunk = SlowChunk;
+                for (var i = 0; i < content.Length; i += chunk)
                 {
-                    await ctx.Response.Body.WriteAsync(content.AsMemory(i, Math.Min(64 * 1024, content.Length - i)), ctx.RequestAborted);
+                    await ctx.Response.Body.WriteAsync(content.AsMemory(i, Math.Min(chunk, content.Length - i)), ctx.RequestAborted);
                     await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
                     await Task.Delay(100, ctx.RequestAborted);
                 }

@@ -38,6 +38,18 @@ public sealed class TestApiFeature : IApiFeature
         },
         new ApiDescriptor
         {
+            // One queue: a second call waits until the first ends (for job cancel tests).
+            Name = "TestSerial", Method = "POST", Path = "/test/serial", BodyKey = "params", SerialKey = _ => "test-serial",
+            Handler = async ctx =>
+            {
+                Interlocked.Increment(ref _started);
+                Started.TrySetResult();
+                await Gate.Task.WaitAsync(ctx.CancellationToken);
+                return ApiReply.Of(new JsonObject { ["released"] = true });
+            },
+        },
+        new ApiDescriptor
+        {
             Name = "TestEcho", Method = "POST", Path = "/test/echo", BodyKey = "params", TakesTags = true,
             Params = [new("names", ParamType.StringList), new("label")],
             Handler = ctx => Task.FromResult(ApiReply.Of(Echo(ctx))),

@@ -126,13 +126,14 @@ public static class AddImage
 
         if (source.Scheme is "http" or "https")
         {
-            expect = expect with { Size = await SourceSize.HeadAsync(ctx, source, ct) };
+            expect = expect with { Size = await AddImageCancel.GuardAsync(ctx, image.Uuid, SourceSize.HeadAsync(ctx, source, ct)) };
         }
 
         var hostKey = ctx.SystemTags.FirstOrDefault(t => t.StartsWith(SourceHostKeyPrefix, StringComparison.Ordinal))?[SourceHostKeyPrefix.Length..];
         var copier = ctx.Get<ImageCopier>();
         var results = await Task.WhenAll(refs.Select(r => copier.CopyAsync(
-            new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, source, display, r.InstallPath, expect, hostKey), ct)));
+            new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, source, display, r.InstallPath, expect, hostKey) { JobUuid = ctx.JobUuid }, ct)));
+        await AddImageCancel.ThrowIfCancelledByUserAsync(ctx, image.Uuid, refs, results);
         return await FinishAsync(ctx, image, bsUuids, results);
     }
 

@@ -11,9 +11,13 @@ using Stowage.Sftp;
 namespace Stowage.Server.Features.Images;
 
 /// <summary>One copy of an image to one backup storage.</summary>
-public sealed record CopyJob(string ImageUuid, string ImageName, long RefId, string BsUuid, Uri Source, string DisplayUrl, string InstallPath, ImageExpectations Expect, string? SourceHostKey = null);
+public sealed record CopyJob(string ImageUuid, string ImageName, long RefId, string BsUuid, Uri Source, string DisplayUrl, string InstallPath, ImageExpectations Expect, string? SourceHostKey = null)
+{
+    /// <summary>The async API job running the copy: task progress and job cancel find the transfer by it.</summary>
+    public string? JobUuid { get; init; }
+}
 
-public sealed record CopyResult(string BsUuid, ImageFileFacts? Facts, string? Error, bool CancelledByDelete = false);
+public sealed record CopyResult(string BsUuid, ImageFileFacts? Facts, string? Error, bool CancelledByDelete = false, bool CancelledByUser = false);
 
 /// <summary>
 /// Runs one copy: reserve capacity, let the host pull the source (or stream it through Stowage when the
@@ -37,7 +41,7 @@ public sealed partial class ImageCopier(
         var timeout = TimeSpan.FromSeconds(configs.GetLong(ImageConfigs.DownloadTimeout));
         using var timer = new CancellationTokenSource(timeout);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
-        var entry = transfers.Start(job.ImageUuid, job.BsUuid, cts);
+        var entry = transfers.Start(job.ImageUuid, job.BsUuid, cts, job.JobUuid);
         entry.Total = job.Expect.Size;
         BackupStorageTarget? target = null;
         IBackupStorageDriver? driver = null;
@@ -64,6 +68,7 @@ public sealed partial class ImageCopier(
                 "sftp" => await FromSftpAsync(driver, target, job, size => capacity.ReserveAsync(driver, target, bsName, job.RefId, size, job.ImageName, cts.Token), progress, cts.Token),
                 _ => await TransferAsync(driver, target, job, progress, cts.Token),
             };
+            entry.Complete(facts.ActualSize);
             await SetRefAsync(job.RefId, ImageStatus.Ready, null);
             return new CopyResult(job.BsUuid, facts, null);
         }
@@ -73,7 +78,8 @@ public sealed partial class ImageCopier(
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            error = entry.CancelledByDelete ? "the download was cancelled because the image was deleted" : "the download was cancelled";
+            error = entry.CancelledByDelete ? "the download was cancelled because the image was deleted"
+                : entry.CancelledByUser ? "cancelled by the user" : "the download was cancelled";
         }
         catch (StorageException e)
         {
@@ -96,7 +102,7 @@ public sealed partial class ImageCopier(
         var text = $"failed to download image[url: {job.DisplayUrl}] on backup storage[uuid: {job.BsUuid}], because: {error}";
         LogCopyFailed(logger, job.ImageUuid, job.BsUuid, text);
         await SetRefAsync(job.RefId, ImageStatus.Error, text);
-        return new CopyResult(job.BsUuid, null, text, entry.CancelledByDelete);
+        return new CopyResult(job.BsUuid, null, text, entry.CancelledByDelete, entry.CancelledByUser);
     }
 
     private async Task<ImageFileFacts> TransferAsync(IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, IProgress<TransferProgress> progress, CancellationToken ct)

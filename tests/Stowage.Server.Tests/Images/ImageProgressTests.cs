@@ -1,0 +1,185 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Stowage.Server.Tests.BackupStorage;
+using Stowage.Server.Tests.Infrastructure;
+using Stowage.Server.Tests.Protocol;
+using Stowage.Sftp.Tests.Infrastructure;
+
+namespace Stowage.Server.Tests.Images;
+
+/// <summary>Task progress of AddImage jobs (GET /task-progresses/{apiId}) and cancelling them (CancelLongJob).</summary>
+[Collection(SshdCollection.Name)]
+public sealed class ImageProgressTests(SshdFixture sshd)
+{
+    [Fact]
+    public async Task Task_progress_reports_bytes_percent_rate_and_eta_during_a_download_and_100_at_the_end()
+    {
+        await using var source = await HttpSource.StartAsync();
+        source.SlowChunk = 160 * 1024;
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var bs = await BsKit.AddOkAsync(client, sshd, sshd.NewPath(), "one");
+        const int size = 6_000_000;
+        source.Add("p.raw", ImageKit.RandomBytes(size));
+        var job = Guid.NewGuid().ToString("N");
+        var accepted = await client.SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Url("slow", "p.raw"), [bs]), jobUuid: job);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
+
+        var seen = new List<JsonObject>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var r = await client.SendAsync(HttpMethod.Get, $"/task-progresses/{job}");
+            Wire.AssertOk(r);
+            var all = ZStackClient.Inventories(r);
+            Assert.Equal(job, all[0]!["taskUuid"]!.GetValue<string>());
+            Assert.Equal("AddImage", all[0]!["taskName"]!.GetValue<string>());
+            if (all.Count > 1 && all[1]!["opaque"]!["state"]!.GetValue<string>() == "Running" && all[1]!["opaque"]!["bytesDone"]!.GetValue<long>() > 0)
+            {
+                seen.Add(all[1]!.AsObject());
+            }
+
+            if (all[0]!["opaque"]!["state"]!.GetValue<string>() != "Running")
+            {
+                break;
+            }
+
+            await Task.Delay(400);
+        }
+
+        Assert.True(seen.Count >= 2, "too few progress samples: " + seen.Count);
+        var first = seen[0];
+        var last = seen[^1];
+        Assert.Equal(job, first["parentUuid"]!.GetValue<string>());
+        Assert.Equal("Progress", first["type"]!.GetValue<string>());
+        Assert.Equal(size, first["opaque"]!["bytesTotal"]!.GetValue<long>());
+        Assert.Equal(bs, first["opaque"]!["backupStorageUuid"]!.GetValue<string>());
+        Assert.True(last["opaque"]!["bytesDone"]!.GetValue<long>() > first["opaque"]!["bytesDone"]!.GetValue<long>(), $"no increase: {first} → {last}");
+        Assert.True(int.Parse(last["content"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) < 100);
+        Assert.Contains(seen, s => s["opaque"]!["bytesPerSecond"]?.GetValue<long>() > 0 && s["opaque"]!["etaSeconds"] is not null);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PollAsync(accepted, TimeSpan.FromSeconds(60))).Status);
+        var final = ZStackClient.Inventories(await client.SendAsync(HttpMethod.Get, $"/task-progresses/{job}"));
+        Assert.Equal("100", final[0]!["content"]!.GetValue<string>());
+        Assert.Equal("Succeeded", final[0]!["opaque"]!["state"]!.GetValue<string>());
+        Assert.Equal("100", final[1]!["content"]!.GetValue<string>());
+        Assert.Equal(size, final[1]!["opaque"]!["bytesDone"]!.GetValue<long>());
+
+        Wire.AssertError(await client.SendAsync(HttpMethod.Get, $"/task-progresses/{Guid.NewGuid():N}"), HttpStatusCode.ServiceUnavailable, "SYS.1003");
+        Wire.AssertError(await client.SendAsync(HttpMethod.Get, "/task-progresses/not-a-job"), HttpStatusCode.ServiceUnavailable, "SYS.1003");
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_AddImage_kills_the_transfer_and_leaves_no_image_no_file_and_no_reservation()
+    {
+        await using var source = await HttpSource.StartAsync();
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = sshd.NewPath();
+        var bs = await BsKit.AddOkAsync(client, sshd, url, "one");
+        var before = (await BsKit.GetAsync(client, bs))["availableCapacity"]!.GetValue<long>();
+        source.Add("c.raw", ImageKit.RandomBytes(20_000_000));
+        var job = Guid.NewGuid().ToString("N");
+        var accepted = await client.SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Url("slow", "c.raw"), [bs]), jobUuid: job);
+        await WaitForBytesAsync(client, job);
+        Assert.True((await BsKit.GetAsync(client, bs))["availableCapacity"]!.GetValue<long>() < before - 10_000_000, "the download reserves its size");
+        Assert.Contains(ProcessesFor(sshd.User, url), p => p.Contains("curl", StringComparison.Ordinal));
+
+        Wire.AssertOk(await Cancel(client, job));
+        var failed = await client.PollAsync(accepted, TimeSpan.FromSeconds(5));
+        Wire.AssertError(failed, HttpStatusCode.ServiceUnavailable, "SYS.1006");
+        Assert.Contains("cancelled by the user", failed.Json!["error"]!["details"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("cancelled by the user", failed.Json!["error"]!["cause"]!["details"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        Assert.Empty(await ImageKit.QueryAsync(client));
+        Assert.Empty(ImageKit.Files(url));
+        NoProcessFor(sshd.User, url);
+        Assert.InRange((await BsKit.GetAsync(client, bs))["availableCapacity"]!.GetValue<long>(), before - 2_000_000, before + 2_000_000);
+        var progress = ZStackClient.Inventories(await client.SendAsync(HttpMethod.Get, $"/task-progresses/{job}"));
+        Assert.Equal("Canceled", progress[0]!["opaque"]!["state"]!.GetValue<string>());
+        Assert.Equal("SYS.1006", progress[0]!["opaque"]!["error"]!["code"]!.GetValue<string>());
+        Assert.Equal("Canceled", progress[1]!["opaque"]!["state"]!.GetValue<string>());
+
+        // A finished job, a succeeded one and an unknown one cannot be cancelled; none of them is a 500.
+        var again = await Cancel(client, job);
+        Wire.AssertError(again, HttpStatusCode.ServiceUnavailable, "SYS.1006");
+        Assert.Contains("already finished", again.Body, StringComparison.Ordinal);
+        var done = Guid.NewGuid().ToString("N");
+        Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Add("s.raw", ImageKit.RandomBytes(100_000)), [bs]), jobUuid: done)).Status);
+        Wire.AssertError(await Cancel(client, done), HttpStatusCode.ServiceUnavailable, "SYS.1006");
+        Wire.AssertError(await Cancel(client, Guid.NewGuid().ToString("N")), HttpStatusCode.ServiceUnavailable, "SYS.1003");
+        Wire.AssertError(await Cancel(client, "nope"), HttpStatusCode.ServiceUnavailable, "SYS.1003");
+    }
+
+    /// <summary>
+    /// No process of the storage user works on <paramref name="dir"/> (itself or through its parent shell):
+    /// other test runs share the user, so the whole-user check of <see cref="ImageKit.NoTransferProcess"/> could see theirs.
+    /// </summary>
+    private static void NoProcessFor(string user, string dir)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        List<string> left;
+        do
+        {
+            left = ProcessesFor(user, dir);
+            if (left.Count == 0)
+            {
+                return;
+            }
+
+            Thread.Sleep(100);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail("processes left on the host: " + string.Join('\n', left));
+    }
+
+    private static List<string> ProcessesFor(string user, string dir) =>
+        [.. ImageKit.Processes(user).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => Mentions(line.Split(' ')[0], dir) || Mentions(Parent(line.Split(' ')[0]), dir))];
+
+    private static bool Mentions(string? pid, string dir)
+    {
+        try
+        {
+            return pid is not null && File.ReadAllText($"/proc/{pid}/cmdline").Contains(dir, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static string? Parent(string pid)
+    {
+        try
+        {
+            return File.ReadAllLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("PPid:", StringComparison.Ordinal))?[5..].Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public static Task<ApiResponse> Cancel(ZStackClient client, string job) =>
+        client.SendAsync(HttpMethod.Put, $"/api-jobs/{job}/actions", new JsonObject { ["cancelLongJob"] = new JsonObject() });
+
+    private static async Task WaitForBytesAsync(ZStackClient client, string job)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var all = ZStackClient.Inventories(await client.SendAsync(HttpMethod.Get, $"/task-progresses/{job}"));
+            if (all.Count > 1 && all[1]!["opaque"]!["bytesDone"]!.GetValue<long>() > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail("the download never reported progress");
+    }
+}
