@@ -56,14 +56,13 @@ internal static partial class RemoteCommands
 
     /// <summary>
     /// Replaces the metadata file with standard input: a temporary file in the same directory, then a rename.
-    /// With <paramref name="onlyIfPresent"/> (empty content) a missing file stays missing.
+    /// <paramref name="empty"/> content reads no input and leaves a missing file missing.
     /// </summary>
-    public static string WriteMetadata(string url, bool onlyIfPresent) => new StringBuilder()
+    public static string WriteMetadata(string url, bool empty) => new StringBuilder()
         .Append(Prologue(url))
-        .Append($"o={Quote(onlyIfPresent ? "1" : "0")}; ")
         .Append($"[ -d \"$d\" ] || exit {ExitMissingDirectory}; f=\"$d/{MetadataFileName}\"; t=\"$f.tmp.$$\"; ")
-        .Append("if [ \"$o\" = 1 ] && [ ! -f \"$f\" ]; then exit 0; fi; ")
-        .Append($"if cat > \"$t\" && mv -f -- \"$t\" \"$f\"; then exit 0; else rm -f -- \"$t\"; exit {ExitNotWritable}; fi")
+        .Append(empty ? "[ -f \"$f\" ] || exit 0; w() { : > \"$t\"; }; " : "w() { cat > \"$t\"; }; ")
+        .Append($"if w && mv -f -- \"$t\" \"$f\"; then exit 0; else rm -f -- \"$t\"; exit {ExitNotWritable}; fi")
         .ToString();
 
     /// <summary>The metadata file's content as printed by <see cref="ReadMetadata"/>, or null when there is none.</summary>

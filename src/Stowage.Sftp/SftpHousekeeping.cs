@@ -70,7 +70,7 @@ public sealed partial class SftpBackupStorageDriver : IStorageHousekeeping
     {
         ArgumentNullException.ThrowIfNull(content);
         var (endpoint, url) = Resolve(target);
-        var result = await RunAsync(target, endpoint, RemoteCommands.WriteMetadata(url, content.Length == 0), cancellationToken, Encoding.UTF8.GetBytes(content));
+        var result = await RunAsync(target, endpoint, RemoteCommands.WriteMetadata(url, content.Length == 0), cancellationToken, content.Length == 0 ? null : Encoding.UTF8.GetBytes(content));
         Check(result, target, endpoint, url);
     }
 }
