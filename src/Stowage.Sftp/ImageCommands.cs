@@ -14,7 +14,7 @@ namespace Stowage.Sftp;
 internal static class ImageCommands
 {
     /// <summary>Suffix of files being written; the sweeper removes those no transfer owns.</summary>
-    public const string PartSuffix = ".stowage-part";
+    public const string PartSuffix = IStorageHousekeeping.TempSuffix;
 
     public const int ExitNoUrl = 80;
     public const int ExitCurl = 81;

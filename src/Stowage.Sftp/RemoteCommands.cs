@@ -10,7 +10,7 @@ namespace Stowage.Sftp;
 /// variable at the top of the script. The script bodies only ever use those variables in double quotes.
 /// Scripts are POSIX sh and expect GNU coreutils (<c>df --output</c>) on the host.
 /// </summary>
-internal static class RemoteCommands
+internal static partial class RemoteCommands
 {
     /// <summary>Name of the identity marker file inside the backup storage url.</summary>
     public const string MarkerFileName = ".stowage-backup-storage";

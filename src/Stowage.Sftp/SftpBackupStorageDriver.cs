@@ -121,7 +121,7 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
     }
 
     /// <summary>Runs a script on the pooled connection; a transport failure on a reused connection is retried once on a new one.</summary>
-    private async Task<ExecResult> RunAsync(BackupStorageTarget target, SftpEndpoint endpoint, string script, CancellationToken cancellationToken)
+    private async Task<ExecResult> RunAsync(BackupStorageTarget target, SftpEndpoint endpoint, string script, CancellationToken cancellationToken, byte[]? input = null, int stdoutLimit = MaxStdout)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -138,7 +138,7 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
 
             try
             {
-                return await ExecAsync(connection, script, cancellationToken);
+                return await ExecAsync(connection, script, cancellationToken, input, stdoutLimit);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -158,12 +158,26 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
         }
     }
 
-    private static async Task<ExecResult> ExecAsync(SftpConnection connection, string script, CancellationToken cancellationToken)
+    private static async Task<ExecResult> ExecAsync(SftpConnection connection, string script, CancellationToken cancellationToken, byte[]? input = null, int stdoutLimit = MaxStdout)
     {
         using var command = connection.Client.CreateCommand(script);
         command.CommandTimeout = CommandTimeout;
-        await command.ExecuteAsync(cancellationToken);
-        var stdout = await ReadBoundedAsync(command.OutputStream, MaxStdout, cancellationToken);
+        if (input is null)
+        {
+            await command.ExecuteAsync(cancellationToken);
+        }
+        else
+        {
+            var exec = command.ExecuteAsync(cancellationToken);
+            using (var stdin = command.CreateInputStream())
+            {
+                await stdin.WriteAsync(input, cancellationToken);
+            }
+
+            await exec;
+        }
+
+        var stdout = await ReadBoundedAsync(command.OutputStream, stdoutLimit, cancellationToken);
         var stderr = await ReadBoundedAsync(command.ExtendedOutputStream, MaxStderr, cancellationToken);
         return new ExecResult(command.ExitStatus, stdout, stderr, connection.HostKey);
     }

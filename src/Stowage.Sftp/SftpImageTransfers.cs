@@ -112,7 +112,7 @@ public sealed partial class SftpBackupStorageDriver
         {
             using (var input = command.CreateInputStream())
             {
-                await feed(input, cancellationToken);
+                await FeedAsync(feed, input, exec, cancellationToken);
             }
 
             await exec.WaitAsync(cancellationToken);
@@ -144,6 +144,32 @@ public sealed partial class SftpBackupStorageDriver
         }
 
         return lines;
+    }
+
+    /// <summary>
+    /// Feeds the script's standard input. The script can end first (disk full, a failed write): then nobody
+    /// reads the channel and a write would wait for window space forever, so feeding stops and the script's
+    /// exit status tells why.
+    /// </summary>
+    private static async Task FeedAsync(Func<Stream, CancellationToken, Task> feed, Stream input, Task exec, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var feeding = feed(input, stop.Token);
+        if (await Task.WhenAny(feeding, exec) == feeding || cancellationToken.IsCancellationRequested)
+        {
+            await feeding;
+            return;
+        }
+
+        await stop.CancelAsync();
+        try
+        {
+            await feeding.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or IOException or ObjectDisposedException or Renci.SshNet.Common.SshException)
+        {
+            // Expected: the remote side is gone; a write still blocked ends when the channel is disposed.
+        }
     }
 
     /// <summary>Kills the transfer's process group on the host and waits briefly for the channel to close.</summary>

@@ -39,7 +39,7 @@ public static class StowageServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(NodeIdentity.LoadOrCreate(settings.DataDir));
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
-        services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All]));
+        services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval]));
         services.AddSingleton<GlobalConfigStore>();
         services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage, ImageQueries.Image, ImageQueries.BackupStorageRef]));
         services.AddSingleton<QueryExecutor>();
@@ -113,6 +113,12 @@ public static class StowageServer
         services.AddSingleton<IBackupStorageDeletionHook, ImageDeletionHook>();
         services.AddSingleton<ImageExpungeService>();
         services.AddHostedService(sp => sp.GetRequiredService<ImageExpungeService>());
+        services.AddSingleton<IApiFeature, TrashFeature>();
+        services.AddSingleton<ImageTrash>();
+        services.AddSingleton<ImageMetadataFile>();
+        services.AddSingleton<ImageImporter>();
+        services.AddSingleton<ImageSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<ImageSweeper>());
         services.AddHttpClient(ImageCopier.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddHttpClient(ImageCopier.InsecureHttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator });
@@ -127,5 +133,6 @@ public static class StowageServer
         await sp.GetRequiredService<GlobalConfigStore>().LoadAsync(cancellationToken);
         await AdminAccount.SeedAsync(sp.GetRequiredService<StowageDbContextFactory>(), settings.AdminPassword, sp.GetRequiredService<TimeProvider>(), cancellationToken);
         await sp.GetRequiredService<JobStore>().FailInterruptedAsync(cancellationToken);
+        await ImageRecovery.RecoverAsync(sp, cancellationToken);
     }
 }

@@ -85,9 +85,10 @@ public static class ImageKit
 
     public static string Mode(string path) => Proc.Run("stat", "-c", "%a", path).Trim();
 
-    /// <summary>Every file under the backup storage directory, except its identity marker.</summary>
+    /// <summary>Every file under the backup storage directory, except its identity marker and the image metadata file.</summary>
     public static List<string> Files(string bsUrl) =>
-        [.. Directory.EnumerateFiles(bsUrl, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".stowage-backup-storage", StringComparison.Ordinal))];
+        [.. Directory.EnumerateFiles(bsUrl, "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith(".stowage-backup-storage", StringComparison.Ordinal) && Path.GetFileName(f) != "bs_sftp_info.json")];
 
     /// <summary>No transfer tool of the storage user is left running on the host.</summary>
     public static void NoTransferProcess(SshdFixture sshd)

@@ -9,7 +9,7 @@ public sealed class GlobalConfigQueryTests
     [
         "connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "deletionPolicy",
         "download.insecureSkipTlsVerify", "download.mode", "download.timeout", "expungeInterval", "expungePeriod", "job.resultRetention",
-        "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity", "session.timeout",
+        "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity", "session.timeout", "sweep.interval",
     ];
 
     [Theory]
@@ -58,7 +58,7 @@ public sealed class GlobalConfigQueryTests
 
         Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity"],
             await Query("q=category=backupStorage"));
-        Assert.Equal(["deletionPolicy", "download.insecureSkipTlsVerify", "download.mode", "download.timeout", "expungeInterval", "expungePeriod", "job.resultRetention", "session.timeout"], await Query("q=category!=backupStorage"));
+        Assert.Equal(["deletionPolicy", "download.insecureSkipTlsVerify", "download.mode", "download.timeout", "expungeInterval", "expungePeriod", "job.resultRetention", "session.timeout", "sweep.interval"], await Query("q=category!=backupStorage"));
         Assert.Equal(["job.resultRetention", "session.timeout"], await Query("q=category?=identity,api"));
         Assert.Equal(["ping.interval"], await Query("q=name~=ping_interval"));
         Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum"], await Query("q=name~=%reconnect%"));

@@ -33,7 +33,7 @@ public static partial class AddSftpBackupStorage
             SftpRules.SshPort(withDefault: true),
             SftpRules.HostKeyFingerprint,
             new("type") { MaxLength = 255, Description = "accepted for SDK compatibility; must be SftpBackupStorage when given" },
-            new("importImages", ParamType.Bool) { Description = "accepted; importing images found on the host arrives with images" },
+            new("importImages", ParamType.Bool) { Default = "false", Description = "register the images listed in <url>/bs_sftp_info.json whose files are there; the reply lists importedImageUuids and skippedImages" },
             new("resourceUuid") { Description = "uuid to give the new backup storage (32 hex)" },
             new("tagUuids", ParamType.StringList) { Description = "accepted for SDK compatibility" },
         ],
@@ -102,7 +102,13 @@ public static partial class AddSftpBackupStorage
             await connector.ConnectAsync(db, bs, sftp, target, ConnectMode.NewAdd, ct);
             markerWritten = true;
             await db.SaveChangesAsync(ct);
-            return (await BackupStorageInventory.LoadOneAsync(db, bs.Uuid, ct)).Reply();
+            var reply = (await BackupStorageInventory.LoadOneAsync(db, bs.Uuid, ct)).Reply();
+            if (a.Bool("importImages") == true)
+            {
+                await Images.ImageImporter.AddToReplyAsync(ctx, bs, target, reply, ct);
+            }
+
+            return reply;
         }
         catch (Exception e)
         {

@@ -47,7 +47,8 @@ public static class AddImage
             new("platform") { ValidValues = ImageRules.Platforms, Description = "Linux, Windows, Other, Paravirtualization or WindowsVirtio" },
             new("type") { MaxLength = 64, Description = "image type (zstack)" },
             new("virtio", ParamType.Bool) { Default = "true", Description = "virtio drivers present" },
-            ImageRules.BackupStorageUuids with { Required = true, Description = "backup storages to download to" },
+            ImageRules.BackupStorageUuids with { Description = "backup storages to download to (or give zoneUuid)" },
+            ImageAllocator.ZoneUuid,
             new("resourceUuid") { Description = "uuid to give the new image (32 hex)" },
             new("tagUuids", ParamType.StringList) { Description = "accepted for SDK compatibility" },
         ],
@@ -62,7 +63,7 @@ public static class AddImage
         var source = ImageRules.ParseSource(url);
         RefuseOwnPort(ctx, source);
         var expect = ImageRules.Expectations(ctx.SystemTags, null);
-        var bsUuids = a.List("backupStorageUuids")!.Distinct(StringComparer.Ordinal).ToList();
+        var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, ct);
         if (source.Scheme == "upload" && bsUuids.Count != 1)
         {
             throw ApiException.Argument($"url[{url}] uploads to exactly one backup storage, not {bsUuids.Count}");
@@ -166,6 +167,7 @@ public static class AddImage
         ApplyFacts(row, first);
         row.LastOpDate = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
         await ResourceIndex.SaveAsync(db, CancellationToken.None);
+        await ctx.Get<ImageMetadataFile>().RefreshAsync(results.Where(r => r.Facts is not null).Select(r => r.BsUuid), CancellationToken.None);
         return (await ImageInventory.LoadOneAsync(db, image.Uuid, CancellationToken.None)).Reply();
     }
 

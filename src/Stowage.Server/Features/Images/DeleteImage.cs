@@ -66,6 +66,7 @@ public static class DeleteImage
         }
 
         await removal.SettleAsync(db, uuid);
+        await ctx.Get<ImageMetadataFile>().RefreshAsync(copies.Select(c => c.BackupStorageUuid), CancellationToken.None);
         return ApiReply.Empty();
     }
 }

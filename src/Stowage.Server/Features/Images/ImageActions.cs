@@ -111,6 +111,7 @@ public static class ImageActions
             image.Status = ImageStatus.Ready;
             image.LastOpDate = now;
             await ResourceIndex.SaveAsync(db, ctx.CancellationToken);
+            await ctx.Get<ImageMetadataFile>().RefreshAsync(copies.Select(c => c.BackupStorageUuid), CancellationToken.None);
             return (await ImageInventory.LoadOneAsync(db, image.Uuid, ctx.CancellationToken)).Reply();
         },
     };

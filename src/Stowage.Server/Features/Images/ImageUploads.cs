@@ -123,6 +123,7 @@ public sealed partial class ImageUploads(
 
         var (driver, target) = Storage(s);
         await capacity.ReleaseAsync(driver, target, s.Copy.Id);
+        await services.GetRequiredService<ImageMetadataFile>().RefreshAsync([s.Row.BackupStorageUuid], CancellationToken.None);
     }
 
     /// <summary>Drops an upload that failed or expired: its partial file, its copy and, with no copy left, the image.</summary>

@@ -1,0 +1,61 @@
+using Microsoft.EntityFrameworkCore;
+using Stowage.Persistence;
+using Stowage.Server.Storage;
+
+namespace Stowage.Server.Features.Images;
+
+/// <summary>
+/// At start, before the API is served: copies still Downloading on this server's backup storages lost their
+/// transfer with the previous process (its job is failed by the job store). Each becomes Error with the
+/// reason and gives its reservation back; an image left without a Ready copy is removed, as AddImage does
+/// when every copy fails; one with a Ready copy becomes Ready. Their temporary files are removed by the first
+/// sweep (<see cref="ImageSweeper"/>). In a cluster the copies of backup storages owned by a live server are
+/// left alone (ownership decides; the future per-copy server column makes this exact).
+/// </summary>
+public static partial class ImageRecovery
+{
+    public const string Reason = "the management server restarted during the download";
+
+    public static async Task<int> RecoverAsync(IServiceProvider services, CancellationToken ct)
+    {
+        var dbFactory = services.GetRequiredService<StowageDbContextFactory>();
+        var ownership = services.GetRequiredService<IBackupStorageOwnership>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ImageRecovery).FullName!);
+        await using var db = dbFactory.CreateDbContext();
+        var interrupted = (await db.ImageBackupStorageRefs.AsNoTracking().Where(r => r.Status == ImageStatus.Downloading).ToListAsync(ct))
+            .Where(r => ownership.Owns(r.BackupStorageUuid)).ToList();
+        foreach (var copy in interrupted)
+        {
+            var text = $"failed to download image on backup storage[uuid: {copy.BackupStorageUuid}], because: {Reason}";
+            LogInterrupted(logger, copy.ImageUuid, copy.BackupStorageUuid, copy.InstallPath);
+            await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, ImageStatus.Error).SetProperty(r => r.LastError, text).SetProperty(r => r.ReservedSize, 0L)
+                .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), ct);
+        }
+
+        foreach (var image in interrupted.Select(c => c.ImageUuid).Distinct())
+        {
+            var statuses = await db.ImageBackupStorageRefs.Where(r => r.ImageUuid == image).Select(r => r.Status).ToListAsync(ct);
+            if (statuses.Contains(ImageStatus.Downloading))
+            {
+                continue;
+            }
+
+            if (!statuses.Contains(ImageStatus.Ready))
+            {
+                await ImageRemoval.RemoveImageRowAsync(db, image);
+                continue;
+            }
+
+            // The reply that would have copied size and checksums from the first copy never ran; the copy is usable.
+            await db.Images.Where(i => i.Uuid == image && i.Status == ImageStatus.Downloading).ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, ImageStatus.Ready).SetProperty(i => i.LastOpDate, now).SetProperty(i => i.Version, i => i.Version + 1), ct);
+        }
+
+        return interrupted.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image} on backup storage {Bs}: the management server restarted during the download; the copy failed and its temporary file ({Path}) goes with the first sweep")]
+    private static partial void LogInterrupted(ILogger logger, string image, string bs, string path);
+}
