@@ -13,7 +13,8 @@ namespace Stowage.Sftp;
 /// mkdir, rmdir, statvfs), so a ping starts no process on the host; an exec channel would fork a
 /// shell (and df) every time, which dominated the cost of a ping round (see docs/performance.md).
 /// Independent requests are sent together: SSH.NET matches SFTP replies to requests by id, so a ping
-/// waits for the longest chain (about five round trips), not for the sum.
+/// waits for the longest chain, not for the sum. A ping on a healthy backup storage is: marker open,
+/// read, close; mkdir and rmdir of a probe; statvfs (SSH.NET adds a realpath before each path request).
 /// </summary>
 internal static class SftpProbe
 {
@@ -32,17 +33,16 @@ internal static class SftpProbe
             await EnsureDirectoryAsync(sftp, endpoint, url, ct);
         }
 
-        // Sent together; the directory's stat decides first, so a missing url reads as missing, not as
-        // "not writable" or "no marker".
-        var stat = StatAsync(sftp, url, ct);
+        // Sent together. A probe directory created inside the url proves the url is an existing
+        // directory too, so the url itself is only stat'ed to explain a failed probe (missing, not a
+        // directory, or not writable).
         var writable = ProveWritableAsync(sftp, url, ct);
         var marker = ReadMarkerAsync(sftp, url, ct);
         var status = sftp.GetStatusAsync(url, ct);
-        await Settle(stat, writable, marker, status);
-
-        CheckDirectory(await stat, where);
+        await Settle(writable, marker, status);
         if (!await writable)
         {
+            CheckDirectory(await StatAsync(sftp, url, ct), where);
             throw NotWritable(where, endpoint);
         }
 
