@@ -14,8 +14,9 @@ namespace Stowage.Server.Storage;
 /// <item>Rounds start on a grid of <c>ping.interval</c> from the end of the boot round, not a full
 /// interval after the previous round ended, so a slow round never pushes the next one late. A changed
 /// interval starts a new grid from the moment of the change.</item>
-/// <item>A round does not wait for the previous one: a backup storage still being checked (or busy with
-/// another operation) is skipped for the round, never checked twice at once.</item>
+/// <item>A round does not wait for the previous one: a backup storage still waiting for a slot or being
+/// checked for an earlier round (or busy with another operation) is skipped for the round, never queued
+/// or checked twice, so an overloaded tracker keeps a backlog of at most one check per backup storage.</item>
 /// <item>At most <c>ping.parallelismDegree</c> checks run at once over all rounds (live: a change applies
 /// to checks not yet started); each ping is bounded by <c>ping.timeout</c>, each reconnect by three
 /// times that, so one hung host holds one slot for a bounded time and delays no one else.</item>
@@ -37,6 +38,9 @@ public sealed partial class BackupStorageTracker(
     private readonly ConcurrentDictionary<string, (int Attempts, StorageFailure? Last)> _failures = new(StringComparer.Ordinal);
     private readonly BackupStorageTrackerSlots _slots = new();
     private readonly ConcurrentDictionary<Task, byte> _rounds = new();
+
+    /// <summary>Backup storages a round has taken on and not finished (waiting for a slot or being checked).</summary>
+    private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
     private CancellationTokenSource _wake = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -172,8 +176,11 @@ public sealed partial class BackupStorageTracker(
 
         _slots.Limit = configs.GetInt(CoreGlobalConfigs.PingParallelism);
         var timeout = TimeSpan.FromSeconds(configs.GetInt(CoreGlobalConfigs.PingTimeout));
-        var owned = uuids.Where(ownership.Owns).ToList();
-        await Task.WhenAll(owned.Select(async uuid =>
+        // A backup storage still waiting or being checked for an earlier round is left to that round: when
+        // the checks cannot keep up with the interval, the backlog stays one check per backup storage
+        // instead of growing by a round every interval.
+        var due = uuids.Where(u => ownership.Owns(u) && _pending.TryAdd(u, 0)).ToList();
+        await Task.WhenAll(due.Select(async uuid =>
         {
             try
             {
@@ -181,6 +188,7 @@ public sealed partial class BackupStorageTracker(
             }
             catch (OperationCanceledException)
             {
+                _pending.TryRemove(uuid, out _);
                 return;
             }
 
@@ -197,11 +205,12 @@ public sealed partial class BackupStorageTracker(
             }
             finally
             {
+                _pending.TryRemove(uuid, out _);
                 _slots.Exit();
             }
         }));
         stoppingToken.ThrowIfCancellationRequested();
-        stats.RoundDone(started, clock.GetElapsedTime(stopwatch), owned.Count);
+        stats.RoundDone(started, clock.GetElapsedTime(stopwatch), due.Count);
     }
 
     private async Task CheckAsync(string uuid, TimeSpan timeout, CancellationToken ct)
