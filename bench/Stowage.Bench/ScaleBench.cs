@@ -140,9 +140,17 @@ public static class ScaleBench
             report.Add("SSH.NET: old ping shell script on an open connection (exec)", cost.Exec, null);
             report.Add("SSH.NET: connect+auth+ping script+close", cost.Connect, null);
 
-            // 5. Detection: kill one sshd (listener and sessions) during steady pinging.
+            // 5. Detection: kill one sshd (listener and sessions) during steady pinging. The session kill above
+            //    left backup storages Disconnected; the steady state starts once auto-reconnect has them all back.
             await SetConfigAsync(client, "ping.timeout", opt.DetectTimeout.ToString(CultureInfo.InvariantCulture), ct);
             await SetConfigAsync(client, "ping.interval", opt.DetectInterval.ToString(CultureInfo.InvariantCulture), ct);
+            var settle = Stopwatch.StartNew();
+            while (await CountAsync(client, "status=Connected", ct) < opt.Storages && settle.Elapsed < TimeSpan.FromSeconds(300))
+            {
+                await Task.Delay(500, ct);
+            }
+
+            report.Add("after the session kill: all Connected again by auto-reconnect", $"{settle.Elapsed.TotalSeconds:F1} s ({await CountAsync(client, "status=Connected", ct)}/{opt.Storages})", null);
             var stats = await StatsAsync(client, ct);
             var r0 = stats["rounds"]!.GetValue<long>();
             while ((await StatsAsync(client, ct))["rounds"]!.GetValue<long>() < r0 + 2)
