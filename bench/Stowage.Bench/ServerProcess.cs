@@ -25,7 +25,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string serverDll, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string serverDll, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreeLoopbackPort();
         var dataDir = Directory.CreateTempSubdirectory("stowage-bench-").FullName;
@@ -44,6 +44,11 @@ public sealed class ServerProcess : IAsyncDisposable
         // Request logging is off in production; keep the console quiet so it costs nothing.
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + serverDll);
         var server = new ServerProcess(process, new Uri(url + "/"), dataDir);
         process.OutputDataReceived += (_, e) => server.Keep(e.Data);

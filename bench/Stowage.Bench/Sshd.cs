@@ -198,6 +198,30 @@ public static class ProcFs
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 
+    /// <summary>
+    /// CPU seconds of a process and all its live descendants, each with the CPU of the children it has
+    /// reaped (cutime + cstime): the host-side cost of everything an sshd did, forks included.
+    /// </summary>
+    public static double TreeCpuSeconds(int pid)
+    {
+        var total = 0.0;
+        foreach (var p in Children(pid).Append(pid))
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{p}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                total += fields.Skip(11).Take(4).Sum(f => long.Parse(f, CultureInfo.InvariantCulture)) / TicksPerSecond;
+            }
+            catch (IOException)
+            {
+                // Exited meanwhile.
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>A /proc/pid/status value in MiB (VmRSS, VmHWM) or as a number (Threads).</summary>
     public static double Status(int pid, string key)
     {

@@ -9,6 +9,8 @@ internal static partial class RemoteCommands
     /// <summary>ZStack's image metadata index in the backup storage url: one image inventory (JSON) per line.</summary>
     public const string MetadataFileName = "bs_sftp_info.json";
 
+    public const int ExitNotWritable = 92;
+    public const int ExitMissingDirectory = 93;
     public const int ExitOutsideUrl = 95;
     public const int ExitDeletePathFailed = 89;
 
@@ -76,4 +78,8 @@ internal static partial class RemoteCommands
         return stdout.StartsWith(OutputNone, StringComparison.Ordinal) ? null
             : throw new StorageException(StorageFailure.CommandFailed, "unexpected output while reading the image metadata file");
     }
+
+    /// <summary>The only place the url enters a housekeeping script: quoted into <c>$d</c>; <c>$m</c> is the marker path.</summary>
+    private static string Prologue(string url) =>
+        $"LC_ALL=C; export LC_ALL; d={Quote(url)}; m=\"$d/{MarkerFileName}\"; ";
 }

@@ -6,8 +6,10 @@ using Stowage.Core.Storage;
 namespace Stowage.Sftp;
 
 /// <summary>
-/// Backup storage on a directory of an SSH host. Commands run over pooled SSH exec channels (no agent is
-/// installed on the host); the host key is pinned by its SHA256 fingerprint after the first connect.
+/// Backup storage on a directory of an SSH host (no agent is installed on the host). Connect, ping,
+/// capacity and the identity marker are SFTP requests on one pooled session per backup storage; image
+/// transfers and deletes run shell commands over exec channels of a second session opened on first use.
+/// The host key is pinned by its SHA256 fingerprint after the first connect.
 /// Register as a singleton <see cref="IBackupStorageDriver"/>; the container disposes it on shutdown.
 /// </summary>
 public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDisposable, IAsyncDisposable
@@ -41,32 +43,39 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
     public async Task<ConnectResult> ConnectAsync(BackupStorageTarget target, CancellationToken cancellationToken)
     {
         var (endpoint, url) = Resolve(target);
-        var result = await RunAsync(target, endpoint, RemoteCommands.Connect(url), cancellationToken);
-        var output = Check(result, target, endpoint, url);
-        var capacity = output.Capacity ?? throw Unparsable(endpoint, url);
-        var learned = new Dictionary<string, string>(StringComparer.Ordinal) { [SftpSettings.HostKey] = result.HostKey };
-        return new ConnectResult(capacity, string.IsNullOrEmpty(output.Marker) ? null : output.Marker, learned);
+        var (output, hostKey) = await SftpAsync(target, endpoint, (sftp, ct) => SftpProbe.RunAsync(sftp, endpoint, url, create: true, ct), cancellationToken);
+        var learned = new Dictionary<string, string>(StringComparer.Ordinal) { [SftpSettings.HostKey] = hostKey };
+        return new ConnectResult(output.Capacity, string.IsNullOrEmpty(output.Marker) ? null : output.Marker, learned);
     }
 
     public async Task WriteMarkerAsync(BackupStorageTarget target, CancellationToken cancellationToken)
     {
         var (endpoint, url) = Resolve(target);
-        var result = await RunAsync(target, endpoint, RemoteCommands.WriteMarker(url, target.Uuid), cancellationToken);
-        Check(result, target, endpoint, url);
+        await SftpAsync(target, endpoint, async (sftp, ct) =>
+        {
+            await SftpProbe.WriteMarkerAsync(sftp, endpoint, url, target.Uuid, ct);
+            return true;
+        }, cancellationToken);
     }
 
     public async Task RemoveMarkerAsync(BackupStorageTarget target, CancellationToken cancellationToken)
     {
         var (endpoint, url) = Resolve(target);
-        var result = await RunAsync(target, endpoint, RemoteCommands.RemoveMarker(url, target.Uuid), cancellationToken);
-        Check(result, target, endpoint, url);
+        await SftpAsync(target, endpoint, async (sftp, ct) =>
+        {
+            await SftpProbe.RemoveMarkerAsync(sftp, url, target.Uuid, ct);
+            return true;
+        }, cancellationToken);
     }
 
+    /// <summary>
+    /// Directory present, writable (a subdirectory is created and removed), marker equal to the uuid, and
+    /// the capacity: SFTP requests on the pooled session, no process started on the host.
+    /// </summary>
     public async Task<StorageCapacity> PingAsync(BackupStorageTarget target, CancellationToken cancellationToken)
     {
         var (endpoint, url) = Resolve(target);
-        var result = await RunAsync(target, endpoint, RemoteCommands.Ping(url), cancellationToken);
-        var output = Check(result, target, endpoint, url);
+        var (output, _) = await SftpAsync(target, endpoint, (sftp, ct) => SftpProbe.RunAsync(sftp, endpoint, url, create: false, ct), cancellationToken);
         if (string.IsNullOrEmpty(output.Marker))
         {
             throw Fail(target, new StorageException(StorageFailure.IdentityMismatch,
@@ -79,14 +88,14 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
                 $"directory {url} on {endpoint.Display} is marked as backup storage {output.Marker}, not {target.Uuid}"));
         }
 
-        return output.Capacity ?? throw Unparsable(endpoint, url);
+        return output.Capacity;
     }
 
     public async Task<StorageCapacity> GetCapacityAsync(BackupStorageTarget target, CancellationToken cancellationToken)
     {
         var (endpoint, url) = Resolve(target);
-        var result = await RunAsync(target, endpoint, RemoteCommands.Capacity(url), cancellationToken);
-        return Check(result, target, endpoint, url).Capacity ?? throw Unparsable(endpoint, url);
+        var (capacity, _) = await SftpAsync(target, endpoint, (sftp, ct) => SftpProbe.CapacityAsync(sftp, endpoint, url, ct), cancellationToken);
+        return capacity;
     }
 
     public void Forget(string backupStorageUuid) => _pool.Drop(backupStorageUuid);
@@ -105,6 +114,9 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
     /// <summary>The key exchange of the pooled connection of a backup storage, or null when none is open.</summary>
     internal string? NegotiatedKeyExchange(string backupStorageUuid) => _pool.Peek(backupStorageUuid)?.KeyExchange;
 
+    /// <summary>Whether the pooled connection of a backup storage has opened its exec session (for tests).</summary>
+    internal bool HasExecSession(string backupStorageUuid) => _pool.Peek(backupStorageUuid)?.HasExecSession ?? false;
+
     /// <summary>The pooled connection object of a backup storage (identity only, for tests), or null.</summary>
     internal object? PooledConnection(string backupStorageUuid) => _pool.Peek(backupStorageUuid);
 
@@ -120,8 +132,33 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
         return (endpoint, url);
     }
 
-    /// <summary>Runs a script on the pooled connection; a transport failure on a reused connection is retried once on a new one.</summary>
-    private async Task<ExecResult> RunAsync(BackupStorageTarget target, SftpEndpoint endpoint, string script, CancellationToken cancellationToken, byte[]? input = null, int stdoutLimit = MaxStdout)
+    /// <summary>
+    /// Runs SFTP requests on the pooled connection, bounded by <see cref="CommandTimeout"/>, and returns
+    /// their result with the connection's host key; a transport failure on a reused connection is retried
+    /// once on a new one.
+    /// </summary>
+    private async Task<(T Result, string HostKey)> SftpAsync<T>(BackupStorageTarget target, SftpEndpoint endpoint, Func<Renci.SshNet.SftpClient, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        return await OnConnectionAsync(target, endpoint, async (connection, ct) =>
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(CommandTimeout);
+            try
+            {
+                return (await work(connection.Sftp, limit.Token), connection.HostKey);
+            }
+            catch (OperationCanceledException ex) when (limit.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                throw new StorageException(StorageFailure.Timeout, $"SFTP requests on {endpoint.Display} timed out after {CommandTimeout.TotalSeconds:0} s", ex);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>Runs a script over an exec channel; a transport failure on a reused connection is retried once on a new one.</summary>
+    private Task<ExecResult> RunAsync(BackupStorageTarget target, SftpEndpoint endpoint, string script, CancellationToken cancellationToken, byte[]? input = null, int stdoutLimit = MaxStdout) =>
+        OnConnectionAsync(target, endpoint, (connection, ct) => ExecAsync(connection, script, ct, input, stdoutLimit), cancellationToken);
+
+    private async Task<T> OnConnectionAsync<T>(BackupStorageTarget target, SftpEndpoint endpoint, Func<SftpConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -138,7 +175,11 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
 
             try
             {
-                return await ExecAsync(connection, script, cancellationToken, input, stdoutLimit);
+                return await work(connection, cancellationToken);
+            }
+            catch (StorageException ex)
+            {
+                throw Fail(target, ex);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -160,7 +201,8 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
 
     private static async Task<ExecResult> ExecAsync(SftpConnection connection, string script, CancellationToken cancellationToken, byte[]? input = null, int stdoutLimit = MaxStdout)
     {
-        using var command = connection.Client.CreateCommand(script);
+        var client = await connection.ExecClientAsync(cancellationToken);
+        using var command = client.CreateCommand(script);
         command.CommandTimeout = CommandTimeout;
         if (input is null)
         {
@@ -199,33 +241,6 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
 
         return Encoding.UTF8.GetString(buffer, 0, filled);
     }
-
-    /// <summary>Turns the script's exit status into the failure it stands for, or returns what it printed.</summary>
-    private ProbeOutput Check(ExecResult result, BackupStorageTarget target, SftpEndpoint endpoint, string url)
-    {
-        if (result.ExitStatus == 0)
-        {
-            return RemoteCommands.ParseProbe(result.Stdout);
-        }
-
-        var stderr = SshFailures.Safe(result.Stderr.Trim(), endpoint);
-        var detail = stderr.Length == 0 ? string.Empty : $": {stderr}";
-        var where = $"{url} on {endpoint.Display}";
-        var ex = result.ExitStatus switch
-        {
-            RemoteCommands.ExitNotDirectory => new StorageException(StorageFailure.BadLocation, $"url {where} exists and is not a directory (a regular file or another kind of file)"),
-            RemoteCommands.ExitMkdirFailed => new StorageException(StorageFailure.BadLocation, $"cannot create directory {where} as user {endpoint.Username}{detail}"),
-            RemoteCommands.ExitNotWritable => new StorageException(StorageFailure.BadLocation, $"directory {where} is not writable by user {endpoint.Username}"),
-            RemoteCommands.ExitMissingDirectory => new StorageException(StorageFailure.BadLocation, $"directory {where} does not exist"),
-            RemoteCommands.ExitDfFailed => new StorageException(StorageFailure.BadLocation, $"cannot measure the capacity of {where} (GNU df with --output is required){detail}"),
-            null => new StorageException(StorageFailure.CommandFailed, $"a command on {endpoint.Display} was killed{detail}"),
-            _ => new StorageException(StorageFailure.CommandFailed, $"a command on {endpoint.Display} failed with exit status {result.ExitStatus}{detail}"),
-        };
-        throw Fail(target, ex);
-    }
-
-    private static StorageException Unparsable(SftpEndpoint endpoint, string url) =>
-        new(StorageFailure.CommandFailed, $"could not read the capacity of {url} on {endpoint.Display} from df's output");
 
     private StorageException Fail(BackupStorageTarget target, StorageException ex)
     {

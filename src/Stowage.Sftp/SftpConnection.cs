@@ -4,7 +4,13 @@ using Stowage.Core.Storage;
 
 namespace Stowage.Sftp;
 
-/// <summary>One logged-in SSH connection to a storage host, with the host key it presented.</summary>
+/// <summary>
+/// One logged-in SSH connection to a storage host with the host key it presented. The pooled session is
+/// an SFTP client: pings, connects, markers and capacity are SFTP requests served by one long-lived
+/// <c>sftp-server</c> on the host, so they fork nothing there. Shell commands (image transfers and
+/// deletes) need an exec channel, which SSH.NET only offers on an <see cref="SshClient"/> session of its
+/// own; that second session is opened on first use only, pinned to the host key of the first.
+/// </summary>
 internal sealed class SftpConnection : IDisposable
 {
     /// <summary>Preferred ciphers, fastest in SSH.NET first (hardware AES-GCM); chacha20 is managed code and goes last.</summary>
@@ -12,47 +18,133 @@ internal sealed class SftpConnection : IDisposable
 
     private const string SlowCipher = "chacha20-poly1305@openssh.com";
 
+    /// <summary>
+    /// The SFTP session only carries small requests (the image data path uses exec channels), so its
+    /// file stream buffer is kept small: it is what a marker read allocates per ping.
+    /// </summary>
+    private const uint SftpBufferSize = 4096;
+
     /// <summary>curve25519 saves about 50 ms per connect against the sntrup761 hybrid default.</summary>
     private static readonly string[] KexPreference = ["curve25519-sha256", "curve25519-sha256@libssh.org"];
 
     private readonly List<IDisposable> _owned;
+    private readonly SftpEndpoint _endpoint;
+    private readonly TimeSpan _timeout;
+    private readonly SemaphoreSlim _execGate = new(1, 1);
+    private SshClient? _exec;
+    private List<IDisposable>? _execOwned;
+    private volatile bool _disposed;
 
-    private SftpConnection(SshClient client, string poolKey, string hostKey, List<IDisposable> owned)
+    private SftpConnection(SftpClient sftp, SftpEndpoint endpoint, TimeSpan timeout, string hostKey, List<IDisposable> owned)
     {
-        Client = client;
-        PoolKey = poolKey;
+        Sftp = sftp;
+        _endpoint = endpoint;
+        _timeout = timeout;
+        PoolKey = endpoint.PoolKey;
         HostKey = hostKey;
         _owned = owned;
     }
 
-    public SshClient Client { get; }
+    public SftpClient Sftp { get; }
 
     public string PoolKey { get; }
 
     /// <summary>The host key fingerprint the server presented, <c>SHA256:...</c>.</summary>
     public string HostKey { get; }
 
-    public bool IsConnected => Client.IsConnected;
+    public bool IsConnected => Sftp.IsConnected;
 
-    public string? Cipher => Client.ConnectionInfo.CurrentClientEncryption;
+    /// <summary>Whether the exec session has been opened (for tests and diagnostics).</summary>
+    public bool HasExecSession => _exec is not null;
 
-    public string? KeyExchange => Client.ConnectionInfo.CurrentKeyExchangeAlgorithm;
+    public string? Cipher => Sftp.ConnectionInfo.CurrentClientEncryption;
+
+    public string? KeyExchange => Sftp.ConnectionInfo.CurrentKeyExchangeAlgorithm;
 
     public static async Task<SftpConnection> OpenAsync(SftpEndpoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var (client, hostKey, owned) = await LoginAsync(endpoint, endpoint.PinnedHostKey, info => new SftpClient(info) { BufferSize = SftpBufferSize }, timeout, cancellationToken);
+        return new SftpConnection(client, endpoint, timeout, hostKey, owned);
+    }
+
+    /// <summary>The exec session of this connection, opening it on first use (or again when it died).</summary>
+    public async Task<SshClient> ExecClientAsync(CancellationToken cancellationToken)
+    {
+        if (_exec is { IsConnected: true } open)
+        {
+            return open;
+        }
+
+        await _execGate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_exec is { IsConnected: true } again)
+            {
+                return again;
+            }
+
+            DisposeExec();
+
+            // Pinned to the key the SFTP session saw: both sessions must reach the same host.
+            var (client, _, owned) = await LoginAsync(_endpoint, HostKey, info => new SshClient(info), _timeout, cancellationToken);
+            (_exec, _execOwned) = (client, owned);
+            return client;
+        }
+        finally
+        {
+            _execGate.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        Close(Sftp, _owned);
+        DisposeExec();
+    }
+
+    private void DisposeExec()
+    {
+        if (_exec is not null)
+        {
+            Close(_exec, _execOwned!);
+            (_exec, _execOwned) = (null, null);
+        }
+    }
+
+    private static void Close(BaseClient client, List<IDisposable> owned)
+    {
+        try
+        {
+            client.Disconnect();
+        }
+        catch (Exception)
+        {
+            // Already gone; disposing is all that is left.
+        }
+
+        client.Dispose();
+        owned.ForEach(d => d.Dispose());
+    }
+
+    private static async Task<(T Client, string HostKey, List<IDisposable> Owned)> LoginAsync<T>(
+        SftpEndpoint endpoint, string? pinned, Func<ConnectionInfo, T> create, TimeSpan timeout, CancellationToken cancellationToken)
+        where T : BaseClient
+    {
         var owned = new List<IDisposable>();
-        SshClient? client = null;
+        T? client = null;
         string? seen = null;
         var mismatch = false;
         try
         {
             var info = new ConnectionInfo(endpoint.Host, endpoint.Port, endpoint.Username, CreateAuthentication(endpoint, owned)) { Timeout = timeout };
             PreferFastAlgorithms(info);
-            client = new SshClient(info);
+            client = create(info);
             client.HostKeyReceived += (_, e) =>
             {
                 seen = "SHA256:" + e.FingerPrintSHA256;
-                if (endpoint.PinnedHostKey is { } pinned && !HostKeys.Same(pinned, seen))
+                if (pinned is not null && !HostKeys.Same(pinned, seen))
                 {
                     mismatch = true;
                     e.CanTrust = false;
@@ -70,15 +162,15 @@ internal sealed class SftpConnection : IDisposable
                 throw new StorageException(StorageFailure.Timeout, $"timed out after {timeout.TotalSeconds:0} s connecting to SSH server {endpoint.Display}", ex);
             }
 
-            var connection = new SftpConnection(client, endpoint.PoolKey, seen ?? "unknown", owned);
+            var result = (client, seen ?? "unknown", owned);
             client = null;
-            return connection;
+            return result;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             if (mismatch)
             {
-                throw SshFailures.HostKeyMismatch(endpoint, endpoint.PinnedHostKey!, seen!);
+                throw SshFailures.HostKeyMismatch(endpoint, pinned!, seen!);
             }
 
             throw SshFailures.FromConnect(ex, endpoint);
@@ -91,21 +183,6 @@ internal sealed class SftpConnection : IDisposable
                 owned.ForEach(d => d.Dispose());
             }
         }
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Client.Disconnect();
-        }
-        catch (Exception)
-        {
-            // Already gone; disposing is all that is left.
-        }
-
-        Client.Dispose();
-        _owned.ForEach(d => d.Dispose());
     }
 
     private static AuthenticationMethod CreateAuthentication(SftpEndpoint endpoint, List<IDisposable> owned)

@@ -73,4 +73,24 @@ public sealed partial class SftpBackupStorageDriver : IStorageHousekeeping
         var result = await RunAsync(target, endpoint, RemoteCommands.WriteMetadata(url, content.Length == 0), cancellationToken, content.Length == 0 ? null : Encoding.UTF8.GetBytes(content));
         Check(result, target, endpoint, url);
     }
+
+    /// <summary>Maps a housekeeping script's exit status to a failure with the reason.</summary>
+    private void Check(ExecResult result, BackupStorageTarget target, SftpEndpoint endpoint, string url)
+    {
+        if (result.ExitStatus == 0)
+        {
+            return;
+        }
+
+        var stderr = SshFailures.Safe(result.Stderr.Trim(), endpoint);
+        var detail = stderr.Length == 0 ? string.Empty : $": {stderr}";
+        var where = $"{url} on {endpoint.Display}";
+        throw Fail(target, result.ExitStatus switch
+        {
+            RemoteCommands.ExitNotWritable => new StorageException(StorageFailure.BadLocation, $"directory {where} is not writable by user {endpoint.Username}"),
+            RemoteCommands.ExitMissingDirectory => new StorageException(StorageFailure.BadLocation, $"directory {where} does not exist"),
+            null => new StorageException(StorageFailure.CommandFailed, $"a command on {endpoint.Display} was killed{detail}"),
+            _ => new StorageException(StorageFailure.CommandFailed, $"a command on {endpoint.Display} failed with exit status {result.ExitStatus}{detail}"),
+        });
+    }
 }

@@ -89,7 +89,17 @@ public sealed partial class SftpBackupStorageDriver
             throw Fail(target, ex);
         }
 
-        using var command = connection.Client.CreateCommand(script);
+        Renci.SshNet.SshClient client;
+        try
+        {
+            client = await connection.ExecClientAsync(cancellationToken);
+        }
+        catch (StorageException ex)
+        {
+            throw Fail(target, ex);
+        }
+
+        using var command = client.CreateCommand(script);
         command.CommandTimeout = Timeout.InfiniteTimeSpan;
         var pid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lines = new List<string>();

@@ -38,11 +38,13 @@ internal static class SshFailures
         SshOperationTimeoutException or TimeoutException => Make(StorageFailure.Timeout, $"a command on {endpoint.Display} timed out", endpoint, ex),
         SocketException so => FromSocket(so, endpoint),
         SshConnectionException or ObjectDisposedException => Make(StorageFailure.Unreachable, $"the SSH connection to {endpoint.Display} was lost", endpoint, ex),
+        SftpPermissionDeniedException => Make(StorageFailure.CommandFailed, $"an SFTP request on {endpoint.Display} was refused: permission denied", endpoint, ex),
+        SftpException sftp => Make(StorageFailure.CommandFailed, $"an SFTP request on {endpoint.Display} failed: {sftp.StatusCode}", endpoint, ex),
         _ => Make(StorageFailure.Unreachable, $"running a command on {endpoint.Display} failed: {Safe(ex.Message, endpoint)}", endpoint, ex),
     };
 
     /// <summary>Whether a failure on a pooled connection means the connection itself is gone (retry on a new one).</summary>
-    public static bool IsTransport(Exception ex) =>
+    public static bool IsTransport(Exception? ex) =>
         ex is SshConnectionException or SocketException or ObjectDisposedException
         || (ex is InvalidOperationException && ex.Message.Contains("not connected", StringComparison.OrdinalIgnoreCase));
 

@@ -34,39 +34,6 @@ public sealed class RemoteCommandsTests
         Assert.Equal(value, printed);
     }
 
-    [Fact]
-    public void Scripts_NeverContainTheRawUrl()
-    {
-        const string url = "/srv/a'b; touch /tmp/x #";
-        const string uuid = "0123'abc";
-        foreach (var script in new[]
-                 {
-                     RemoteCommands.Connect(url), RemoteCommands.Ping(url), RemoteCommands.Capacity(url),
-                     RemoteCommands.WriteMarker(url, uuid), RemoteCommands.RemoveMarker(url, uuid),
-                 })
-        {
-            Assert.DoesNotContain(url, script, StringComparison.Ordinal);
-            Assert.Contains("d=" + RemoteCommands.Quote(url) + ";", script, StringComparison.Ordinal);
-            Assert.DoesNotContain("0123'abc", script, StringComparison.Ordinal);
-        }
-    }
-
-    [Fact]
-    public void ParseProbe_ReadsCapacityAndMarker()
-    {
-        var output = RemoteCommands.ParseProbe("MARKER 5f1d\nDF   1000000  250000\n");
-        Assert.Equal(new StorageCapacity(1000000, 250000), output.Capacity);
-        Assert.Equal("5f1d", output.Marker);
-    }
-
-    [Fact]
-    public void ParseProbe_WithoutMarkerOrCapacity()
-    {
-        var output = RemoteCommands.ParseProbe("DF garbage\n");
-        Assert.Null(output.Capacity);
-        Assert.Null(output.Marker);
-    }
-
     [Theory]
     [InlineData("SHA256:abc", "SHA256:abc")]
     [InlineData("abc=", "SHA256:abc")]

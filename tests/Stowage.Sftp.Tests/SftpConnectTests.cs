@@ -141,6 +141,44 @@ public sealed class SftpConnectTests(SshdFixture sshd) : IDisposable
     }
 
     [Fact]
+    public async Task Ping_ReadOnlyDirectory_IsNotWritable_AndAPingLeavesNothingBehind()
+    {
+        var url = sshd.NewOwnedDir();
+        var target = sshd.Target(url);
+        await _driver.ConnectAsync(target, CancellationToken.None);
+        await _driver.WriteMarkerAsync(target, CancellationToken.None);
+        await _driver.PingAsync(target, CancellationToken.None);
+        Assert.Equal([".stowage-backup-storage"], Directory.GetFileSystemEntries(url).Select(Path.GetFileName));
+
+        // The marker stays readable and owned by the login: only creating a new entry can notice this.
+        Proc.Run("chmod", "500", url);
+        try
+        {
+            var ex = await Assert.ThrowsAsync<StorageException>(() => _driver.PingAsync(target, CancellationToken.None));
+            Assert.Equal(StorageFailure.BadLocation, ex.Failure);
+            Assert.Contains("not writable", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(url, ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Proc.Run("chmod", "700", url);
+        }
+
+        await _driver.PingAsync(target, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Ping_UsesTheSftpSessionOnly()
+    {
+        var target = sshd.Target(sshd.NewOwnedDir());
+        await _driver.ConnectAsync(target, CancellationToken.None);
+        await _driver.WriteMarkerAsync(target, CancellationToken.None);
+        await _driver.PingAsync(target, CancellationToken.None);
+        await _driver.GetCapacityAsync(target, CancellationToken.None);
+        Assert.False(_driver.HasExecSession(target.Uuid));
+    }
+
+    [Fact]
     public async Task RelativeUrl_IsRefused()
     {
         var ex = await Assert.ThrowsAsync<StorageException>(() => _driver.ConnectAsync(sshd.Target("relative/path"), CancellationToken.None));

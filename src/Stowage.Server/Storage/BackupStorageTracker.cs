@@ -9,9 +9,20 @@ namespace Stowage.Server.Storage;
 
 /// <summary>
 /// Keeps every owned backup storage's status true: connects all of them at boot (without holding up the
-/// API), then each <c>ping.interval</c> pings the Connected ones and reconnects the Disconnected ones,
-/// at most <c>ping.parallelismDegree</c> at a time, each bounded by <c>ping.timeout</c>. A backup storage
-/// busy with another operation is skipped for the round, so a ping never overlaps a connect.
+/// API), then pings the Connected ones and reconnects the Disconnected ones on a fixed schedule.
+/// <list type="bullet">
+/// <item>Rounds start on a grid of <c>ping.interval</c> from the end of the boot round, not a full
+/// interval after the previous round ended, so a slow round never pushes the next one late. A changed
+/// interval starts a new grid from the moment of the change.</item>
+/// <item>A round does not wait for the previous one: a backup storage still waiting for a slot or being
+/// checked for an earlier round (or busy with another operation) is skipped for the round, never queued
+/// or checked twice, so an overloaded tracker keeps a backlog of at most one check per backup storage.</item>
+/// <item>At most <c>ping.parallelismDegree</c> checks run at once over all rounds (live: a change applies
+/// to checks not yet started); each ping is bounded by <c>ping.timeout</c>, each reconnect by three
+/// times that, so one hung host holds one slot for a bounded time and delays no one else.</item>
+/// </list>
+/// Detection of a dead host therefore takes at most <c>ping.interval</c> + <c>ping.timeout</c> (plus the
+/// time a ping waits for a slot when more checks are due than the parallelism admits).
 /// </summary>
 public sealed partial class BackupStorageTracker(
     StowageDbContextFactory dbFactory,
@@ -25,6 +36,11 @@ public sealed partial class BackupStorageTracker(
     ILogger<BackupStorageTracker> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, (int Attempts, StorageFailure? Last)> _failures = new(StringComparer.Ordinal);
+    private readonly BackupStorageTrackerSlots _slots = new();
+    private readonly ConcurrentDictionary<Task, byte> _rounds = new();
+
+    /// <summary>Backup storages a round has taken on and not finished (waiting for a slot or being checked).</summary>
+    private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
     private CancellationTokenSource _wake = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -34,10 +50,20 @@ public sealed partial class BackupStorageTracker(
         try
         {
             await BootAsync(stoppingToken);
+            var next = clock.GetUtcNow() + Interval();
             while (!stoppingToken.IsCancellationRequested)
             {
-                await WaitAsync(stoppingToken);
-                await RoundAsync(stoppingToken);
+                next = await WaitForTickAsync(next, stoppingToken);
+                StartRound(stoppingToken);
+
+                // The next tick on the grid; ticks already past (the process was stalled) are dropped, not caught up.
+                var interval = Interval();
+                var now = clock.GetUtcNow();
+                next += interval;
+                if (next <= now)
+                {
+                    next += interval * Math.Ceiling((now - next) / interval);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -46,8 +72,24 @@ public sealed partial class BackupStorageTracker(
         finally
         {
             configs.Changed -= OnConfigChanged;
+            try
+            {
+                await Task.WhenAll(_rounds.Keys);
+            }
+            catch (OperationCanceledException)
+            {
+                // Rounds stop with the service.
+            }
         }
     }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _slots.Dispose();
+    }
+
+    private TimeSpan Interval() => TimeSpan.FromSeconds(Math.Max(1, configs.GetInt(CoreGlobalConfigs.PingInterval)));
 
     private void OnConfigChanged(GlobalConfigChanged change)
     {
@@ -56,20 +98,52 @@ public sealed partial class BackupStorageTracker(
             // A new interval applies from now rather than after the old one has run out.
             Interlocked.Exchange(ref _wake, new CancellationTokenSource()).Cancel();
         }
+        else if (change.Definition == CoreGlobalConfigs.PingParallelism)
+        {
+            _slots.Limit = configs.GetInt(CoreGlobalConfigs.PingParallelism);
+        }
     }
 
-    private async Task WaitAsync(CancellationToken stoppingToken)
+    /// <summary>Waits until <paramref name="tick"/>; when the interval changes meanwhile, until one new interval from the change. Returns the tick reached.</summary>
+    private async Task<DateTimeOffset> WaitForTickAsync(DateTimeOffset tick, CancellationToken stoppingToken)
     {
-        var interval = TimeSpan.FromSeconds(configs.GetInt(CoreGlobalConfigs.PingInterval));
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, Volatile.Read(ref _wake).Token);
-        try
+        while (true)
         {
-            await Task.Delay(interval, clock, linked.Token);
+            var wake = Volatile.Read(ref _wake);
+            var delay = tick - clock.GetUtcNow();
+            if (delay <= TimeSpan.Zero)
+            {
+                return tick;
+            }
+
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, wake.Token);
+            try
+            {
+                await Task.Delay(delay, clock, linked.Token);
+                return tick;
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                tick = clock.GetUtcNow() + Interval();
+            }
         }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            await WaitAsync(stoppingToken);
-        }
+    }
+
+    /// <summary>Starts a round in the background; the schedule does not wait for it.</summary>
+    private void StartRound(CancellationToken stoppingToken)
+    {
+        var round = Task.Run(() => RoundAsync(stoppingToken), CancellationToken.None);
+        _rounds.TryAdd(round, 0);
+        _ = round.ContinueWith(
+            t =>
+            {
+                _rounds.TryRemove(t, out _);
+                if (t.Exception is { } e)
+                {
+                    LogRoundFailed(logger, e.InnerException ?? e);
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Every owned backup storage goes Connecting, then Connected or Disconnected.</summary>
@@ -89,7 +163,7 @@ public sealed partial class BackupStorageTracker(
         await RoundAsync(stoppingToken);
     }
 
-    /// <summary>One round over every owned backup storage.</summary>
+    /// <summary>One round over every owned backup storage; returns when all of its checks have ended.</summary>
     public async Task RoundAsync(CancellationToken stoppingToken)
     {
         var started = clock.GetUtcNow();
@@ -100,22 +174,43 @@ public sealed partial class BackupStorageTracker(
             uuids = await db.BackupStorages.AsNoTracking().OrderBy(b => b.Uuid).Select(b => b.Uuid).ToListAsync(stoppingToken);
         }
 
-        var parallelism = Math.Max(1, configs.GetInt(CoreGlobalConfigs.PingParallelism));
+        _slots.Limit = configs.GetInt(CoreGlobalConfigs.PingParallelism);
         var timeout = TimeSpan.FromSeconds(configs.GetInt(CoreGlobalConfigs.PingTimeout));
-        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = stoppingToken };
-        var owned = uuids.Where(ownership.Owns).ToList();
-        await Parallel.ForEachAsync(owned, options, async (uuid, ct) =>
+        // A backup storage still waiting or being checked for an earlier round is left to that round: when
+        // the checks cannot keep up with the interval, the backlog stays one check per backup storage
+        // instead of growing by a round every interval.
+        var due = uuids.Where(u => ownership.Owns(u) && _pending.TryAdd(u, 0)).ToList();
+        await Task.WhenAll(due.Select(async uuid =>
         {
             try
             {
-                await CheckAsync(uuid, timeout, ct);
+                await _slots.EnterAsync(stoppingToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            catch (OperationCanceledException)
+            {
+                _pending.TryRemove(uuid, out _);
+                return;
+            }
+
+            try
+            {
+                await CheckAsync(uuid, timeout, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 LogCheckFailed(logger, e, uuid);
             }
-        });
-        stats.RoundDone(started, clock.GetElapsedTime(stopwatch), owned.Count);
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                _pending.TryRemove(uuid, out _);
+                _slots.Exit();
+            }
+        }));
+        stoppingToken.ThrowIfCancellationRequested();
+        stats.RoundDone(started, clock.GetElapsedTime(stopwatch), due.Count);
     }
 
     private async Task CheckAsync(string uuid, TimeSpan timeout, CancellationToken ct)
@@ -224,6 +319,9 @@ public sealed partial class BackupStorageTracker(
             _failures[bs.Uuid] = (state.Attempts + 1, StorageFailure.Timeout);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "a ping round failed unexpectedly")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "checking backup storage {Uuid} failed unexpectedly")]
     private static partial void LogCheckFailed(ILogger logger, Exception exception, string uuid);

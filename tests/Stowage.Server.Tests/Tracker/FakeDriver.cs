@@ -15,6 +15,9 @@ public sealed class FakeDriver : IBackupStorageDriver
     /// <summary>Uuids whose pings and connects fail with the given kind.</summary>
     public ConcurrentDictionary<string, StorageFailure> Failing { get; } = new();
 
+    /// <summary>Uuids whose pings never answer: they end only by cancellation (the ping timeout).</summary>
+    public ConcurrentDictionary<string, bool> Hanging { get; } = new();
+
     /// <summary>When set, pings wait for it (or their cancellation).</summary>
     public TaskCompletionSource? PingGate { get; set; }
 
@@ -40,6 +43,11 @@ public sealed class FakeDriver : IBackupStorageDriver
     public async Task<StorageCapacity> PingAsync(BackupStorageTarget target, CancellationToken cancellationToken)
     {
         Pings.AddOrUpdate(target.Uuid, 1, (_, n) => n + 1);
+        if (Hanging.ContainsKey(target.Uuid))
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
         if (PingGate is { } gate)
         {
             await gate.Task.WaitAsync(cancellationToken);

@@ -56,6 +56,32 @@ public sealed class TrackerSshdTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_directory_that_lost_its_write_permission_goes_disconnected_not_writable()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = _sshd.NewPath();
+        var uuid = await BsKit.AddOkAsync(client, _sshd, url);
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.timeout", "2")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.interval", "1")).Status);
+
+        // The marker is still there and readable; only the directory's write bit is gone.
+        Proc.Run("chmod", "500", url);
+        try
+        {
+            var down = await WaitForStatusAsync(client, uuid, "Disconnected", TimeSpan.FromSeconds(1 + 2 + 2));
+            Assert.Contains("not writable", down["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Proc.Run("chmod", "755", url);
+        }
+
+        await WaitForStatusAsync(client, uuid, "Connected", TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
     public async Task Restart_with_the_host_down_answers_at_once_and_settles_disconnected()
     {
         var dataDir = Directory.CreateTempSubdirectory("stowage-restart-").FullName;

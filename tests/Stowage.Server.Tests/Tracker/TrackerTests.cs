@@ -196,6 +196,94 @@ public sealed class TrackerTests
     }
 
     [Fact]
+    public async Task Rounds_start_on_the_interval_grid_even_when_a_round_is_slow()
+    {
+        var (host, driver, client) = await StartAsync(2);
+        await using var _ = host;
+        using var __ = client;
+        await EventuallyAsync(async () => (await RowsAsync(host)).All(b => b.Status == "Connected"), "boot");
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.timeout", "100")).Status);
+        var stats = host.Services.GetRequiredService<PingStats>();
+        driver.PingGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var before = stats.Rounds;
+
+        // The round due at +60 s takes 30 s; the next one is still due at +120 s, not 60 s after it ended.
+        host.Clock!.Advance(TimeSpan.FromSeconds(60));
+        await EventuallyAsync(() => Task.FromResult(stats.InFlight == 2), "pings in flight");
+        host.Clock.Advance(TimeSpan.FromSeconds(30));
+        driver.PingGate.SetResult();
+        await EventuallyAsync(() => Task.FromResult(stats.Rounds == before + 1), "slow round end");
+        driver.PingGate = null;
+        await NextRoundAsync(host, TimeSpan.FromSeconds(30));
+        Assert.All(driver.Pings.Values, n => Assert.Equal(2, n));
+    }
+
+    [Fact]
+    public async Task A_hung_ping_is_skipped_by_the_next_round_and_delays_no_other_backup_storage()
+    {
+        var (host, driver, client) = await StartAsync(4);
+        await using var _ = host;
+        using var __ = client;
+        await EventuallyAsync(async () => (await RowsAsync(host)).All(b => b.Status == "Connected"), "boot");
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.timeout", "100")).Status);
+        var stats = host.Services.GetRequiredService<PingStats>();
+        var rows = await RowsAsync(host);
+        var hung = rows[0].Uuid;
+        driver.Hanging[hung] = true;
+        var before = stats.Rounds;
+
+        // Round 1 (+60 s): three answer, one hangs and keeps round 1 open.
+        host.Clock!.Advance(TimeSpan.FromSeconds(60));
+        await EventuallyAsync(() => Task.FromResult(driver.Pings.Values.Sum() == 4 && stats.InFlight == 1), "round 1 pings");
+
+        // Round 2 (+120 s) starts on time, pings the three again and skips the one still in flight.
+        host.Clock.Advance(TimeSpan.FromSeconds(60));
+        await EventuallyAsync(() => Task.FromResult(stats.Rounds == before + 1), "round 2 ends while round 1 is still open");
+        Assert.Equal(1, driver.Pings[hung]);
+        Assert.All(rows.Skip(1), r => Assert.Equal(2, driver.Pings[r.Uuid]));
+        Assert.Equal(1, stats.InFlight);
+
+        // +160 s: the hung ping reaches ping.timeout, 100 s after it started; round 1 ends.
+        host.Clock.Advance(TimeSpan.FromSeconds(40));
+        await EventuallyAsync(() => Task.FromResult(stats.Rounds == before + 2), "round 1 end");
+        var after = (await RowsAsync(host)).Single(b => b.Uuid == hung);
+        Assert.Equal("Disconnected", after.Status);
+        Assert.Contains("timed out after 100 s", after.LastError, StringComparison.Ordinal);
+        Assert.All((await RowsAsync(host)).Where(b => b.Uuid != hung), b => Assert.Equal("Connected", b.Status));
+    }
+
+    [Fact]
+    public async Task Parallelism_is_shared_by_overlapping_rounds()
+    {
+        var (host, driver, client) = await StartAsync(6);
+        await using var _ = host;
+        using var __ = client;
+        await EventuallyAsync(async () => (await RowsAsync(host)).All(b => b.Status == "Connected"), "boot");
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.timeout", "1000")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.parallelismDegree", "2")).Status);
+        var stats = host.Services.GetRequiredService<PingStats>();
+        // A round goes in uuid order: the last two hang, after the first four were pinged two at a time.
+        var rows = (await RowsAsync(host)).OrderBy(b => b.Uuid, StringComparer.Ordinal).Reverse().ToList();
+        driver.Hanging[rows[0].Uuid] = true;
+        driver.Hanging[rows[1].Uuid] = true;
+        stats.ResetMax();
+
+        // The two hung pings hold both slots; the next round waits for them rather than exceed the degree.
+        host.Clock!.Advance(TimeSpan.FromSeconds(60));
+        await EventuallyAsync(() => Task.FromResult(stats.InFlight == 2), "two pings in flight");
+        host.Clock.Advance(TimeSpan.FromSeconds(60));
+        await Task.Delay(200);
+        Assert.Equal(2, stats.MaxInFlight);
+        Assert.Equal(6, driver.Pings.Values.Sum());
+
+        // Raising the degree lets round 2's waiting checks run at once; the two hung ones are skipped, not pinged twice.
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.parallelismDegree", "10")).Status);
+        await EventuallyAsync(() => Task.FromResult(driver.Pings.Values.Sum() == 10), "round 2 pings");
+        Assert.Equal(1, driver.Pings[rows[0].Uuid]);
+        Assert.Equal(1, driver.Pings[rows[1].Uuid]);
+    }
+
+    [Fact]
     public async Task Auto_reconnect_off_leaves_a_disconnected_backup_storage_alone()
     {
         var (host, driver, client) = await StartAsync(1);
