@@ -178,7 +178,9 @@ public sealed partial class SftpBackupStorageDriver
         }
         catch (Exception e) when (e is OperationCanceledException or TimeoutException or IOException or ObjectDisposedException or Renci.SshNet.Common.SshException)
         {
-            // Expected: the remote side is gone; a write still blocked ends when the channel is disposed.
+            // Expected: the remote side is gone; a write still blocked ends when the channel is disposed,
+            // and its failure is observed here rather than left to the finalizer.
+            _ = feeding.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
