@@ -23,7 +23,9 @@ public static partial class ImageRecovery
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ImageRecovery).FullName!);
         await using var db = dbFactory.CreateDbContext();
-        var interrupted = (await db.ImageBackupStorageRefs.AsNoTracking().Where(r => r.Status == ImageStatus.Downloading).ToListAsync(ct))
+        // A pending upload is not a transfer of the old process: its partial file and its row wait for the next PUT.
+        var interrupted = (await db.ImageBackupStorageRefs.AsNoTracking()
+                .Where(r => r.Status == ImageStatus.Downloading && !db.ImageUploads.Any(u => u.RefId == r.Id)).ToListAsync(ct))
             .Where(r => ownership.Owns(r.BackupStorageUuid)).ToList();
         foreach (var copy in interrupted)
         {
