@@ -83,6 +83,7 @@ internal static class ImageCommands
     public static string Download(string installPath, bool skipTlsVerify, ImageExpectations expect) => new StringBuilder()
         .Append(Prologue(installPath, expect))
         .Append($"IFS= read -r u || exit {ExitNoUrl}; ")
+        .Append(Watchdog)
         .Append($"k={RemoteCommands.Quote(skipTlsVerify ? "1" : "0")}; ")
         .Append("if command -v curl >/dev/null 2>&1; then ")
         .Append("if [ \"$k\" = 1 ]; then i=-k; else i=; fi; ")
@@ -122,13 +123,24 @@ internal static class ImageCommands
     public static string PartSize(string installPath) =>
         $"t={RemoteCommands.Quote(TempPath(installPath))}; stat -c %s -- \"$t\" 2>/dev/null || echo 0";
 
+    /// <summary>
+    /// Stowage keeps the script's stdin open for as long as it waits for the pull. When stdin closes (the SSH
+    /// session died with sshd, or the connection broke), the watchdog stops the whole process group, so a
+    /// download never runs on, orphaned, on the host; the EXIT trap still removes the temporary file.
+    /// </summary>
+    private static string Watchdog =>
+        "( cat >/dev/null; kill -TERM -- \"-$$\" ) >/dev/null 2>&1 & w=$!; " +
+        "trap 'kill \"$w\" 2>/dev/null; rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; ";
+
+    // SIGPIPE is ignored: when the session is gone, a line printed to it fails instead of killing the shell
+    // before its EXIT trap removes the temporary file.
     private static string Prologue(string installPath, ImageExpectations expect) => new StringBuilder()
         .Append("LC_ALL=C; export LC_ALL; echo \"PID $$\"; ")
         .Append($"f={RemoteCommands.Quote(installPath)}; t={RemoteCommands.Quote(TempPath(installPath))}; ")
         .Append($"es={RemoteCommands.Quote(expect.Size?.ToString(CultureInfo.InvariantCulture) ?? string.Empty)}; ")
         .Append($"e5={RemoteCommands.Quote(expect.Md5 ?? string.Empty)}; e2={RemoteCommands.Quote(expect.Sha256 ?? string.Empty)}; ")
         .Append($"d=$(dirname -- \"$f\"); mkdir -p -- \"$d\" || exit {ExitMkdirFailed}; ")
-        .Append("trap 'rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; trap 'exit 143' HUP INT TERM; ")
+        .Append("trap 'rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; trap 'exit 143' HUP INT TERM; trap '' PIPE; ")
         .ToString();
 
     /// <summary>

@@ -26,6 +26,11 @@ public sealed partial class SftpBackupStorageDriver
         var lines = await TransferAsync(target, download.InstallPath, script, async (input, ct) =>
         {
             await input.WriteAsync(Encoding.UTF8.GetBytes(text + "\n"), ct);
+            await input.FlushAsync(ct);
+
+            // stdin stays open until the script ends (FeedAsync stops this wait then): closing it is the
+            // script's signal to stop the pull (see ImageCommands.Watchdog).
+            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
         }, progress, [text, download.Source.UserInfo], cancellationToken);
         return ImageOutcome.Facts(download.InstallPath, lines);
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Stowage.Cli.Tests.Infrastructure;
+using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
 
@@ -52,6 +53,20 @@ public sealed class ManualPageCliTests(SshdFixture sshd)
         var byImage = await cli.RunAsync("QueryBackupStorage", "image.platform=Linux");
         Assert.True(byImage.ExitCode == 0, byImage.ToString());
         Assert.Empty(Assert.IsType<System.Text.Json.Nodes.JsonArray>(System.Text.Json.Nodes.JsonNode.Parse(byImage.Out)!["inventories"]));
+
+        // With an image registered on it, the same query finds the backup storage.
+        await using (var source = await HttpSource.StartAsync())
+        {
+            var bytes = new byte[1 << 20];
+            Random.Shared.NextBytes(bytes);
+            var image = await Ok(cli, "AddImage", "name=cirros", $"url={source.Add("cirros.raw", bytes)}", "format=raw", "platform=Linux", $"backupStorageUuids={bsUuid}");
+            Assert.Equal("Ready", image.Inventory["status"]!.GetValue<string>());
+            Assert.Equal(bytes.Length, image.Inventory["actualSize"]!.GetValue<long>());
+            var linux = await Ok(cli, "QueryBackupStorage", "image.platform=Linux");
+            Assert.Equal(bsUuid, Assert.Single(linux.Inventories)!["uuid"]!.GetValue<string>());
+            var images = await Ok(cli, "QueryImage", "backupStorage.name=sftp1");
+            Assert.Equal("cirros", Assert.Single(images.Inventories)!["name"]!.GetValue<string>());
+        }
 
         var sftp = await Ok(cli, "QuerySftpBackupStorage", "name=sftp1");
         var one = Assert.Single(sftp.Inventories)!;

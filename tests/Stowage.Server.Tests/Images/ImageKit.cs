@@ -123,4 +123,54 @@ public static class ImageKit
         var lines = Proc.Run("df", "-B1", "--output=avail", path).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         return long.Parse(lines[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// No process of the storage user works on <paramref name="dir"/> (itself or through its parent shell):
+    /// other test runs share the user, so the whole-user check of <see cref="ImageKit.NoTransferProcess"/> could see theirs.
+    /// </summary>
+    public static void NoProcessFor(string user, string dir)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        List<string> left;
+        do
+        {
+            left = ProcessesFor(user, dir);
+            if (left.Count == 0)
+            {
+                return;
+            }
+
+            Thread.Sleep(100);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail("processes left on the host: " + string.Join('\n', left));
+    }
+
+    public static List<string> ProcessesFor(string user, string dir) =>
+        [.. Processes(user).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => Mentions(line.Split(' ')[0], dir) || Mentions(Parent(line.Split(' ')[0]), dir))];
+
+    private static bool Mentions(string? pid, string dir)
+    {
+        try
+        {
+            return pid is not null && File.ReadAllText($"/proc/{pid}/cmdline").Contains(dir, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static string? Parent(string pid)
+    {
+        try
+        {
+            return File.ReadAllLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("PPid:", StringComparison.Ordinal))?[5..].Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 }

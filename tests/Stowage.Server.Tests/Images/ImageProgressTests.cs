@@ -85,7 +85,7 @@ public sealed class ImageProgressTests(SshdFixture sshd)
         var accepted = await client.SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Url("slow", "c.raw"), [bs]), jobUuid: job);
         await WaitForBytesAsync(client, job);
         Assert.True((await BsKit.GetAsync(client, bs))["availableCapacity"]!.GetValue<long>() < before - 10_000_000, "the download reserves its size");
-        Assert.Contains(ProcessesFor(sshd.User, url), p => p.Contains("curl", StringComparison.Ordinal));
+        Assert.Contains(ImageKit.ProcessesFor(sshd.User, url), p => p.Contains("curl", StringComparison.Ordinal));
 
         Wire.AssertOk(await Cancel(client, job));
         var failed = await client.PollAsync(accepted, TimeSpan.FromSeconds(5));
@@ -95,7 +95,7 @@ public sealed class ImageProgressTests(SshdFixture sshd)
 
         Assert.Empty(await ImageKit.QueryAsync(client));
         Assert.Empty(ImageKit.Files(url));
-        NoProcessFor(sshd.User, url);
+        ImageKit.NoProcessFor(sshd.User, url);
         Assert.InRange((await BsKit.GetAsync(client, bs))["availableCapacity"]!.GetValue<long>(), before - 2_000_000, before + 2_000_000);
         var progress = ZStackClient.Inventories(await client.SendAsync(HttpMethod.Get, $"/task-progresses/{job}"));
         Assert.Equal("Canceled", progress[0]!["opaque"]!["state"]!.GetValue<string>());
@@ -111,56 +111,6 @@ public sealed class ImageProgressTests(SshdFixture sshd)
         Wire.AssertError(await Cancel(client, done), HttpStatusCode.ServiceUnavailable, "SYS.1006");
         Wire.AssertError(await Cancel(client, Guid.NewGuid().ToString("N")), HttpStatusCode.ServiceUnavailable, "SYS.1003");
         Wire.AssertError(await Cancel(client, "nope"), HttpStatusCode.ServiceUnavailable, "SYS.1003");
-    }
-
-    /// <summary>
-    /// No process of the storage user works on <paramref name="dir"/> (itself or through its parent shell):
-    /// other test runs share the user, so the whole-user check of <see cref="ImageKit.NoTransferProcess"/> could see theirs.
-    /// </summary>
-    private static void NoProcessFor(string user, string dir)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        List<string> left;
-        do
-        {
-            left = ProcessesFor(user, dir);
-            if (left.Count == 0)
-            {
-                return;
-            }
-
-            Thread.Sleep(100);
-        }
-        while (DateTime.UtcNow < deadline);
-        Assert.Fail("processes left on the host: " + string.Join('\n', left));
-    }
-
-    private static List<string> ProcessesFor(string user, string dir) =>
-        [.. ImageKit.Processes(user).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => Mentions(line.Split(' ')[0], dir) || Mentions(Parent(line.Split(' ')[0]), dir))];
-
-    private static bool Mentions(string? pid, string dir)
-    {
-        try
-        {
-            return pid is not null && File.ReadAllText($"/proc/{pid}/cmdline").Contains(dir, StringComparison.Ordinal);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private static string? Parent(string pid)
-    {
-        try
-        {
-            return File.ReadAllLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("PPid:", StringComparison.Ordinal))?[5..].Trim();
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 
     public static Task<ApiResponse> Cancel(ZStackClient client, string job) =>

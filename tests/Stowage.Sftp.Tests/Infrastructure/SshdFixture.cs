@@ -36,6 +36,64 @@ public sealed class SshdFixture : IAsyncLifetime
 
     public string Log => string.Join('\n', _log);
 
+    /// <summary>The listening sshd process (0 when stopped).</summary>
+    public int ListenerPid => _sshd is { HasExited: false } p ? p.Id : 0;
+
+    /// <summary>
+    /// Kills (SIGKILL) the listener and every sshd session process below it, but not the users' processes
+    /// those sessions started: what a crashed or killed sshd leaves behind on a real host.
+    /// </summary>
+    public void KillSshdOnly()
+    {
+        var root = ListenerPid;
+        if (root == 0)
+        {
+            return;
+        }
+
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    parents[pid] = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+
+        bool Below(int pid) => pid == root || (parents.TryGetValue(pid, out var pp) && pp > 1 && Below(pp));
+        foreach (var pid in parents.Keys.Where(Below))
+        {
+            string comm;
+            try
+            {
+                comm = File.ReadAllText($"/proc/{pid}/comm").Trim();
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (comm.StartsWith("sshd", StringComparison.Ordinal))
+            {
+                try
+                {
+                    Process.GetProcessById(pid).Kill();
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                {
+                }
+            }
+        }
+    }
+
     public async Task InitializeAsync()
     {
         if (!Environment.IsPrivilegedProcess)
