@@ -108,7 +108,7 @@ internal sealed class SftpConnection : IDisposable
         _owned.ForEach(d => d.Dispose());
     }
 
-    private static AuthenticationMethod CreateAuthentication(SftpEndpoint endpoint, List<IDisposable> owned)
+    internal static AuthenticationMethod CreateAuthentication(SftpEndpoint endpoint, List<IDisposable> owned)
     {
         if (endpoint.Secret.Kind == StorageSecretKind.Password)
         {
@@ -134,7 +134,7 @@ internal sealed class SftpConnection : IDisposable
         return method;
     }
 
-    private static void PreferFastAlgorithms(ConnectionInfo info)
+    internal static void PreferFastAlgorithms(ConnectionInfo info)
     {
         var position = 0;
         foreach (var cipher in CipherPreference)
