@@ -127,6 +127,7 @@ public abstract partial class StowageDbContext(DbContextOptions options) : DbCon
 
         ConfigureBackupStorage(modelBuilder);
         ConfigureImages(modelBuilder);
+        ConfigureExports(modelBuilder);
         ApplySnakeCaseAndUtc(modelBuilder);
     }
 
