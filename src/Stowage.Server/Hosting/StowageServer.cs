@@ -5,6 +5,7 @@ using Stowage.Persistence.Query;
 using Microsoft.AspNetCore.DataProtection;
 using Stowage.Core.Storage;
 using Stowage.Server.Features.BackupStorage;
+using Stowage.Server.Features.Export;
 using Stowage.Server.Features.GlobalConfigs;
 using Stowage.Server.Features.Images;
 using Stowage.Server.Storage;
@@ -39,7 +40,7 @@ public static class StowageServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(NodeIdentity.LoadOrCreate(settings.DataDir));
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
-        services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All]));
+        services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, .. ExportConfigs.All]));
         services.AddSingleton<GlobalConfigStore>();
         services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage, ImageQueries.Image, ImageQueries.BackupStorageRef]));
         services.AddSingleton<QueryExecutor>();
@@ -60,6 +61,7 @@ public static class StowageServer
         services.AddSingleton<IApiFeature, BackupStorageFeature>();
         AddBackupStorage(services, settings);
         AddImages(services);
+        ExportFeature.AddExports(services);
         services.AddSingleton<ApiCatalog>();
         configure?.Invoke(services);
 
@@ -73,6 +75,7 @@ public static class StowageServer
         app.MapGet(OpenApiDocument.Path, (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
         app.MapGet("/v1/openapi.json", (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
         app.MapApiList();
+        app.MapExports();
         app.MapZStackApis();
         return app;
     }

@@ -26,6 +26,8 @@ public static class OpenApiDocument
             paths["/zstack/v1" + group.Key] = item;
         }
 
+        paths[Export.ExportDownload.PathPrefix + "/{token}/{fileName}"] = Export.ExportDownloadDocument.PathItem();
+
         return new JsonObject
         {
             ["openapi"] = "3.1.0",
