@@ -34,8 +34,9 @@ public static partial class ExportDownload
         }
     }
 
-    private static async Task ServeAsync(HttpContext http, string token, string fileName, IServiceProvider services)
+    private static async Task ServeAsync(HttpContext http, string token, string fileName)
     {
+        var services = http.RequestServices;
         var ct = http.RequestAborted;
         var logger = services.GetRequiredService<ILogger<ExportDownloadLog>>();
         var found = await FindAsync(services, token, fileName, ct);
