@@ -12,10 +12,14 @@
 # `scripts/bench.sh image [...]` registers one large image (2 GiB) from a loopback HTTP server into an SFTP
 # backup storage through the host-pull and the streamed data paths, next to curl -o and scp (root only).
 # Extra arguments: --size-mib N --repeat N
+#
+# `scripts/bench.sh export [...]` adds one large image (host pull), exports it and downloads it with curl
+# through the export URL, next to OpenSSH sftp -R 64 get and scp of the same file (root only).
+# Extra arguments: --size-mib N --repeat N
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=()
-if [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ]; then
+if [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ] || [ "${1:-}" = "export" ]; then
   kind="$1"; shift
   # The same local account as the SFTP tests; the benchmark logs in with its own key through its own
   # sshd config and leaves the account's password and authorized_keys alone.

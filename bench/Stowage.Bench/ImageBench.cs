@@ -174,7 +174,7 @@ public static class ImageBench
     }
 
     /// <summary>Incompressible bytes (a fast xorshift stream), so no layer can cheat with compression.</summary>
-    private static async Task WriteSourceAsync(string path, long size, CancellationToken ct)
+    internal static async Task WriteSourceAsync(string path, long size, CancellationToken ct)
     {
         var buffer = new byte[4 << 20];
         ulong x = 0x9E3779B97F4A7C15;
@@ -203,7 +203,7 @@ public static class ImageBench
     }
 
     /// <summary>A static file server on a free loopback port (Kestrel, sendfile), GET and HEAD with Content-Length.</summary>
-    private static async Task<(WebApplication App, string Url)> StartHttpAsync(string file, CancellationToken ct)
+    internal static async Task<(WebApplication App, string Url)> StartHttpAsync(string file, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -226,7 +226,7 @@ public static class ImageBench
         return (app, $"http://127.0.0.1:{port}/image.raw");
     }
 
-    private static double Timed(Action action)
+    internal static double Timed(Action action)
     {
         var clock = Stopwatch.StartNew();
         action();
@@ -235,7 +235,7 @@ public static class ImageBench
 
     private static void RunAs(string user, params string[] command) => Sshd.Run("runuser", ["-u", user, "--", .. command]);
 
-    private static async Task SetConfigAsync(ZStackHttp client, string category, string name, string value, CancellationToken ct)
+    internal static async Task SetConfigAsync(ZStackHttp client, string category, string name, string value, CancellationToken ct)
     {
         var (status, text) = await client.CallAsync(HttpMethod.Put, $"zstack/v1/global-configurations/{category}/{name}/actions",
             new JsonObject { ["updateGlobalConfig"] = new JsonObject { ["value"] = value } }.ToJsonString(), ct);
@@ -245,7 +245,7 @@ public static class ImageBench
         }
     }
 
-    private static async Task<string> AddStorageAsync(ZStackHttp client, int port, string user, string key, string url, CancellationToken ct)
+    internal static async Task<string> AddStorageAsync(ZStackHttp client, int port, string user, string key, string url, CancellationToken ct)
     {
         var body = new JsonObject
         {
@@ -257,7 +257,7 @@ public static class ImageBench
             : throw new InvalidOperationException($"AddSftpBackupStorage failed: {(int)status} {text}");
     }
 
-    private static async Task<JsonNode> AddImageAsync(ZStackHttp client, string url, string bs, string name, CancellationToken ct)
+    internal static async Task<JsonNode> AddImageAsync(ZStackHttp client, string url, string bs, string name, CancellationToken ct)
     {
         var body = new JsonObject
         {

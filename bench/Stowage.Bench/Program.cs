@@ -9,6 +9,7 @@ using Stowage.Bench;
 //        Stowage.Bench scale --server <Stowage.Server.dll> [--sshd 4] [--storages 1000] [--add-clients 8] [--parallelism 50] [--rounds 3]
 //                            [--detect-interval 5] [--detect-timeout 2] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench image --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
+//        Stowage.Bench export --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -20,6 +21,11 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length > 0 && args[0] == "scale")
 {
     return await ScaleBench.RunAsync(args[1..], ct);
+}
+
+if (args.Length > 0 && args[0] == "export")
+{
+    return await ExportBench.RunAsync(args[1..], ct);
 }
 
 if (args.Length > 0 && args[0] == "image")

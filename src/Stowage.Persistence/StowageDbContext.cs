@@ -129,6 +129,7 @@ public abstract partial class StowageDbContext(DbContextOptions options) : DbCon
 
         ConfigureBackupStorage(modelBuilder);
         ConfigureImages(modelBuilder);
+        ConfigureExports(modelBuilder);
         ApplySnakeCaseAndUtc(modelBuilder);
     }
 

@@ -19,7 +19,7 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
     private const int MaxStdout = 64 * 1024;
     private const int MaxStderr = 4 * 1024;
 
-    private static readonly StorageCapabilities SftpCapabilities = new(ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: true, ExportsOverHttp: false);
+    private static readonly StorageCapabilities SftpCapabilities = new(ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: true, ExportsOverHttp: true);
 
     private readonly SftpConnectionPool _pool;
     private readonly ILogger _logger;
@@ -98,13 +98,22 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
         return capacity;
     }
 
-    public void Forget(string backupStorageUuid) => _pool.Drop(backupStorageUuid);
+    public void Forget(string backupStorageUuid)
+    {
+        _pool.Drop(backupStorageUuid);
+        _readers.Drop(backupStorageUuid);
+    }
 
-    public void Dispose() => _pool.Dispose();
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _readers.Dispose();
+    }
 
     public ValueTask DisposeAsync()
     {
         _pool.Dispose();
+        _readers.Dispose();
         return ValueTask.CompletedTask;
     }
 

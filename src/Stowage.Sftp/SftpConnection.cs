@@ -185,7 +185,7 @@ internal sealed class SftpConnection : IDisposable
         }
     }
 
-    private static AuthenticationMethod CreateAuthentication(SftpEndpoint endpoint, List<IDisposable> owned)
+    internal static AuthenticationMethod CreateAuthentication(SftpEndpoint endpoint, List<IDisposable> owned)
     {
         if (endpoint.Secret.Kind == StorageSecretKind.Password)
         {

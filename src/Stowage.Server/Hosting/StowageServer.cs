@@ -5,6 +5,7 @@ using Stowage.Persistence.Query;
 using Microsoft.AspNetCore.DataProtection;
 using Stowage.Core.Storage;
 using Stowage.Server.Features.BackupStorage;
+using Stowage.Server.Features.Export;
 using Stowage.Server.Features.GlobalConfigs;
 using Stowage.Server.Features.Images;
 using Stowage.Server.Storage;
@@ -39,7 +40,7 @@ public static class StowageServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(NodeIdentity.LoadOrCreate(settings.DataDir));
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
-        services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval]));
+        services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, .. ExportConfigs.All]));
         services.AddSingleton<GlobalConfigStore>();
         services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage, ImageQueries.Image, ImageQueries.BackupStorageRef]));
         services.AddSingleton<QueryExecutor>();
@@ -61,6 +62,7 @@ public static class StowageServer
         services.AddSingleton<IApiFeature, Features.Jobs.JobFeature>();
         AddBackupStorage(services, settings);
         AddImages(services);
+        ExportFeature.AddExports(services);
         services.AddSingleton<ApiCatalog>();
         configure?.Invoke(services);
 
@@ -75,6 +77,7 @@ public static class StowageServer
         app.MapGet("/v1/openapi.json", (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
         app.MapApiList();
         app.MapImageUploads();
+        app.MapExports();
         app.MapZStackApis();
         return app;
     }

@@ -37,8 +37,10 @@ public sealed class OpenApiTests
         }
 
         var extra = OpenApiExtraPaths.All().Select(p => p.Path).ToList();
-        Assert.Equal(catalog.All.Select(a => "/zstack/v1" + a.Path).Concat(extra).Distinct().Order(StringComparer.Ordinal), paths.Select(p => p.Key).Order(StringComparer.Ordinal));
+        const string exportDownload = "/zstack/v1/exports/{token}/{fileName}";
+        Assert.Equal(catalog.All.Select(a => "/zstack/v1" + a.Path).Concat(extra).Append(exportDownload).Distinct().Order(StringComparer.Ordinal), paths.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.NotNull(paths[OpenApiExtraPaths.UploadPath]!["put"]);
+        Assert.Null(paths[exportDownload]!["get"]!["security"]);
         foreach (var expected in new[] { "/zstack/v1/accounts/login", "/zstack/v1/zones", "/zstack/v1/zones/{uuid}/actions", "/zstack/v1/global-configurations/{category}/{name}/actions", "/zstack/v1/tags/{uuid}", "/zstack/v1/test/slow" })
         {
             Assert.True(paths.ContainsKey(expected), expected);

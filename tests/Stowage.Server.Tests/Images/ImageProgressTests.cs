@@ -15,7 +15,7 @@ public sealed class ImageProgressTests(SshdFixture sshd)
     public async Task Task_progress_reports_bytes_percent_rate_and_eta_during_a_download_and_100_at_the_end()
     {
         await using var source = await HttpSource.StartAsync();
-        source.SlowChunk = 160 * 1024;
+        source.SlowChunk = 80 * 1024; // about 7 s, so the host's once-a-second progress is sampled several times
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
@@ -48,7 +48,8 @@ public sealed class ImageProgressTests(SshdFixture sshd)
             await Task.Delay(400);
         }
 
-        Assert.True(seen.Count >= 2, "too few progress samples: " + seen.Count);
+        seen = [.. seen.DistinctBy(s => s["opaque"]!["bytesDone"]!.GetValue<long>())];
+        Assert.True(seen.Count >= 2, "too few distinct progress samples: " + seen.Count);
         var first = seen[0];
         var last = seen[^1];
         Assert.Equal(job, first["parentUuid"]!.GetValue<string>());

@@ -304,6 +304,34 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.ToTable("backup_storage_zone_refs", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.DownloadCredentialEntity", b =>
+                {
+                    b.Property<string>("BackupStorageUuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("PrivateKeyCipher")
+                        .IsRequired()
+                        .HasMaxLength(8192)
+                        .HasColumnType("character varying(8192)")
+                        .HasColumnName("private_key_cipher");
+
+                    b.Property<string>("PublicKey")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("public_key");
+
+                    b.HasKey("BackupStorageUuid");
+
+                    b.ToTable("download_credentials", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.GlobalConfigEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -556,6 +584,59 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_images_name");
 
                     b.ToTable("images", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageExportEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("file_name");
+
+                    b.Property<string>("ImageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("image_uuid");
+
+                    b.Property<long>("RefId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("ref_id");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("token_hash");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RefId")
+                        .HasDatabaseName("ix_image_exports_ref_id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_image_exports_token_hash");
+
+                    b.ToTable("image_exports", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.ImageUploadEntity", b =>
@@ -888,6 +969,15 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.DownloadCredentialEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.DownloadCredentialEntity", "BackupStorageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", b =>
                 {
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
@@ -908,6 +998,15 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
                         .WithOne()
                         .HasForeignKey("Stowage.Persistence.Entities.ImageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageExportEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", null)
+                        .WithMany()
+                        .HasForeignKey("RefId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

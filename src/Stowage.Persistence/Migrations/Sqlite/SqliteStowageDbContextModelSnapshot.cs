@@ -295,6 +295,34 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.ToTable("backup_storage_zone_refs", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.DownloadCredentialEntity", b =>
+                {
+                    b.Property<string>("BackupStorageUuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("PrivateKeyCipher")
+                        .IsRequired()
+                        .HasMaxLength(8192)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("private_key_cipher");
+
+                    b.Property<string>("PublicKey")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("public_key");
+
+                    b.HasKey("BackupStorageUuid");
+
+                    b.ToTable("download_credentials", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.GlobalConfigEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -543,6 +571,57 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_images_name");
 
                     b.ToTable("images", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageExportEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("file_name");
+
+                    b.Property<string>("ImageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("image_uuid");
+
+                    b.Property<long>("RefId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ref_id");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("token_hash");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RefId")
+                        .HasDatabaseName("ix_image_exports_ref_id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_image_exports_token_hash");
+
+                    b.ToTable("image_exports", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.ImageUploadEntity", b =>
@@ -873,6 +952,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.DownloadCredentialEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.DownloadCredentialEntity", "BackupStorageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", b =>
                 {
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
@@ -893,6 +981,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
                         .WithOne()
                         .HasForeignKey("Stowage.Persistence.Entities.ImageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ImageExportEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", null)
+                        .WithMany()
+                        .HasForeignKey("RefId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

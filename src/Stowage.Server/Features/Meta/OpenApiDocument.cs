@@ -30,6 +30,7 @@ public static class OpenApiDocument
         {
             paths[path] = item;
         }
+        paths[Export.ExportDownload.PathPrefix + "/{token}/{fileName}"] = Export.ExportDownloadDocument.PathItem();
 
         return new JsonObject
         {

@@ -1,0 +1,81 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Stowage.Persistence.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Exports : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "download_credentials",
+                columns: table => new
+                {
+                    backup_storage_uuid = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    public_key = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    private_key_cipher = table.Column<string>(type: "character varying(8192)", maxLength: 8192, nullable: false),
+                    create_date = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_download_credentials", x => x.backup_storage_uuid);
+                    table.ForeignKey(
+                        name: "FK_download_credentials_backup_storages_backup_storage_uuid",
+                        column: x => x.backup_storage_uuid,
+                        principalTable: "backup_storages",
+                        principalColumn: "uuid",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "image_exports",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    token_hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    ref_id = table.Column<long>(type: "bigint", nullable: false),
+                    image_uuid = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    backup_storage_uuid = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    file_name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    create_date = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_image_exports", x => x.id);
+                    table.ForeignKey(
+                        name: "FK_image_exports_image_backup_storage_refs_ref_id",
+                        column: x => x.ref_id,
+                        principalTable: "image_backup_storage_refs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_image_exports_ref_id",
+                table: "image_exports",
+                column: "ref_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_image_exports_token_hash",
+                table: "image_exports",
+                column: "token_hash",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "download_credentials");
+
+            migrationBuilder.DropTable(
+                name: "image_exports");
+        }
+    }
+}
