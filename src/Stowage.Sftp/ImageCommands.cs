@@ -127,9 +127,10 @@ internal static class ImageCommands
     /// Stowage keeps the script's stdin open for as long as it waits for the pull. When stdin closes (the SSH
     /// session died with sshd, or the connection broke), the watchdog stops the whole process group, so a
     /// download never runs on, orphaned, on the host; the EXIT trap still removes the temporary file.
+    /// A background job of a non-interactive shell reads /dev/null unless told otherwise, hence fd 3.
     /// </summary>
     private static string Watchdog =>
-        "( cat >/dev/null; kill -TERM -- \"-$$\" ) >/dev/null 2>&1 & w=$!; " +
+        "exec 3<&0; ( cat >/dev/null; kill -TERM -- \"-$$\" ) <&3 >/dev/null 2>&1 & w=$!; exec 3<&-; " +
         "trap 'kill \"$w\" 2>/dev/null; rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; ";
 
     // SIGPIPE is ignored: when the session is gone, a line printed to it fails instead of killing the shell
