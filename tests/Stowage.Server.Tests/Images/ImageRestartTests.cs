@@ -55,7 +55,14 @@ public sealed class ImageRestartTests(SshdFixture sshd)
 
         await WaitForAsync(() => Parts(url).Count == 0, TimeSpan.FromSeconds(60));
         Assert.Empty(ImageKit.Files(url));
-        Assert.Equal("Connected", (await BsKit.GetAsync(c2, bs))["status"]!.GetValue<string>());
+        // The new server connects the backup storage at boot (in the background) and sweeps it after that.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string status;
+        while ((status = (await BsKit.GetAsync(c2, bs))["status"]!.GetValue<string>()) != "Connected")
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"backup storage still {status} 30 s after the restart");
+            await Task.Delay(100);
+        }
         await source.DisposeAsync();
         ImageKit.NoTransferProcess(sshd);
     }
