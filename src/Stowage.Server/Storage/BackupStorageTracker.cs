@@ -50,14 +50,15 @@ public sealed partial class BackupStorageTracker(
         try
         {
             await BootAsync(stoppingToken);
-            var next = clock.GetUtcNow() + Interval();
+            var interval = Interval();
+            var next = clock.GetUtcNow() + interval;
             while (!stoppingToken.IsCancellationRequested)
             {
-                next = await WaitForTickAsync(next, stoppingToken);
+                next = await WaitForTickAsync(next, interval, stoppingToken);
                 StartRound(stoppingToken);
 
                 // The next tick on the grid; ticks already past (the process was stalled) are dropped, not caught up.
-                var interval = Interval();
+                interval = Interval();
                 var now = clock.GetUtcNow();
                 next += interval;
                 if (next <= now)
@@ -104,12 +105,24 @@ public sealed partial class BackupStorageTracker(
         }
     }
 
-    /// <summary>Waits until <paramref name="tick"/>; when the interval changes meanwhile, until one new interval from the change. Returns the tick reached.</summary>
-    private async Task<DateTimeOffset> WaitForTickAsync(DateTimeOffset tick, CancellationToken stoppingToken)
+    /// <summary>
+    /// Waits until <paramref name="tick"/> (computed with <paramref name="basis"/>); when the interval changes
+    /// meanwhile, until one new interval from the change. Returns the tick reached.
+    /// </summary>
+    private async Task<DateTimeOffset> WaitForTickAsync(DateTimeOffset tick, TimeSpan basis, CancellationToken stoppingToken)
     {
         while (true)
         {
+            // The wake token is taken before the interval is read: a change after this point cancels the wait,
+            // a change before it (during a boot round or between ticks, when no wait was armed) shows here.
             var wake = Volatile.Read(ref _wake);
+            var current = Interval();
+            if (current != basis)
+            {
+                basis = current;
+                tick = clock.GetUtcNow() + current;
+            }
+
             var delay = tick - clock.GetUtcNow();
             if (delay <= TimeSpan.Zero)
             {
@@ -124,7 +137,8 @@ public sealed partial class BackupStorageTracker(
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
             {
-                tick = clock.GetUtcNow() + Interval();
+                basis = Interval();
+                tick = clock.GetUtcNow() + basis;
             }
         }
     }
