@@ -57,7 +57,8 @@ public sealed class ImageProgressTests(SshdFixture sshd)
         Assert.Equal(size, first["opaque"]!["bytesTotal"]!.GetValue<long>());
         Assert.Equal(bs, first["opaque"]!["backupStorageUuid"]!.GetValue<string>());
         Assert.True(last["opaque"]!["bytesDone"]!.GetValue<long>() > first["opaque"]!["bytesDone"]!.GetValue<long>(), $"no increase: {first} → {last}");
-        Assert.True(int.Parse(last["content"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) < 100);
+        // The last sample may already show every byte (100 %) while the host verifies and hashes the file.
+        Assert.Contains(seen, s => int.Parse(s["content"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) < 100);
         Assert.Contains(seen, s => s["opaque"]!["bytesPerSecond"]?.GetValue<long>() > 0 && s["opaque"]!["etaSeconds"] is not null);
 
         Assert.Equal(HttpStatusCode.OK, (await client.PollAsync(accepted, TimeSpan.FromSeconds(60))).Status);
