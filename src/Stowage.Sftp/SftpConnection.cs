@@ -128,7 +128,7 @@ internal sealed class SftpConnection : IDisposable
         owned.ForEach(d => d.Dispose());
     }
 
-    private static async Task<(T Client, string HostKey, List<IDisposable> Owned)> LoginAsync<T>(
+    internal static async Task<(T Client, string HostKey, List<IDisposable> Owned)> LoginAsync<T>(
         SftpEndpoint endpoint, string? pinned, Func<ConnectionInfo, T> create, TimeSpan timeout, CancellationToken cancellationToken)
         where T : BaseClient
     {

@@ -74,57 +74,11 @@ internal sealed class SftpReadClients(TimeSpan connectTimeout) : IDisposable
 
     private async Task<Lease> OpenAsync(SftpEndpoint endpoint, CancellationToken cancellationToken)
     {
-        var owned = new List<IDisposable>();
-        SftpClient? client = null;
-        string? seen = null;
-        var mismatch = false;
-        try
-        {
-            var info = new ConnectionInfo(endpoint.Host, endpoint.Port, endpoint.Username, SftpConnection.CreateAuthentication(endpoint, owned)) { Timeout = connectTimeout };
-            SftpConnection.PreferFastAlgorithms(info);
-            client = new SftpClient(info) { BufferSize = ReadChunk, OperationTimeout = TimeSpan.FromSeconds(60) };
-            client.HostKeyReceived += (_, e) =>
-            {
-                seen = "SHA256:" + e.FingerPrintSHA256;
-                if (endpoint.PinnedHostKey is { } pinned && !HostKeys.Same(pinned, seen))
-                {
-                    mismatch = true;
-                    e.CanTrust = false;
-                }
-            };
-
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(connectTimeout);
-            try
-            {
-                await client.ConnectAsync(deadline.Token);
-            }
-            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new StorageException(StorageFailure.Timeout, $"timed out after {connectTimeout.TotalSeconds:0} s connecting to SSH server {endpoint.Display}", ex);
-            }
-
-            var lease = new Lease(client, endpoint.PoolKey, seen ?? "unknown", owned);
-            client = null;
-            return lease;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            if (mismatch)
-            {
-                throw SshFailures.HostKeyMismatch(endpoint, endpoint.PinnedHostKey!, seen!);
-            }
-
-            throw ex as StorageException ?? SshFailures.FromConnect(ex, endpoint);
-        }
-        finally
-        {
-            if (client is not null)
-            {
-                client.Dispose();
-                owned.ForEach(d => d.Dispose());
-            }
-        }
+        // The same login as the pooled connection (pinned host key, algorithms, failure mapping); only the client differs.
+        var (client, hostKey, owned) = await SftpConnection.LoginAsync(
+            endpoint, endpoint.PinnedHostKey, info => new SftpClient(info) { BufferSize = ReadChunk, OperationTimeout = TimeSpan.FromSeconds(60) },
+            connectTimeout, cancellationToken);
+        return new Lease(client, endpoint.PoolKey, hostKey, owned);
     }
 
     /// <summary>One logged-in SFTP session, lent to one download at a time.</summary>
