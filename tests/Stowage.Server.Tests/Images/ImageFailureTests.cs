@@ -81,7 +81,7 @@ public sealed class ImageFailureTests(SshdFixture sshd)
         source.Add("big.raw", ImageKit.RandomBytes(8_000_000));
         var accepted = await client.SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Url("slow", "big.raw"), [bs]));
         Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
-        await WaitForAsync(() => Directory.Exists(url) && Directory.EnumerateFiles(url, "*.stowage-part", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0));
+        await ImageKit.WaitForAsync(() => Directory.Exists(url) && Directory.EnumerateFiles(url, "*.stowage-part", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0));
         var uuid = (await ImageKit.QueryAsync(client)).Single()!["uuid"]!.GetValue<string>();
         Assert.Equal("Downloading", (await ImageKit.QueryAsync(client)).Single()!["status"]!.GetValue<string>());
 
@@ -121,15 +121,5 @@ public sealed class ImageFailureTests(SshdFixture sshd)
         Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(r => r.ReservedSize));
         var available = (await db.BackupStorages.SingleAsync(b => b.Uuid == bs)).AvailableCapacity;
         Assert.InRange(available, ImageKit.DfAvailable(url) - (64L << 20), ImageKit.DfAvailable(url) + (64L << 20));
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(50);
-        }
     }
 }

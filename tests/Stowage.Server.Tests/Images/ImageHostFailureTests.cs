@@ -26,7 +26,7 @@ public sealed class ImageHostFailureTests(SshdFixture sshd)
         source.Add("big.raw", ImageKit.RandomBytes(8_000_000));
         var accepted = await client.SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Url("slow", "big.raw"), [bs]));
         Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
-        await WaitForAsync(() => Directory.Exists(url) && Directory.EnumerateFiles(url, "*.stowage-part", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0));
+        await ImageKit.WaitForAsync(() => Directory.Exists(url) && Directory.EnumerateFiles(url, "*.stowage-part", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0));
 
         try
         {
@@ -38,7 +38,7 @@ public sealed class ImageHostFailureTests(SshdFixture sshd)
             // Nothing keeps running on the host: the script's watchdog (pull) or the end of stdin (stream)
             // stops the transfer, and its EXIT trap removes the temporary file.
             ImageKit.NoProcessFor(sshd.User, url);
-            await WaitForAsync(() => ImageKit.Files(url).Count == 0);
+            await ImageKit.WaitForAsync(() => ImageKit.Files(url).Count == 0);
             Assert.Empty(await ImageKit.QueryAsync(client));
             await using var db = host.Services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
             Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(r => r.ReservedSize));
@@ -47,16 +47,6 @@ public sealed class ImageHostFailureTests(SshdFixture sshd)
         {
             sshd.Stop();
             await sshd.StartAsync();
-        }
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
-            await Task.Delay(50);
         }
     }
 }

@@ -32,7 +32,7 @@ public sealed class ImageRestartTests(SshdFixture sshd)
             await ImageKit.SetConfigAsync(client, "image", "sweep.interval", "2");
             accepted = await client.SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Url("slow", "slow.raw"), [bs], "cut"));
             Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
-            await WaitForAsync(() => Parts(url).Any(p => new FileInfo(p).Length > 0), TimeSpan.FromSeconds(30));
+            await ImageKit.WaitForAsync(() => Parts(url).Any(p => new FileInfo(p).Length > 0), TimeSpan.FromSeconds(30));
             server.Crash();
         }
 
@@ -53,7 +53,7 @@ public sealed class ImageRestartTests(SshdFixture sshd)
             Assert.Equal(0, await db.ImageBackupStorageRefs.CountAsync());
         }
 
-        await WaitForAsync(() => Parts(url).Count == 0, TimeSpan.FromSeconds(60));
+        await ImageKit.WaitForAsync(() => Parts(url).Count == 0, TimeSpan.FromSeconds(60));
         Assert.Empty(ImageKit.Files(url));
         // The new server connects the backup storage at boot (in the background) and sweeps it after that.
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -69,16 +69,6 @@ public sealed class ImageRestartTests(SshdFixture sshd)
 
     private static List<string> Parts(string url) =>
         Directory.Exists(url) ? [.. Directory.EnumerateFiles(url, "*.stowage-part", SearchOption.AllDirectories)] : [];
-
-    private static async Task WaitForAsync(Func<bool> condition, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(100);
-        }
-    }
 
     /// <summary>Stowage.Server.dll from the test's output directory, run as its own process so it can be killed.</summary>
     private sealed class ServerProcess : IDisposable
