@@ -116,7 +116,7 @@ internal static class ImageCommands
         .Append($"p={RemoteCommands.Quote(pid.ToString(CultureInfo.InvariantCulture))}; t={RemoteCommands.Quote(TempPath(installPath))}; ")
         .Append("kill -TERM -- \"-$p\" 2>/dev/null; n=0; ")
         .Append("while kill -0 -- \"-$p\" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n+1)); done; ")
-        .Append("kill -KILL -- \"-$p\" 2>/dev/null; rm -f -- \"$t\"; exit 0")
+        .Append("kill -KILL -- \"-$p\" 2>/dev/null; rm -f -- \"$t\"; rmdir -- \"$(dirname -- \"$t\")\" 2>/dev/null; exit 0")
         .ToString();
 
     /// <summary>Prints the bytes written so far to the temporary file (0 when it does not exist yet).</summary>
@@ -131,8 +131,10 @@ internal static class ImageCommands
     /// </summary>
     private static string Watchdog =>
         "exec 3<&0; ( cat >/dev/null; kill -TERM -- \"-$$\" ) <&3 >/dev/null 2>&1 & w=$!; exec 3<&-; " +
-        "trap 'kill \"$w\" 2>/dev/null; rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; ";
+        "trap 'trap \"\" HUP INT TERM; kill \"$w\" 2>/dev/null; rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; ";
 
+    // The EXIT trap first ignores HUP/INT/TERM: a kill arriving while it runs (the server stops a failed
+    // transfer as the script ends by itself) would otherwise end the shell between rm and rmdir.
     // SIGPIPE is ignored: when the session is gone, a line printed to it fails instead of killing the shell
     // before its EXIT trap removes the temporary file.
     private static string Prologue(string installPath, ImageExpectations expect) => new StringBuilder()
@@ -141,7 +143,7 @@ internal static class ImageCommands
         .Append($"es={RemoteCommands.Quote(expect.Size?.ToString(CultureInfo.InvariantCulture) ?? string.Empty)}; ")
         .Append($"e5={RemoteCommands.Quote(expect.Md5 ?? string.Empty)}; e2={RemoteCommands.Quote(expect.Sha256 ?? string.Empty)}; ")
         .Append($"d=$(dirname -- \"$f\"); mkdir -p -- \"$d\" || exit {ExitMkdirFailed}; ")
-        .Append("trap 'rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; trap 'exit 143' HUP INT TERM; trap '' PIPE; ")
+        .Append("trap 'trap \"\" HUP INT TERM; rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; trap 'exit 143' HUP INT TERM; trap '' PIPE; ")
         .ToString();
 
     /// <summary>

@@ -4,8 +4,11 @@ using System.Text;
 namespace Stowage.Cli.Tests.Infrastructure;
 
 /// <summary>
-/// The CLI's interactive mode on a pseudo-terminal: util-linux <c>script -qfc</c> gives it a tty; keys are
-/// written to script's stdin and the screen (with the editor's escape sequences) is read from its stdout.
+/// The CLI's interactive mode on a pseudo-terminal: util-linux <c>script -qfc</c> gives it a tty.
+/// The command line starts with exec: script runs it with $SHELL -c, and when that is dash (CI has no
+/// SHELL, so /bin/sh) the shell stays as the CLI's parent and a Ctrl-C on the terminal kills it, ending
+/// script with 130 while the CLI still runs.
+/// Keys are written to script's stdin and the screen (with the editor's escape sequences) is read from its stdout.
 /// </summary>
 public sealed class PtySession : IAsyncDisposable
 {
@@ -33,7 +36,7 @@ public sealed class PtySession : IAsyncDisposable
 
     public static PtySession Start(CliSandbox sandbox)
     {
-        var psi = sandbox.StartInfo("script", ["-qfc", $"dotnet '{CliSandbox.CliDll}'", "/dev/null"]);
+        var psi = sandbox.StartInfo("script", ["-qfc", $"exec dotnet '{CliSandbox.CliDll}'", "/dev/null"]);
         psi.Environment["TERM"] = "xterm";
         return new PtySession(Process.Start(psi)!);
     }
@@ -42,7 +45,7 @@ public sealed class PtySession : IAsyncDisposable
     public static PtySession StartCommand(CliSandbox sandbox, params string[] args)
     {
         var line = string.Join(' ', args.Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
-        var psi = sandbox.StartInfo("script", ["-qefc", $"dotnet '{CliSandbox.CliDll}' {line}", "/dev/null"]);
+        var psi = sandbox.StartInfo("script", ["-qefc", $"exec dotnet '{CliSandbox.CliDll}' {line}", "/dev/null"]);
         psi.Environment["TERM"] = "xterm";
         return new PtySession(Process.Start(psi)!);
     }
