@@ -36,6 +36,9 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
     /// <summary>Limit for one short command (probe, marker, df).</summary>
     public static TimeSpan CommandTimeout { get; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>An exec session unused for this long is closed at the next ping (it reopens on demand).</summary>
+    public TimeSpan ExecIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     public string Type => TypeName;
 
     public StorageCapabilities Capabilities => SftpCapabilities;
@@ -76,6 +79,7 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
     {
         var (endpoint, url) = Resolve(target);
         var (output, _) = await SftpAsync(target, endpoint, (sftp, ct) => SftpProbe.RunAsync(sftp, endpoint, url, create: false, ct), cancellationToken);
+        _pool.Peek(target.Uuid)?.CloseIdleExec(ExecIdleTimeout);
         if (string.IsNullOrEmpty(output.Marker))
         {
             throw Fail(target, new StorageException(StorageFailure.IdentityMismatch,
@@ -210,8 +214,8 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
 
     private static async Task<ExecResult> ExecAsync(SftpConnection connection, string script, CancellationToken cancellationToken, byte[]? input = null, int stdoutLimit = MaxStdout)
     {
-        var client = await connection.ExecClientAsync(cancellationToken);
-        using var command = client.CreateCommand(script);
+        using var lease = await connection.ExecClientAsync(cancellationToken);
+        using var command = lease.Client.CreateCommand(script);
         command.CommandTimeout = CommandTimeout;
         if (input is null)
         {
@@ -233,22 +237,23 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
         return new ExecResult(command.ExitStatus, stdout, stderr, connection.HostKey);
     }
 
+    /// <summary>Reads at most <paramref name="limit"/> bytes; the buffer grows with what arrives, not to the limit up front.</summary>
     private static async Task<string> ReadBoundedAsync(Stream stream, int limit, CancellationToken cancellationToken)
     {
-        var buffer = new byte[limit];
-        var filled = 0;
-        while (filled < limit)
+        using var collected = new MemoryStream();
+        var chunk = new byte[Math.Min(limit, 16 * 1024)];
+        while (collected.Length < limit)
         {
-            var n = await stream.ReadAsync(buffer.AsMemory(filled, limit - filled), cancellationToken);
+            var n = await stream.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, limit - collected.Length)), cancellationToken);
             if (n == 0)
             {
                 break;
             }
 
-            filled += n;
+            collected.Write(chunk, 0, n);
         }
 
-        return Encoding.UTF8.GetString(buffer, 0, filled);
+        return Encoding.UTF8.GetString(collected.GetBuffer(), 0, (int)collected.Length);
     }
 
     private StorageException Fail(BackupStorageTarget target, StorageException ex)

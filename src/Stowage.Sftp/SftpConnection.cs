@@ -33,6 +33,8 @@ internal sealed class SftpConnection : IDisposable
     private readonly SemaphoreSlim _execGate = new(1, 1);
     private SshClient? _exec;
     private List<IDisposable>? _execOwned;
+    private int _execUsers;
+    private long _execReleasedAt;
     private volatile bool _disposed;
 
     private SftpConnection(SftpClient sftp, SftpEndpoint endpoint, TimeSpan timeout, string hostKey, List<IDisposable> owned)
@@ -67,29 +69,66 @@ internal sealed class SftpConnection : IDisposable
         return new SftpConnection(client, endpoint, timeout, hostKey, owned);
     }
 
-    /// <summary>The exec session of this connection, opening it on first use (or again when it died).</summary>
-    public async Task<SshClient> ExecClientAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The exec session of this connection, opening it on first use (or again when it died). The lease
+    /// keeps it open: <see cref="CloseIdleExec"/> only closes a session nobody holds.
+    /// </summary>
+    public async Task<ExecLease> ExecClientAsync(CancellationToken cancellationToken)
     {
-        if (_exec is { IsConnected: true } open)
-        {
-            return open;
-        }
-
         await _execGate.WaitAsync(cancellationToken);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_exec is { IsConnected: true } again)
+            if (_exec is not { IsConnected: true })
             {
-                return again;
+                DisposeExec();
+
+                // Pinned to the key the SFTP session saw: both sessions must reach the same host.
+                var (client, _, owned) = await LoginAsync(_endpoint, HostKey, info => new SshClient(info), _timeout, cancellationToken);
+                (_exec, _execOwned) = (client, owned);
             }
 
-            DisposeExec();
+            _execUsers++;
+            return new ExecLease(this, _exec);
+        }
+        finally
+        {
+            _execGate.Release();
+        }
+    }
 
-            // Pinned to the key the SFTP session saw: both sessions must reach the same host.
-            var (client, _, owned) = await LoginAsync(_endpoint, HostKey, info => new SshClient(info), _timeout, cancellationToken);
-            (_exec, _execOwned) = (client, owned);
-            return client;
+    /// <summary>
+    /// Closes the exec session when nobody holds it and it has not been used for <paramref name="idle"/>.
+    /// Most backup storages only need it now and then (a sweep at connect, a delete), and an idle SSH
+    /// session costs a thread and buffers in this process and an sshd process on the host.
+    /// </summary>
+    public void CloseIdleExec(TimeSpan idle)
+    {
+        if (_exec is null || !_execGate.Wait(0))
+        {
+            return;
+        }
+
+        try
+        {
+            if (_execUsers == 0 && Environment.TickCount64 - _execReleasedAt >= (long)idle.TotalMilliseconds)
+            {
+                DisposeExec();
+            }
+        }
+        finally
+        {
+            _execGate.Release();
+        }
+    }
+
+    private void ReleaseExec()
+    {
+        _execGate.Wait();
+        try
+        {
+            _execUsers--;
+            _execReleasedAt = Environment.TickCount64;
         }
         finally
         {
@@ -235,5 +274,17 @@ internal sealed class SftpConnection : IDisposable
                 info.KeyExchangeAlgorithms.SetPosition(kex, position++);
             }
         }
+    }
+
+    /// <summary>A hold on the exec session; dispose it when the command is done.</summary>
+    public sealed class ExecLease : IDisposable
+    {
+        private SftpConnection? _owner;
+
+        internal ExecLease(SftpConnection owner, SshClient client) => (_owner, Client) = (owner, client);
+
+        public SshClient Client { get; }
+
+        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.ReleaseExec();
     }
 }

@@ -94,17 +94,18 @@ public sealed partial class SftpBackupStorageDriver
             throw Fail(target, ex);
         }
 
-        Renci.SshNet.SshClient client;
+        SftpConnection.ExecLease lease;
         try
         {
-            client = await connection.ExecClientAsync(cancellationToken);
+            lease = await connection.ExecClientAsync(cancellationToken);
         }
         catch (StorageException ex)
         {
             throw Fail(target, ex);
         }
 
-        using var command = client.CreateCommand(script);
+        using var held = lease;
+        using var command = lease.Client.CreateCommand(script);
         command.CommandTimeout = Timeout.InfiniteTimeSpan;
         var pid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lines = new List<string>();

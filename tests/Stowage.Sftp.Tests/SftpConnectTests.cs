@@ -179,6 +179,45 @@ public sealed class SftpConnectTests(SshdFixture sshd) : IDisposable
     }
 
     [Fact]
+    public async Task An_idle_exec_session_closes_at_the_next_ping_but_not_while_a_transfer_holds_it()
+    {
+        var url = sshd.NewOwnedDir();
+        var target = sshd.Target(url);
+        await _driver.ConnectAsync(target, CancellationToken.None);
+        await _driver.WriteMarkerAsync(target, CancellationToken.None);
+        await _driver.ListImageFilesAsync(target, CancellationToken.None);
+        Assert.True(_driver.HasExecSession(target.Uuid));
+        await _driver.PingAsync(target, CancellationToken.None);
+        Assert.True(_driver.HasExecSession(target.Uuid), "used a moment ago: kept for the next command");
+
+        _driver.ExecIdleTimeout = TimeSpan.Zero;
+        var source = new System.IO.Pipelines.Pipe();
+        var install = $"{url}/rootVolumeTemplates/acct-a/i1/i1.template";
+        var writing = _driver.WriteFromStreamAsync(target, source.Reader.AsStream(), install, new ImageExpectations(), null, CancellationToken.None);
+        await source.Writer.WriteAsync(new byte[1000]);
+        await WaitUntilAsync(() => File.Exists(install + ".stowage-part"));
+        await _driver.PingAsync(target, CancellationToken.None);
+        Assert.True(_driver.HasExecSession(target.Uuid), "a running transfer holds the session");
+
+        await source.Writer.CompleteAsync();
+        Assert.Equal(1000, (await writing).ActualSize);
+        await _driver.PingAsync(target, CancellationToken.None);
+        Assert.False(_driver.HasExecSession(target.Uuid));
+        await _driver.DeleteImageAsync(target, install, CancellationToken.None);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(install)), "the session reopens on demand");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition());
+    }
+
+    [Fact]
     public async Task RelativeUrl_IsRefused()
     {
         var ex = await Assert.ThrowsAsync<StorageException>(() => _driver.ConnectAsync(sshd.Target("relative/path"), CancellationToken.None));
