@@ -10,6 +10,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Debug, Message = "dropped SSH connection for backup storage {Uuid}")]
     public static partial void Dropped(ILogger logger, string uuid);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "SSH connection for backup storage {Uuid} was closed by the host or the network; checking it now")]
+    public static partial void Broken(ILogger logger, string uuid);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "SSH connection for backup storage {Uuid} failed ({Reason}); retrying once on a new connection")]
     public static partial void Retrying(ILogger logger, string uuid, string reason);
 

@@ -12,7 +12,7 @@ namespace Stowage.Sftp;
 /// The host key is pinned by its SHA256 fingerprint after the first connect.
 /// Register as a singleton <see cref="IBackupStorageDriver"/>; the container disposes it on shutdown.
 /// </summary>
-public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDisposable, IAsyncDisposable
+public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IConnectionWatch, IDisposable, IAsyncDisposable
 {
     public const string TypeName = "SftpBackupStorage";
 
@@ -27,8 +27,10 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IDis
     public SftpBackupStorageDriver(ILogger<SftpBackupStorageDriver>? logger = null)
     {
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _pool = new SftpConnectionPool(ConnectTimeout, _logger);
+        _pool = new SftpConnectionPool(ConnectTimeout, _logger, uuid => ConnectionLost?.Invoke(uuid));
     }
+
+    public event Action<string>? ConnectionLost;
 
     /// <summary>Limit for opening a connection and logging in.</summary>
     public static TimeSpan ConnectTimeout { get; } = TimeSpan.FromSeconds(10);

@@ -45,7 +45,21 @@ internal sealed class SftpConnection : IDisposable
         PoolKey = endpoint.PoolKey;
         HostKey = hostKey;
         _owned = owned;
+        // Off SSH.NET's listener thread: the handler disposes this connection, which waits for that thread.
+        sftp.ErrorOccurred += (_, _) =>
+        {
+            if (!_disposed && Broken is { } broken)
+            {
+                ThreadPool.QueueUserWorkItem(static b => b(), broken, preferLocal: false);
+            }
+        };
     }
+
+    /// <summary>
+    /// The SFTP session failed on its own (the host closed or reset the connection), not because it was
+    /// disposed here. Raised on a thread-pool thread.
+    /// </summary>
+    public event Action? Broken;
 
     public SftpClient Sftp { get; }
 

@@ -8,7 +8,7 @@ namespace Stowage.Sftp;
 /// port, user, credential) is unchanged and it still satisfies the pinned host key. Connecting is
 /// serialised per uuid; commands on a connection run concurrently (SSH channels).
 /// </summary>
-internal sealed class SftpConnectionPool(TimeSpan connectTimeout, ILogger logger) : IDisposable
+internal sealed class SftpConnectionPool(TimeSpan connectTimeout, ILogger logger, Action<string>? lost = null) : IDisposable
 {
     private readonly ConcurrentDictionary<string, SftpConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
@@ -41,6 +41,7 @@ internal sealed class SftpConnectionPool(TimeSpan connectTimeout, ILogger logger
             }
 
             _connections[uuid] = connection;
+            connection.Broken += () => OnBroken(uuid, connection);
             Log.Connected(logger, uuid, endpoint.Display, endpoint.Username, connection.Cipher, connection.KeyExchange, connection.HostKey);
             return (connection, false);
         }
@@ -79,6 +80,17 @@ internal sealed class SftpConnectionPool(TimeSpan connectTimeout, ILogger logger
         foreach (var uuid in _connections.Keys)
         {
             Drop(uuid);
+        }
+    }
+
+    /// <summary>A pooled connection that the host closed: dropped, and reported unless it was replaced or dropped already.</summary>
+    private void OnBroken(string uuid, SftpConnection connection)
+    {
+        if (!_disposed && _connections.TryGetValue(uuid, out var current) && ReferenceEquals(current, connection))
+        {
+            Log.Broken(logger, uuid);
+            Drop(uuid, connection);
+            lost?.Invoke(uuid);
         }
     }
 

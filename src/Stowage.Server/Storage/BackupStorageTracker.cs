@@ -47,6 +47,7 @@ public sealed partial class BackupStorageTracker(
     {
         await Task.Yield();
         configs.Changed += OnConfigChanged;
+        WatchConnections(stoppingToken);
         try
         {
             await BootAsync(stoppingToken);
@@ -73,6 +74,7 @@ public sealed partial class BackupStorageTracker(
         finally
         {
             configs.Changed -= OnConfigChanged;
+            UnwatchConnections();
             try
             {
                 await Task.WhenAll(_rounds.Keys);
@@ -144,9 +146,11 @@ public sealed partial class BackupStorageTracker(
     }
 
     /// <summary>Starts a round in the background; the schedule does not wait for it.</summary>
-    private void StartRound(CancellationToken stoppingToken)
+    private void StartRound(CancellationToken stoppingToken) => Track(Task.Run(() => RoundAsync(stoppingToken), CancellationToken.None));
+
+    /// <summary>Keeps a background round or check observed: its failure is logged and shutdown waits for it.</summary>
+    private void Track(Task round)
     {
-        var round = Task.Run(() => RoundAsync(stoppingToken), CancellationToken.None);
         _rounds.TryAdd(round, 0);
         _ = round.ContinueWith(
             t =>
@@ -194,37 +198,40 @@ public sealed partial class BackupStorageTracker(
         // the checks cannot keep up with the interval, the backlog stays one check per backup storage
         // instead of growing by a round every interval.
         var due = uuids.Where(u => ownership.Owns(u) && _pending.TryAdd(u, 0)).ToList();
-        await Task.WhenAll(due.Select(async uuid =>
-        {
-            try
-            {
-                await _slots.EnterAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                _pending.TryRemove(uuid, out _);
-                return;
-            }
-
-            try
-            {
-                await CheckAsync(uuid, timeout, stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                LogCheckFailed(logger, e, uuid);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            finally
-            {
-                _pending.TryRemove(uuid, out _);
-                _slots.Exit();
-            }
-        }));
+        await Task.WhenAll(due.Select(uuid => CheckDueAsync(uuid, timeout, stoppingToken)));
         stoppingToken.ThrowIfCancellationRequested();
         stats.RoundDone(started, clock.GetElapsedTime(stopwatch), due.Count);
+    }
+
+    /// <summary>Checks a backup storage already marked pending: waits for a slot, checks, and clears the mark.</summary>
+    private async Task CheckDueAsync(string uuid, TimeSpan timeout, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _slots.EnterAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            _pending.TryRemove(uuid, out _);
+            return;
+        }
+
+        try
+        {
+            await CheckAsync(uuid, timeout, stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            LogCheckFailed(logger, e, uuid);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            _pending.TryRemove(uuid, out _);
+            _slots.Exit();
+        }
     }
 
     private async Task CheckAsync(string uuid, TimeSpan timeout, CancellationToken ct)

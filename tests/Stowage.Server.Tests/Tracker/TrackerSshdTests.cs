@@ -56,6 +56,24 @@ public sealed class TrackerSshdTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connection_the_host_closes_is_checked_at_once_not_at_the_next_scheduled_ping()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var uuid = await BsKit.AddOkAsync(client, _sshd, _sshd.NewPath());
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.interval", "600")).Status);
+
+        // The whole sshd goes (listener and the session process of the pooled connection): the host closes
+        // the connection, and no scheduled ping is due for ten minutes.
+        var sw = Stopwatch.StartNew();
+        _sshd.Stop();
+        var down = await WaitForStatusAsync(client, uuid, "Disconnected", TimeSpan.FromSeconds(15));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(15));
+        Assert.Contains("connection refused", down["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_directory_that_lost_its_write_permission_goes_disconnected_not_writable()
     {
         await using var host = await StowageHost.StartAsync();
