@@ -4,8 +4,13 @@ using Stowage.Core.Storage;
 namespace Stowage.Server.Tests.Tracker;
 
 /// <summary>A scriptable storage type for deterministic tracker tests: counts calls, can fail or hang.</summary>
-public sealed class FakeDriver : IBackupStorageDriver
+public sealed class FakeDriver : IBackupStorageDriver, IConnectionWatch
 {
+    public event Action<string>? ConnectionLost;
+
+    /// <summary>Reports the connection of <paramref name="uuid"/> as closed by its host.</summary>
+    public void LoseConnection(string uuid) => ConnectionLost?.Invoke(uuid);
+
     public const string TypeName = "FakeBackupStorage";
 
     public ConcurrentDictionary<string, int> Pings { get; } = new();

@@ -71,6 +71,25 @@ public sealed class TrackerTests
     }
 
     [Fact]
+    public async Task A_lost_connection_is_checked_at_once_without_waiting_for_the_schedule()
+    {
+        var (host, driver, client) = await StartAsync(2);
+        await using var _ = host;
+        using var __ = client;
+        await EventuallyAsync(async () => (await RowsAsync(host)).All(b => b.Status == "Connected") && driver.Connects.Count == 2, "boot connects");
+        var rows = await RowsAsync(host);
+        var (lost, other) = (rows[0].Uuid, rows[1].Uuid);
+        driver.Failing[lost] = StorageFailure.Unreachable;
+
+        driver.LoseConnection(lost);
+
+        await EventuallyAsync(async () => (await RowsAsync(host))[0].Status == "Disconnected", "the lost one checked");
+        Assert.Equal(1, driver.Pings.GetValueOrDefault(lost));
+        Assert.Equal(0, driver.Pings.GetValueOrDefault(other));
+        Assert.Equal("Connected", (await RowsAsync(host))[1].Status);
+    }
+
+    [Fact]
     public async Task Boot_connects_every_backup_storage_then_each_interval_pings_them()
     {
         var (host, driver, client) = await StartAsync(4);
