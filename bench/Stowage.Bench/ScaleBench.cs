@@ -69,127 +69,15 @@ public static class ScaleBench
 
             Console.WriteLine($"sshd on ports {string.Join(", ", sshds.Select(s => s.Port))}");
             await using var server = await ServerProcess.StartAsync(opt.ServerDll, ct, opt.ServerEnvironment);
-            var pid = server.ProcessId;
-            Console.WriteLine($"server pid {pid} on {server.BaseAddress} data {server.DataDir}; extra environment: {string.Join(' ', opt.ServerEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}");
-            using var client = new ZStackHttp(server.BaseAddress);
-            await client.LoginAsync(ct);
-
-            await SetConfigAsync(client, "ping.interval", Quiet, ct);
-            await SetConfigAsync(client, "ping.timeout", "10", ct);
-            await SetConfigAsync(client, "ping.parallelismDegree", opt.Parallelism.ToString(CultureInfo.InvariantCulture), ct);
-
-            // 1. Registration. The first few warm the add path up (JIT, pools); RSS is read after them.
-            var warm = Math.Min(20, opt.Storages);
-            var rssIdle = ProcFs.Status(pid, "VmRSS");
-            await AddAsync(client, opt, sshds, data, privateKey, 0, warm, ct);
-            await Task.Delay(1000, ct);
-            var rssWarm = ProcFs.Status(pid, "VmRSS");
-            var threadsWarm = ProcFs.Status(pid, "Threads");
-            var addCpu = ProcFs.CpuSeconds(pid);
-            var addClock = Stopwatch.StartNew();
-            await AddAsync(client, opt, sshds, data, privateKey, warm, opt.Storages, ct);
-            addClock.Stop();
-            addCpu = ProcFs.CpuSeconds(pid) - addCpu;
-            var added = opt.Storages - warm;
-            report.Add($"AddSftpBackupStorage x{added} (c={opt.AddClients}, {opt.Sshds} sshd)",
-                $"{added / addClock.Elapsed.TotalSeconds:F1} adds/s ({addClock.Elapsed.TotalSeconds:F1} s), server cpu {addCpu:F1} s = {addCpu / added * 1000:F1} ms/add", null);
-            var connected = await CountAsync(client, "status=Connected", ct);
-            if (connected != opt.Storages)
+            try
             {
-                throw new InvalidOperationException($"only {connected} of {opt.Storages} backup storages are Connected");
+                return await MeasureAsync(opt, report, loadBefore, sshds, server, data, privateKey, ct);
             }
-
-            await Task.Delay(2000, ct);
-            var rssFull = ProcFs.Status(pid, "VmRSS");
-            var threadsFull = ProcFs.Status(pid, "Threads");
-            var perConn = (rssFull - rssWarm) / added * 1024;
-            var rssAdded = (rssFull - rssWarm) / added * opt.Storages;
-            report.Add($"server RSS: idle / {warm} BS / {opt.Storages} BS", $"{rssIdle:F0} / {rssWarm:F0} / {rssFull:F0} MiB; threads {threadsWarm:F0} -> {threadsFull:F0}", null);
-            report.Add($"RSS added by {opt.Storages} pooled connections (+rows)", $"{rssAdded:F1} MiB ({perConn:F0} KiB per BS, from {warm} -> {opt.Storages} BS)",
-                rssAdded <= 60 ? "PASS (<= 60 MiB)" : "MISS (<= 60 MiB)");
-
-            // 2. Ping rounds on the pooled connections.
-            var rounds = new List<RoundResult>();
-            for (var r = 0; r < opt.Rounds; r++)
+            catch (Exception) when (server.HasExited)
             {
-                rounds.Add(await MeasureRoundAsync(client, pid, ct));
+                Console.Error.WriteLine("the server exited; its last output:\n" + server.Tail());
+                throw;
             }
-
-            foreach (var (r, i) in rounds.Select((r, i) => (r, i)))
-            {
-                report.Add($"ping round {i + 1} ({r.Checked} BS, parallelism {opt.Parallelism}, pooled)", r.Describe(), null);
-            }
-
-            var walls = rounds.Select(r => r.DurationMs / 1000).Order().ToList();
-            var cpus = rounds.Select(r => r.CpuSeconds).Order().ToList();
-            report.Add($"ping rounds x{rounds.Count}: wall median / max", $"{walls[walls.Count / 2]:F2} / {walls[^1]:F2} s; server cpu per round median {cpus[cpus.Count / 2]:F2} s (max {cpus[^1]:F2}), {cpus[cpus.Count / 2] / opt.Storages * 1000:F2} ms per ping; peak RSS max {rounds.Max(r => r.PeakRssMiB):F0} MiB; load {ProcFs.LoadAverage()}",
-                walls[^1] <= 3 ? "PASS (<= 3 s)" : "MISS (<= 3 s)");
-
-            // 3. The same round when every connection has to be opened again: kill all sshd sessions (listeners stay).
-            var killed = sshds.Sum(s => s.KillSessions());
-            await Task.Delay(500, ct);
-            var fresh = await MeasureRoundAsync(client, pid, ct);
-            var stillConnected = await CountAsync(client, "status=Connected", ct);
-            report.Add($"ping round, every connection new ({killed} sshd processes killed first)", fresh.Describe() + $", {stillConnected} Connected after", null);
-            var after = await MeasureRoundAsync(client, pid, ct);
-            report.Add("ping round after that (pooled again)", after.Describe(), null);
-
-            // 4. The cost per operation, measured directly with SSH.NET against one sshd.
-            var cost = SshCost(sshds[0].Port, sshds[0].Pid, opt.User, privateKey, Path.Combine(data, "cost-probe"));
-            report.Add("SSH.NET: ping as SFTP requests on an open SFTP session (what the driver does)", cost.Sftp, null);
-            report.Add("SSH.NET: old ping shell script on an open connection (exec)", cost.Exec, null);
-            report.Add("SSH.NET: connect+auth+ping script+close", cost.Connect, null);
-
-            // 5. Detection: kill one sshd (listener and sessions) during steady pinging. The session kill above
-            //    left backup storages Disconnected; the steady state starts once auto-reconnect has them all back.
-            await SetConfigAsync(client, "ping.timeout", opt.DetectTimeout.ToString(CultureInfo.InvariantCulture), ct);
-            await SetConfigAsync(client, "ping.interval", opt.DetectInterval.ToString(CultureInfo.InvariantCulture), ct);
-            var settle = Stopwatch.StartNew();
-            while (await CountAsync(client, "status=Connected", ct) < opt.Storages && settle.Elapsed < TimeSpan.FromSeconds(300))
-            {
-                await Task.Delay(500, ct);
-            }
-
-            report.Add("after the session kill: all Connected again by auto-reconnect", $"{settle.Elapsed.TotalSeconds:F1} s ({await CountAsync(client, "status=Connected", ct)}/{opt.Storages})", null);
-            var stats = await StatsAsync(client, ct);
-            var r0 = stats["rounds"]!.GetValue<long>();
-            while ((await StatsAsync(client, ct))["rounds"]!.GetValue<long>() < r0 + 2)
-            {
-                await Task.Delay(100, ct);
-            }
-
-            await Task.Delay(Random.Shared.Next(opt.DetectInterval * 1000), ct); // a random phase of the schedule
-            var victim = sshds[0];
-            var onVictim = await CountAsync(client, $"sshPort={victim.Port}", ct, sftp: true);
-            var detect = Stopwatch.StartNew();
-            victim.Kill();
-            long down;
-            while ((down = await CountAsync(client, $"sshPort={victim.Port}&q=status=Disconnected", ct, sftp: true)) < onVictim && detect.Elapsed < TimeSpan.FromSeconds(120))
-            {
-                await Task.Delay(50, ct);
-            }
-
-            detect.Stop();
-            var others = await CountAsync(client, "status=Connected", ct);
-            var bound = opt.DetectInterval + opt.DetectTimeout;
-            report.Add($"detection: kill -9 one sshd ({onVictim} BS) -> all Disconnected", $"{detect.Elapsed.TotalSeconds:F2} s ({down}/{onVictim}; interval {opt.DetectInterval} s, timeout {opt.DetectTimeout} s; {others} others stay Connected)",
-                down == onVictim && detect.Elapsed.TotalSeconds <= bound ? $"PASS (<= {bound} s)" : $"MISS (<= {bound} s)");
-
-            // 6. Recovery: start it again (same port and host key) and wait until all are Connected by themselves.
-            var recover = Stopwatch.StartNew();
-            await victim.StartAsync();
-            while (await CountAsync(client, "status=Connected", ct) < opt.Storages && recover.Elapsed < TimeSpan.FromSeconds(120))
-            {
-                await Task.Delay(100, ct);
-            }
-
-            recover.Stop();
-            report.Add("recovery: sshd back -> all Connected by auto-reconnect", $"{recover.Elapsed.TotalSeconds:F2} s ({await CountAsync(client, "status=Connected", ct)}/{opt.Storages})", null);
-            await SetConfigAsync(client, "ping.interval", Quiet, ct);
-
-            report.Add("load average (1/5/15 min) before / after", $"{loadBefore} / {ProcFs.LoadAverage()}", null);
-            report.Print();
-            return report.AllPass ? 0 : 1;
         }
         finally
         {
@@ -209,6 +97,136 @@ public static class ScaleBench
                 }
             }
         }
+    }
+
+    private static async Task<int> MeasureAsync(ScaleOptions opt, Report report, string loadBefore, List<Sshd> sshds, ServerProcess server, string data, string privateKey, CancellationToken ct)
+    {
+        var pid = server.ProcessId;
+        Console.WriteLine($"server pid {pid} on {server.BaseAddress} data {server.DataDir}; extra environment: {string.Join(' ', opt.ServerEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        using var client = new ZStackHttp(server.BaseAddress);
+        await client.LoginAsync(ct);
+
+        await SetConfigAsync(client, "ping.interval", Quiet, ct);
+        await SetConfigAsync(client, "ping.timeout", "10", ct);
+        await SetConfigAsync(client, "ping.parallelismDegree", opt.Parallelism.ToString(CultureInfo.InvariantCulture), ct);
+
+        // 1. Registration. The first few warm the add path up (JIT, pools); RSS is read after them.
+        var warm = Math.Min(20, opt.Storages);
+        var rssIdle = ProcFs.Status(pid, "VmRSS");
+        await AddAsync(client, opt, sshds, data, privateKey, 0, warm, ct);
+        await Task.Delay(1000, ct);
+        var rssWarm = ProcFs.Status(pid, "VmRSS");
+        var threadsWarm = ProcFs.Status(pid, "Threads");
+        var addCpu = ProcFs.CpuSeconds(pid);
+        var addClock = Stopwatch.StartNew();
+        await AddAsync(client, opt, sshds, data, privateKey, warm, opt.Storages, ct);
+        addClock.Stop();
+        addCpu = ProcFs.CpuSeconds(pid) - addCpu;
+        var added = opt.Storages - warm;
+        report.Add($"AddSftpBackupStorage x{added} (c={opt.AddClients}, {opt.Sshds} sshd)",
+            $"{added / addClock.Elapsed.TotalSeconds:F1} adds/s ({addClock.Elapsed.TotalSeconds:F1} s), server cpu {addCpu:F1} s = {addCpu / added * 1000:F1} ms/add", null);
+        var connected = await CountAsync(client, "status=Connected", ct);
+        if (connected != opt.Storages)
+        {
+            throw new InvalidOperationException($"only {connected} of {opt.Storages} backup storages are Connected");
+        }
+
+        await Task.Delay(2000, ct);
+        var rssFull = ProcFs.Status(pid, "VmRSS");
+        var threadsFull = ProcFs.Status(pid, "Threads");
+        var perConn = (rssFull - rssWarm) / added * 1024;
+        var rssAdded = (rssFull - rssWarm) / added * opt.Storages;
+        report.Add($"server RSS: idle / {warm} BS / {opt.Storages} BS", $"{rssIdle:F0} / {rssWarm:F0} / {rssFull:F0} MiB; threads {threadsWarm:F0} -> {threadsFull:F0}", null);
+        report.Add($"RSS added by {opt.Storages} pooled connections (+rows)", $"{rssAdded:F1} MiB ({perConn:F0} KiB per BS, from {warm} -> {opt.Storages} BS)",
+            rssAdded <= 60 ? "PASS (<= 60 MiB)" : "MISS (<= 60 MiB)");
+
+        // 2. Ping rounds on the pooled connections.
+        var rounds = new List<RoundResult>();
+        for (var r = 0; r < opt.Rounds; r++)
+        {
+            rounds.Add(await MeasureRoundAsync(client, pid, ct));
+        }
+
+        foreach (var (r, i) in rounds.Select((r, i) => (r, i)))
+        {
+            report.Add($"ping round {i + 1} ({r.Checked} BS, parallelism {opt.Parallelism}, pooled)", r.Describe(), null);
+        }
+
+        var walls = rounds.Select(r => r.DurationMs / 1000).Order().ToList();
+        var cpus = rounds.Select(r => r.CpuSeconds).Order().ToList();
+        report.Add($"ping rounds x{rounds.Count}: wall median / max", $"{walls[walls.Count / 2]:F2} / {walls[^1]:F2} s; server cpu per round median {cpus[cpus.Count / 2]:F2} s (max {cpus[^1]:F2}), {cpus[cpus.Count / 2] / opt.Storages * 1000:F2} ms per ping; peak RSS max {rounds.Max(r => r.PeakRssMiB):F0} MiB; load {ProcFs.LoadAverage()}",
+            walls[^1] <= 3 ? "PASS (<= 3 s)" : "MISS (<= 3 s)");
+
+        // 3. The same round when every connection has to be opened again: kill all sshd sessions (listeners stay).
+        var killed = sshds.Sum(s => s.KillSessions());
+        await Task.Delay(500, ct);
+        var fresh = await MeasureRoundAsync(client, pid, ct);
+        var stillConnected = await CountAsync(client, "status=Connected", ct);
+        report.Add($"ping round, every connection new ({killed} sshd processes killed first)", fresh.Describe() + $", {stillConnected} Connected after", null);
+        var after = await MeasureRoundAsync(client, pid, ct);
+        report.Add("ping round after that (pooled again)", after.Describe(), null);
+
+        // 4. The cost per operation, measured directly with SSH.NET against one sshd.
+        var cost = SshCost(sshds[0].Port, sshds[0].Pid, opt.User, privateKey, Path.Combine(data, "cost-probe"));
+        report.Add("SSH.NET: ping as SFTP requests on an open SFTP session (what the driver does)", cost.Sftp, null);
+        report.Add("SSH.NET: old ping shell script on an open connection (exec)", cost.Exec, null);
+        report.Add("SSH.NET: connect+auth+ping script+close", cost.Connect, null);
+
+        // 5. Detection: kill one sshd (listener and sessions) during steady pinging. The session kill above
+        //    left backup storages Disconnected; the steady state starts once auto-reconnect has them all back.
+        await SetConfigAsync(client, "ping.timeout", opt.DetectTimeout.ToString(CultureInfo.InvariantCulture), ct);
+        await SetConfigAsync(client, "ping.interval", opt.DetectInterval.ToString(CultureInfo.InvariantCulture), ct);
+        var settle = Stopwatch.StartNew();
+        while (await CountAsync(client, "status=Connected", ct) < opt.Storages && settle.Elapsed < TimeSpan.FromSeconds(300))
+        {
+            await Task.Delay(500, ct);
+        }
+
+        report.Add("after the session kill: all Connected again by auto-reconnect", $"{settle.Elapsed.TotalSeconds:F1} s ({await CountAsync(client, "status=Connected", ct)}/{opt.Storages})", null);
+        var stats = await StatsAsync(client, ct);
+        var r0 = stats["rounds"]!.GetValue<long>();
+        while ((await StatsAsync(client, ct))["rounds"]!.GetValue<long>() < r0 + 2)
+        {
+            await Task.Delay(100, ct);
+        }
+
+        await Task.Delay(Random.Shared.Next(opt.DetectInterval * 1000), ct); // a random phase of the schedule
+        var victim = sshds[0];
+        var onVictim = await CountAsync(client, $"sshPort={victim.Port}", ct, sftp: true);
+        var detect = Stopwatch.StartNew();
+        victim.KillNow();
+
+        // Not "status=Disconnected": auto-reconnect moves a Disconnected backup storage through Connecting at
+        // every interval, so a count of Disconnected ones can miss those being retried at that moment.
+        long up;
+        while ((up = await CountAsync(client, $"sshPort={victim.Port}&q=status=Connected", ct, sftp: true)) > 0 && detect.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            await Task.Delay(50, ct);
+        }
+
+        detect.Stop();
+        var down = onVictim - up;
+        victim.Kill();
+        var others = await CountAsync(client, "status=Connected", ct);
+        var bound = opt.DetectInterval + opt.DetectTimeout;
+        report.Add($"detection: kill -9 one sshd ({onVictim} BS) -> all Disconnected", $"{detect.Elapsed.TotalSeconds:F2} s ({down}/{onVictim}; interval {opt.DetectInterval} s, timeout {opt.DetectTimeout} s; {others} others stay Connected)",
+            down == onVictim && detect.Elapsed.TotalSeconds <= bound ? $"PASS (<= {bound} s)" : $"MISS (<= {bound} s)");
+
+        // 6. Recovery: start it again (same port and host key) and wait until all are Connected by themselves.
+        var recover = Stopwatch.StartNew();
+        await victim.StartAsync();
+        while (await CountAsync(client, "status=Connected", ct) < opt.Storages && recover.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            await Task.Delay(100, ct);
+        }
+
+        recover.Stop();
+        report.Add("recovery: sshd back -> all Connected by auto-reconnect", $"{recover.Elapsed.TotalSeconds:F2} s ({await CountAsync(client, "status=Connected", ct)}/{opt.Storages})", null);
+        await SetConfigAsync(client, "ping.interval", Quiet, ct);
+
+        report.Add("load average (1/5/15 min) before / after", $"{loadBefore} / {ProcFs.LoadAverage()}", null);
+        report.Print();
+        return report.AllPass ? 0 : 1;
     }
 
     private static async Task AddAsync(ZStackHttp client, ScaleOptions opt, List<Sshd> sshds, string data, string privateKey, int from, int to, CancellationToken ct)

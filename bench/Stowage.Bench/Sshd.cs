@@ -122,6 +122,23 @@ public sealed class Sshd : IDisposable
         }
     }
 
+    /// <summary>
+    /// SIGKILL to the listener and then to every session it forked, without waiting for them to be reaped:
+    /// the moment the host dies, for timing detection. <see cref="Kill"/> cleans up afterwards.
+    /// </summary>
+    public void KillNow()
+    {
+        var listener = Pid;
+        if (listener == 0)
+        {
+            return;
+        }
+
+        var sessions = ProcFs.Children(listener);
+        ProcFs.Kill(listener);
+        sessions.ForEach(ProcFs.Kill);
+    }
+
     /// <summary>SIGKILL to every session process (the listener stays): every open connection breaks at once.</summary>
     public int KillSessions()
     {

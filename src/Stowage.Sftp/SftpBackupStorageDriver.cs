@@ -201,7 +201,7 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, ICon
                 // Only a dead connection is dropped: others may be running commands on it concurrently.
                 if (SshFailures.IsTransport(ex) || !connection.IsConnected)
                 {
-                    _pool.Drop(target.Uuid, connection);
+                    _pool.DropBroken(target.Uuid, connection);
                     if (reused && attempt == 0)
                     {
                         Log.Retrying(_logger, target.Uuid, ex.GetType().Name);

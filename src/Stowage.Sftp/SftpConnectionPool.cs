@@ -32,6 +32,13 @@ internal sealed class SftpConnectionPool(TimeSpan connectTimeout, ILogger logger
                 return (again, true);
             }
 
+            // A dead one is reported as broken (a command may find it dead before its listener says so);
+            // one with another login or host key is simply replaced.
+            if (_connections.TryGetValue(uuid, out var stale) && !stale.IsConnected)
+            {
+                DropBroken(uuid, stale);
+            }
+
             Drop(uuid);
             var connection = await SftpConnection.OpenAsync(endpoint, connectTimeout, cancellationToken);
             if (_disposed)
@@ -41,7 +48,7 @@ internal sealed class SftpConnectionPool(TimeSpan connectTimeout, ILogger logger
             }
 
             _connections[uuid] = connection;
-            connection.Broken += () => OnBroken(uuid, connection);
+            connection.Broken += () => DropBroken(uuid, connection);
             Log.Connected(logger, uuid, endpoint.Display, endpoint.Username, connection.Cipher, connection.KeyExchange, connection.HostKey);
             return (connection, false);
         }
@@ -83,13 +90,16 @@ internal sealed class SftpConnectionPool(TimeSpan connectTimeout, ILogger logger
         }
     }
 
-    /// <summary>A pooled connection that the host closed: dropped, and reported unless it was replaced or dropped already.</summary>
-    private void OnBroken(string uuid, SftpConnection connection)
+    /// <summary>
+    /// Drops a pooled connection that failed in transport (the host closed it, a command found it dead) and
+    /// reports it, whichever noticed first: the other one finds it gone and stays quiet.
+    /// </summary>
+    public void DropBroken(string uuid, SftpConnection connection)
     {
-        if (!_disposed && _connections.TryGetValue(uuid, out var current) && ReferenceEquals(current, connection))
+        if (!_disposed && _connections.TryRemove(new KeyValuePair<string, SftpConnection>(uuid, connection)))
         {
             Log.Broken(logger, uuid);
-            Drop(uuid, connection);
+            connection.Dispose();
             lost?.Invoke(uuid);
         }
     }

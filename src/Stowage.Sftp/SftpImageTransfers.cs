@@ -116,7 +116,7 @@ public sealed partial class SftpBackupStorageDriver
         }
         catch (Exception ex)
         {
-            _pool.Drop(target.Uuid, connection);
+            _pool.DropBroken(target.Uuid, connection);
             throw Fail(target, SshFailures.FromCommand(ex, endpoint));
         }
 

@@ -63,9 +63,9 @@ public static class BsKit
     public static Task<ApiResponse> ActionAsync(ZStackClient client, string path, string action, JsonObject? args = null) =>
         client.CallAsync(HttpMethod.Put, path, new JsonObject { [action] = args ?? new JsonObject() });
 
-    public static async Task<int> CountAsync(ZStackClient client)
+    public static async Task<int> CountAsync(ZStackClient client, string? condition = null)
     {
-        var r = await client.QueryAsync("/backup-storage", "count=true");
+        var r = await client.QueryAsync("/backup-storage", condition is null ? ["count=true"] : ["count=true", $"q={condition}"]);
         return r.Json!["total"]!.GetValue<int>();
     }
 }

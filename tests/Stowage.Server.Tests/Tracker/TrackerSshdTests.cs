@@ -74,6 +74,37 @@ public sealed class TrackerSshdTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Many_connections_closed_together_are_all_checked_at_once()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var uuids = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            uuids.Add(await BsKit.AddOkAsync(client, _sshd, _sshd.NewPath(), "bs" + i));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await SetConfigAsync(client, "ping.interval", "600")).Status);
+        var sw = Stopwatch.StartNew();
+        _sshd.Stop();
+        Console.WriteLine($"sshd stopped after {sw.Elapsed.TotalSeconds:F2} s");
+        while (await BsKit.CountAsync(client, "status=Disconnected") < uuids.Count)
+        {
+            if (sw.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                var all = ZStackClient.Inventories(await client.QueryAsync("/backup-storage"));
+                Assert.Fail("not all Disconnected after 20 s: " + string.Join("\n", all.Select(b => $"{b!["status"]} {b["lastError"]}")));
+            }
+
+            await Task.Delay(50);
+        }
+
+        Console.WriteLine($"20 backup storages Disconnected {sw.Elapsed.TotalSeconds:F2} s after sshd stopped");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
     public async Task A_directory_that_lost_its_write_permission_goes_disconnected_not_writable()
     {
         await using var host = await StowageHost.StartAsync();

@@ -51,6 +51,28 @@ public sealed class SshdFixture : IAsyncLifetime
             return;
         }
 
+        foreach (var pid in Descendants(root))
+        {
+            string comm;
+            try
+            {
+                comm = File.ReadAllText($"/proc/{pid}/comm").Trim();
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (comm.StartsWith("sshd", StringComparison.Ordinal))
+            {
+                KillPid(pid);
+            }
+        }
+    }
+
+    /// <summary><paramref name="root"/> and every process below it, from /proc.</summary>
+    private static List<int> Descendants(int root)
+    {
         var parents = new Dictionary<int, int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -69,28 +91,18 @@ public sealed class SshdFixture : IAsyncLifetime
         }
 
         bool Below(int pid) => pid == root || (parents.TryGetValue(pid, out var pp) && pp > 1 && Below(pp));
-        foreach (var pid in parents.Keys.Where(Below))
-        {
-            string comm;
-            try
-            {
-                comm = File.ReadAllText($"/proc/{pid}/comm").Trim();
-            }
-            catch (IOException)
-            {
-                continue;
-            }
+        return [.. parents.Keys.Where(Below)];
+    }
 
-            if (comm.StartsWith("sshd", StringComparison.Ordinal))
-            {
-                try
-                {
-                    Process.GetProcessById(pid).Kill();
-                }
-                catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-                {
-                }
-            }
+    private static void KillPid(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            p.Kill();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
         }
     }
 
@@ -252,6 +264,12 @@ public sealed class SshdFixture : IAsyncLifetime
         {
             try
             {
+                // Every session process too, found before the listener dies (they would be re-parented after):
+                // they hold the listener's stderr pipe, which WaitForExit waits to see closed. The listener
+                // goes first, so a client reconnecting after its session died finds nobody to fork a new one.
+                var below = Descendants(p.Id);
+                KillPid(p.Id);
+                below.ForEach(KillPid);
                 p.Kill(entireProcessTree: true);
                 p.WaitForExit(10_000);
             }
