@@ -18,8 +18,6 @@ namespace Stowage.Server.Features.Images;
 /// </summary>
 public static class CopyImage
 {
-    private const string Message = "org.zstack.header.storage.backup.DownloadImageMsg";
-
     public static ApiDescriptor Api { get; } = Define("CopyImageToBackupStorage", "copyImageToBackupStorage",
         "Copy a Ready image to another backup storage (host to host over sftp when the destination host reaches the source host, else streamed through Stowage); verified by checksum at the destination");
 
@@ -60,7 +58,7 @@ public static class CopyImage
             image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Uuid == uuid, ct)
                 ?? throw ApiException.NotFound($"Cannot find image[uuid:{uuid}], it may have been deleted");
             var dst = await db.BackupStorages.AsNoTracking().FirstAsync(b => b.Uuid == dstUuid, ct);
-            CheckDestination(dst);
+            ImageRules.RequireEnabledAndConnected(dst, AddImage.DownloadMessage);
             var copies = await db.ImageBackupStorageRefs.AsNoTracking().Where(r => r.ImageUuid == uuid).ToListAsync(ct);
             if (copies.FirstOrDefault(r => r.BackupStorageUuid == dstUuid) is { } existing)
             {
@@ -107,20 +105,6 @@ public static class CopyImage
 
             await ctx.Get<ImageMetadataFile>().RefreshAsync([dstUuid], CancellationToken.None);
             return (await ImageInventory.LoadOneAsync(db, uuid, CancellationToken.None)).Reply();
-        }
-    }
-
-    /// <summary>The same refusals (and texts) as AddImage gives a destination that is not Enabled and Connected.</summary>
-    private static void CheckDestination(BackupStorageEntity dst)
-    {
-        if (dst.State != nameof(ResourceState.Enabled))
-        {
-            throw ApiException.Operation($"backup storage cannot proceed message[{Message}] because its state is {dst.State}");
-        }
-
-        if (dst.Status != BackupStorageStatus.Connected)
-        {
-            throw ApiException.Operation($"backup storage cannot proceed message[{Message}] because its status is {dst.Status}");
         }
     }
 
