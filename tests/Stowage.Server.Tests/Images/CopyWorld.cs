@@ -88,6 +88,21 @@ public sealed class CopyWorld : IAsyncDisposable
         await db.BackupStorages.Where(b => b.Uuid == bs).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, status));
     }
 
+    /// <summary>Makes the source's direct-fetch key, then stores another private key in its place.</summary>
+    public async Task BreakReadKeyAsync()
+    {
+        var r = await Client.CallAsync(HttpMethod.Get, $"/backup-storage/sftp/{Src}/download-credential");
+        Assert.Equal(System.Net.HttpStatusCode.OK, r.Status);
+        var dir = Directory.CreateTempSubdirectory("stowage-otherkey-").FullName;
+        Proc.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(dir, "id"));
+        var other = await File.ReadAllTextAsync(Path.Combine(dir, "id"));
+        Directory.Delete(dir, recursive: true);
+        var cipher = Host.Services.GetRequiredService<Stowage.Server.Storage.CredentialProtector>()
+            .Protect(new Stowage.Core.Storage.StorageSecret(Stowage.Core.Storage.StorageSecretKind.PrivateKey, other));
+        await using var db = Host.Services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
+        await db.DownloadCredentials.Where(c => c.BackupStorageUuid == Src).ExecuteUpdateAsync(s => s.SetProperty(c => c.PrivateKeyCipher, cipher));
+    }
+
     /// <summary>
     /// Nothing of a failed copy is left: no row or file on the destination, no reservation, no pull process,
     /// no key directory, and the destination's available capacity is what its filesystem reports free.

@@ -121,6 +121,36 @@ public sealed class ImageCopyTests(SshdFixture sshd, SecondSshd second) : IClass
         await w.NoTraceAsync(sshd.User);
     }
 
+    [Theory]
+    [InlineData("Auto")]
+    [InlineData("HostToHost")]
+    public async Task When_the_destination_host_cannot_log_in_to_the_source_host_Auto_streams_and_HostToHost_fails(string mode)
+    {
+        await using var w = await CopyWorld.StartAsync(sshd, Dst, 2_000_000);
+        await ImageKit.SetConfigAsync(w.Client, "image", "copy.mode", mode);
+
+        // The stored private key no longer matches the public key on the source host: its login is refused
+        // before a byte moves, as when the destination host cannot reach the source host at all.
+        await w.BreakReadKeyAsync();
+        var keyLogins = KeyLogins();
+        var r = await w.CopyAsync();
+        Assert.Equal(keyLogins, KeyLogins());
+        if (mode == "Auto")
+        {
+            Wire.AssertOk(r);
+            var path = r.Json!["inventory"]!["backupStorageRefs"]!.AsArray().Single(x => x!["backupStorageUuid"]!.GetValue<string>() == w.Dst)!["installPath"]!.GetValue<string>();
+            Assert.Equal(ImageKit.Sha256(File.ReadAllBytes(w.SrcPath)), ImageKit.Sha256(File.ReadAllBytes(path)));
+            Assert.Empty(CopyWorld.KeyDirectories(sshd.User));
+        }
+        else
+        {
+            Wire.AssertError(r, HttpStatusCode.ServiceUnavailable, "SYS.1006");
+            Assert.Contains("cannot fetch from the other backup storage's host", r.Body, StringComparison.Ordinal);
+            Assert.DoesNotContain("PRIVATE KEY", r.Body, StringComparison.Ordinal);
+            await w.NoTraceAsync(sshd.User);
+        }
+    }
+
     private int KeyLogins() => sshd.Log.Split('\n').Count(l => l.Contains("Accepted publickey", StringComparison.Ordinal));
 
     [Fact]
