@@ -114,12 +114,12 @@ internal static partial class ImageCommands
         .Append($"rm -rf -- \"$d\" || exit {ExitDeleteFailed}")
         .ToString();
 
-    /// <summary>Stops a transfer's process group (TERM, then KILL) and removes its temporary file.</summary>
+    /// <summary>Stops a transfer's process group (TERM, then KILL) and removes its temporary file (and key directory, <see cref="CopyFromPeer"/>).</summary>
     public static string Kill(int pid, string installPath) => new StringBuilder()
         .Append($"p={RemoteCommands.Quote(pid.ToString(CultureInfo.InvariantCulture))}; t={RemoteCommands.Quote(TempPath(installPath))}; ")
         .Append("kill -TERM -- \"-$p\" 2>/dev/null; n=0; ")
         .Append("while kill -0 -- \"-$p\" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n+1)); done; ")
-        .Append("kill -KILL -- \"-$p\" 2>/dev/null; rm -f -- \"$t\"; rmdir -- \"$(dirname -- \"$t\")\" 2>/dev/null; exit 0")
+        .Append($"kill -KILL -- \"-$p\" 2>/dev/null; rm -f -- \"$t\"; rm -rf -- \"{PeerKeyDir("$p")}\"; rmdir -- \"$(dirname -- \"$t\")\" 2>/dev/null; exit 0")
         .ToString();
 
     /// <summary>Prints the bytes written so far to the temporary file (0 when it does not exist yet).</summary>

@@ -131,12 +131,11 @@ public sealed class CopyWorld : IAsyncDisposable
         return output.Trim();
     }
 
-    /// <summary>Temporary directories of the storage user holding a handed-over key (<c>kh</c> is the known_hosts file).</summary>
+    /// <summary>Directories of the storage user holding a handed-over key (<c>ImageCommands.PeerKeyDir</c>).</summary>
     public static List<string> KeyDirectories(string user)
     {
         var uid = Proc.Run("id", "-u", user).Trim();
-        return [.. Directory.EnumerateDirectories(Path.GetTempPath(), "tmp.*")
-            .Where(d => File.Exists(Path.Combine(d, "kh")) && Proc.Run("stat", "-c", "%u", d).Trim() == uid)];
+        return [.. Directory.EnumerateDirectories("/tmp", "stowage-peer.*").Where(d => Proc.Run("stat", "-c", "%u", d).Trim() == uid)];
     }
 
     public async ValueTask DisposeAsync()

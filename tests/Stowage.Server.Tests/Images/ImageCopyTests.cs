@@ -94,6 +94,9 @@ public sealed class ImageCopyTests(SshdFixture sshd, SecondSshd second) : IClass
         Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
         await ImageKit.WaitForAsync(() => Directory.Exists(w.DstUrl) && Directory.EnumerateFiles(w.DstUrl, "*.stowage-part", SearchOption.AllDirectories)
             .Any(f => new FileInfo(f).Length > 0), TimeSpan.FromSeconds(60));
+
+        // Task progress follows the copy as it does an AddImage download.
+        await ImageProgressTests.WaitForBytesAsync(w.Client, job);
         try
         {
             if (how == "cancel")
