@@ -11,7 +11,7 @@ namespace Stowage.Sftp;
 /// Each script prints <c>PID $$</c> first: sshd makes the shell a session and process-group leader, so
 /// killing that group stops the shell and every tool it started.
 /// </summary>
-internal static class ImageCommands
+internal static partial class ImageCommands
 {
     /// <summary>Suffix of files being written; the sweeper removes those no transfer owns.</summary>
     public const string PartSuffix = IStorageHousekeeping.TempSuffix;
@@ -24,6 +24,9 @@ internal static class ImageCommands
     public const int ExitSizeMismatch = 85;
     public const int ExitChecksumMismatch = 86;
     public const int ExitWriteFailed = 87;
+    public const int ExitNoPeerClient = 88;
+    public const int ExitPeerUnreachable = 90;
+    public const int ExitPeerFailed = 92;
     public const int ExitDeleteFailed = 89;
     public const int ExitMkdirFailed = 91;
     public const int ExitNoSourceFile = 95;
@@ -111,12 +114,12 @@ internal static class ImageCommands
         .Append($"rm -rf -- \"$d\" || exit {ExitDeleteFailed}")
         .ToString();
 
-    /// <summary>Stops a transfer's process group (TERM, then KILL) and removes its temporary file.</summary>
+    /// <summary>Stops a transfer's process group (TERM, then KILL) and removes its temporary file (and key directory, <see cref="CopyFromPeer"/>).</summary>
     public static string Kill(int pid, string installPath) => new StringBuilder()
         .Append($"p={RemoteCommands.Quote(pid.ToString(CultureInfo.InvariantCulture))}; t={RemoteCommands.Quote(TempPath(installPath))}; ")
         .Append("kill -TERM -- \"-$p\" 2>/dev/null; n=0; ")
         .Append("while kill -0 -- \"-$p\" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n+1)); done; ")
-        .Append("kill -KILL -- \"-$p\" 2>/dev/null; rm -f -- \"$t\"; rmdir -- \"$(dirname -- \"$t\")\" 2>/dev/null; exit 0")
+        .Append($"kill -KILL -- \"-$p\" 2>/dev/null; rm -f -- \"$t\"; rm -rf -- \"{PeerKeyDir("$p")}\"; rmdir -- \"$(dirname -- \"$t\")\" 2>/dev/null; exit 0")
         .ToString();
 
     /// <summary>Prints the bytes written so far to the temporary file (0 when it does not exist yet).</summary>
@@ -129,9 +132,12 @@ internal static class ImageCommands
     /// download never runs on, orphaned, on the host; the EXIT trap still removes the temporary file.
     /// A background job of a non-interactive shell reads /dev/null unless told otherwise, hence fd 3.
     /// </summary>
-    private static string Watchdog =>
+    private static string Watchdog => WatchdogAnd(string.Empty);
+
+    /// <summary><see cref="Watchdog"/> whose EXIT trap also runs <paramref name="cleanup"/> (no single quotes).</summary>
+    private static string WatchdogAnd(string cleanup) =>
         "exec 3<&0; ( cat >/dev/null; kill -TERM -- \"-$$\" ) <&3 >/dev/null 2>&1 & w=$!; exec 3<&-; " +
-        "trap 'trap \"\" HUP INT TERM; kill \"$w\" 2>/dev/null; rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; ";
+        $"trap 'trap \"\" HUP INT TERM; kill \"$w\" 2>/dev/null; {cleanup}rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; ";
 
     // The EXIT trap first ignores HUP/INT/TERM: a kill arriving while it runs (the server stops a failed
     // transfer as the script ends by itself) would otherwise end the shell between rm and rmdir.

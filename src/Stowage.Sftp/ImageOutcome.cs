@@ -51,6 +51,9 @@ internal static class ImageOutcome
         {
             ImageCommands.ExitCurl or ImageCommands.ExitWget => ToolFailure(Value(lines, "TOOL ") ?? string.Empty, detail, where),
             ImageCommands.ExitNoTool => new StorageException(StorageFailure.SourceUnreachable, $"{where} has neither curl nor wget"),
+            ImageCommands.ExitNoPeerClient => new StorageException(StorageFailure.SourceUnreachable, $"{where} has no sftp client to pull from the other backup storage"),
+            ImageCommands.ExitPeerUnreachable => new StorageException(StorageFailure.SourceUnreachable, $"{where} cannot fetch from the other backup storage's host: {Value(lines, "PEER ")}"),
+            ImageCommands.ExitPeerFailed => new StorageException(StorageFailure.SourceFailed, $"the copy from the other backup storage's host to {where} broke off: {Value(lines, "PEER ")}"),
             ImageCommands.ExitSizeMismatch => new StorageException(StorageFailure.SourceFailed, $"the downloaded file has {Value(lines, "SIZE ")} bytes, not the size the source announced"),
             ImageCommands.ExitChecksumMismatch => new StorageException(StorageFailure.SourceFailed,
                 Value(lines, "MD5 ") is { } md5 ? $"md5 checksum mismatch: the file has {md5}" : $"sha256 checksum mismatch: the file has {Value(lines, "SHA256 ")}"),

@@ -37,8 +37,9 @@ internal sealed class SftpConnection : IDisposable
     private long _execReleasedAt;
     private volatile bool _disposed;
 
-    private SftpConnection(SftpClient sftp, SftpEndpoint endpoint, TimeSpan timeout, string hostKey, List<IDisposable> owned)
+    private SftpConnection(SftpClient sftp, SftpEndpoint endpoint, TimeSpan timeout, string hostKey, byte[]? hostKeyBlob, List<IDisposable> owned)
     {
+        HostKeyBlob = hostKeyBlob;
         Sftp = sftp;
         _endpoint = endpoint;
         _timeout = timeout;
@@ -68,6 +69,12 @@ internal sealed class SftpConnection : IDisposable
     /// <summary>The host key fingerprint the server presented, <c>SHA256:...</c>.</summary>
     public string HostKey { get; }
 
+    /// <summary>
+    /// The public host key itself (SSH wire form), as checked against the pin: another host that must reach this
+    /// one (a copy between backup storages) gets it as a known_hosts line, since OpenSSH cannot pin a fingerprint.
+    /// </summary>
+    public byte[]? HostKeyBlob { get; }
+
     public bool IsConnected => Sftp.IsConnected;
 
     /// <summary>Whether the exec session has been opened (for tests and diagnostics).</summary>
@@ -79,8 +86,10 @@ internal sealed class SftpConnection : IDisposable
 
     public static async Task<SftpConnection> OpenAsync(SftpEndpoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var (client, hostKey, owned) = await LoginAsync(endpoint, endpoint.PinnedHostKey, info => new SftpClient(info) { BufferSize = SftpBufferSize }, timeout, cancellationToken);
-        return new SftpConnection(client, endpoint, timeout, hostKey, owned);
+        byte[]? blob = null;
+        var (client, hostKey, owned) = await LoginAsync(
+            endpoint, endpoint.PinnedHostKey, info => new SftpClient(info) { BufferSize = SftpBufferSize }, timeout, cancellationToken, key => blob = key);
+        return new SftpConnection(client, endpoint, timeout, hostKey, blob, owned);
     }
 
     /// <summary>
@@ -182,7 +191,7 @@ internal sealed class SftpConnection : IDisposable
     }
 
     internal static async Task<(T Client, string HostKey, List<IDisposable> Owned)> LoginAsync<T>(
-        SftpEndpoint endpoint, string? pinned, Func<ConnectionInfo, T> create, TimeSpan timeout, CancellationToken cancellationToken)
+        SftpEndpoint endpoint, string? pinned, Func<ConnectionInfo, T> create, TimeSpan timeout, CancellationToken cancellationToken, Action<byte[]>? hostKeySeen = null)
         where T : BaseClient
     {
         var owned = new List<IDisposable>();
@@ -197,6 +206,7 @@ internal sealed class SftpConnection : IDisposable
             client.HostKeyReceived += (_, e) =>
             {
                 seen = "SHA256:" + e.FingerPrintSHA256;
+                hostKeySeen?.Invoke(e.HostKey);
                 if (pinned is not null && !HostKeys.Same(pinned, seen))
                 {
                     mismatch = true;

@@ -16,6 +16,16 @@ public sealed record ImageDownload(Uri Source, string InstallPath, bool SkipTlsV
     public override string ToString() => $"ImageDownload[{Source.Scheme}://{Source.Host}:{Source.Port}{Source.AbsolutePath} -> {InstallPath}]";
 }
 
+/// <summary>
+/// A ready copy on a backup storage, as the source of a copy to another backup storage: images now, and
+/// anything else kept as one verified file (volume snapshot backups). <see cref="Expect"/> holds the copy's
+/// recorded size and digests, which the destination verifies before the file takes its place.
+/// </summary>
+public sealed record StoredCopy(BackupStorageTarget Storage, string InstallPath, ImageExpectations Expect)
+{
+    public override string ToString() => $"StoredCopy[{Storage.Uuid}:{InstallPath}]";
+}
+
 /// <summary>What is known about an image file once it is complete, read-only and in place.</summary>
 public sealed record ImageFileFacts(string InstallPath, long ActualSize, long VirtualSize, string Format, string Md5, string Sha256);
 
@@ -51,6 +61,16 @@ public interface IImageStore
     /// </summary>
     Task<ImageFileFacts> CopyFromHostFileAsync(BackupStorageTarget target, string hostPath, string installPath, ImageExpectations expect, IProgress<TransferProgress>? progress, CancellationToken cancellationToken) =>
         throw new StorageException(StorageFailure.SourceUnreachable, "this storage type cannot copy files on its host");
+
+    /// <summary>
+    /// The storage host pulls <paramref name="source"/> from the source storage's host itself (no bytes through
+    /// Stowage), logging in with <paramref name="readKey"/>, the source's read-only direct-fetch key (OpenSSH
+    /// private key text; drivers keep it off command lines and remove it when done), and verifies
+    /// <c>source.Expect</c>. Throws <see cref="StorageException"/> with <see cref="StorageFailure.SourceUnreachable"/>
+    /// when the host cannot reach or log in to the source host before any byte arrived, so the caller may stream instead.
+    /// </summary>
+    Task<ImageFileFacts> CopyFromStorageHostAsync(BackupStorageTarget target, StoredCopy source, string readKey, string installPath, IProgress<TransferProgress>? progress, CancellationToken cancellationToken) =>
+        throw new StorageException(StorageFailure.SourceUnreachable, "this storage type cannot pull from another storage host");
 
     /// <summary>
     /// Writes <paramref name="source"/> at <paramref name="offset"/> of the partial upload file of <paramref name="installPath"/>

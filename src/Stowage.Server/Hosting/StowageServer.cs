@@ -110,6 +110,7 @@ public static class StowageServer
         services.AddSingleton<BackupStorageCapacity>();
         services.AddSingleton<TransferRegistry>();
         services.AddSingleton<ImageCopier>();
+        services.AddSingleton<BackupStorageCopies>();
         services.AddSingleton<ImageRemoval>();
         services.AddSingleton<ImageUploads>();
         services.AddHostedService<ImageUploadReaper>();

@@ -118,7 +118,7 @@ public sealed class ImageProgressTests(SshdFixture sshd)
     public static Task<ApiResponse> Cancel(ZStackClient client, string job) =>
         client.SendAsync(HttpMethod.Put, $"/api-jobs/{job}/actions", new JsonObject { ["cancelLongJob"] = new JsonObject() });
 
-    private static async Task WaitForBytesAsync(ZStackClient client, string job)
+    internal static async Task WaitForBytesAsync(ZStackClient client, string job)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)

@@ -70,15 +70,7 @@ public static class ExportImage
         await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
         var bs = await db.BackupStorages.AsNoTracking().FirstOrDefaultAsync(b => b.Uuid == bsUuid, ct)
             ?? throw ApiException.NotFound($"Cannot find backup storage[uuid:{bsUuid}], it may have been deleted");
-        if (bs.State != nameof(ResourceState.Enabled))
-        {
-            throw ApiException.Operation($"backup storage cannot proceed message[{ExportMessage}] because its state is {bs.State}");
-        }
-
-        if (bs.Status != BackupStorageStatus.Connected)
-        {
-            throw ApiException.Operation($"backup storage cannot proceed message[{ExportMessage}] because its status is {bs.Status}");
-        }
+        ImageRules.RequireEnabledAndConnected(bs, ExportMessage);
 
         if (!connector.Drivers.TryGet(bs.Type, out var driver) || driver is not IImageReader reader)
         {

@@ -82,15 +82,7 @@ public static class AddImage
             var bss = await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct);
             foreach (var bs in bss)
             {
-                if (bs.State != nameof(ResourceState.Enabled))
-                {
-                    throw ApiException.Operation($"backup storage cannot proceed message[{DownloadMessage}] because its state is {bs.State}");
-                }
-
-                if (bs.Status != BackupStorageStatus.Connected)
-                {
-                    throw ApiException.Operation($"backup storage cannot proceed message[{DownloadMessage}] because its status is {bs.Status}");
-                }
+                ImageRules.RequireEnabledAndConnected(bs, DownloadMessage);
 
                 // The host also refuses it after resolving symlinks; this catches the plain case with a clear SYS.1007.
                 if (source.IsFile && ImageRules.HostPath(source).StartsWith(bs.Url.TrimEnd('/') + "/", StringComparison.Ordinal))

@@ -27,11 +27,16 @@ public static class ImageConfigs
         "Auto: the storage host pulls http(s) sources itself with curl or wget and Stowage streams the bytes when the host cannot; HostPull: only the host pulls; Stream: Stowage always streams",
         "Auto", GlobalConfigType.String, ValidValues: ["Auto", "HostPull", "Stream"]);
 
+    public static readonly GlobalConfigDefinition CopyMode = new(
+        "image", "copy.mode",
+        "Copies between backup storages. Auto: the destination host pulls from the source host over sftp with the source's read-only direct-fetch key, and Stowage streams the bytes when it cannot; HostToHost: only the host pulls; Stream: Stowage always streams",
+        "Auto", GlobalConfigType.String, ValidValues: ["Auto", "HostToHost", "Stream"]);
+
     public static readonly GlobalConfigDefinition SkipTlsVerify = new(
         "image", "download.insecureSkipTlsVerify", "Accept any TLS certificate from https image sources (off by default; for lab sources with self-signed certificates)", "false", GlobalConfigType.Bool);
 
     public static readonly GlobalConfigDefinition UploadTimeout = new(
         "image", "upload.timeout", "Seconds an upload url (AddImage with upload://) stays valid; an upload not finished by then is dropped with its partial file", "86400", GlobalConfigType.Long, NumberGreaterThan: 1);
 
-    public static IEnumerable<GlobalConfigDefinition> All => [DeletionPolicy, ExpungePeriod, ExpungeInterval, DownloadTimeout, DownloadMode, SkipTlsVerify, UploadTimeout];
+    public static IEnumerable<GlobalConfigDefinition> All => [DeletionPolicy, ExpungePeriod, ExpungeInterval, DownloadTimeout, DownloadMode, CopyMode, SkipTlsVerify, UploadTimeout];
 }

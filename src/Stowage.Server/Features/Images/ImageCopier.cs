@@ -15,7 +15,16 @@ public sealed record CopyJob(string ImageUuid, string ImageName, long RefId, str
 {
     /// <summary>The async API job running the copy: task progress and job cancel find the transfer by it.</summary>
     public string? JobUuid { get; init; }
+
+    /// <summary>
+    /// Set when the source is a ready copy on another backup storage (then <see cref="Source"/> only names it):
+    /// the destination host pulls it, or Stowage streams it, and <see cref="Expect"/> holds its recorded digests.
+    /// </summary>
+    public StoredSource? FromBackupStorage { get; init; }
 }
+
+/// <summary>A ready copy on backup storage <paramref name="BsUuid"/> at <paramref name="InstallPath"/>.</summary>
+public sealed record StoredSource(string BsUuid, string InstallPath);
 
 public sealed record CopyResult(string BsUuid, ImageFileFacts? Facts, string? Error, bool CancelledByDelete = false, bool CancelledByUser = false);
 
@@ -29,6 +38,7 @@ public sealed partial class ImageCopier(
     BackupStorageCapacity capacity,
     TransferRegistry transfers,
     GlobalConfigStore configs,
+    BackupStorageCopies peers,
     IHttpClientFactory httpFactory,
     TimeProvider clock,
     ILogger<ImageCopier> logger)
@@ -62,12 +72,9 @@ public sealed partial class ImageCopier(
             }
 
             var progress = new Progress<TransferProgress>(p => entry.BytesDone = p.BytesDone);
-            var facts = job.Source.Scheme switch
-            {
-                "file" => await driver.CopyFromHostFileAsync(target, ImageRules.HostPath(job.Source), job.InstallPath, job.Expect, progress, cts.Token),
-                "sftp" => await FromSftpAsync(driver, target, job, size => capacity.ReserveAsync(driver, target, bsName, job.RefId, size, job.ImageName, cts.Token), progress, cts.Token),
-                _ => await TransferAsync(driver, target, job, progress, cts.Token),
-            };
+            var facts = job.FromBackupStorage is { } stored
+                ? await peers.CopyAsync(driver, target, job, stored, progress, cts.Token)
+                : await FromUrlAsync(driver, target, bsName, job, progress, cts.Token);
             entry.Complete(facts.ActualSize);
             await SetRefAsync(job.RefId, ImageStatus.Ready, null);
             return new CopyResult(job.BsUuid, facts, null);
@@ -99,11 +106,21 @@ public sealed partial class ImageCopier(
             transfers.Finish(job.ImageUuid, job.BsUuid, entry);
         }
 
-        var text = $"failed to download image[url: {job.DisplayUrl}] on backup storage[uuid: {job.BsUuid}], because: {error}";
+        var text = job.FromBackupStorage is { } from
+            ? $"failed to copy image[uuid: {job.ImageUuid}] from backup storage[uuid: {from.BsUuid}] to backup storage[uuid: {job.BsUuid}], because: {error}"
+            : $"failed to download image[url: {job.DisplayUrl}] on backup storage[uuid: {job.BsUuid}], because: {error}";
         LogCopyFailed(logger, job.ImageUuid, job.BsUuid, text);
         await SetRefAsync(job.RefId, ImageStatus.Error, text);
         return new CopyResult(job.BsUuid, null, text, entry.CancelledByDelete, entry.CancelledByUser);
     }
+
+    private Task<ImageFileFacts> FromUrlAsync(IBackupStorageDriver driver, BackupStorageTarget target, string bsName, CopyJob job, IProgress<TransferProgress> progress, CancellationToken ct) =>
+        job.Source.Scheme switch
+        {
+            "file" => driver.CopyFromHostFileAsync(target, ImageRules.HostPath(job.Source), job.InstallPath, job.Expect, progress, ct),
+            "sftp" => FromSftpAsync(driver, target, job, size => capacity.ReserveAsync(driver, target, bsName, job.RefId, size, job.ImageName, ct), progress, ct),
+            _ => TransferAsync(driver, target, job, progress, ct),
+        };
 
     private async Task<ImageFileFacts> TransferAsync(IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, IProgress<TransferProgress> progress, CancellationToken ct)
     {

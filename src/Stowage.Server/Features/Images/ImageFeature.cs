@@ -12,6 +12,8 @@ public sealed class ImageFeature : IApiFeature
         ImageActions.ChangeState,
         ImageActions.Expunge,
         ImageActions.Recover,
+        CopyImage.Api,
+        CopyImage.SyncAlias,
         .. QueryApi.Define("QueryImage", "/images", "image", ImageRules.InventoryClass,
             (db, rows, ct) => Task.FromResult(rows), "Query images (nested backupStorage.*, backupStorageRefs.*, tags)"),
     ];

@@ -1,7 +1,10 @@
 using System.Text.RegularExpressions;
 using Stowage.Core.Errors;
+using Stowage.Core.Resources;
 using Stowage.Core.Storage;
+using Stowage.Persistence.Entities;
 using Stowage.Server.Protocol;
+using Stowage.Server.Storage;
 
 namespace Stowage.Server.Features.Images;
 
@@ -141,6 +144,23 @@ public static partial class ImageRules
         var clean = new string([.. baseName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_')]).TrimStart('.', '-', '_');
         var name = SafeName().IsMatch(clean) ? clean : imageUuid;
         return $"{bsUrl.TrimEnd('/')}/{folder}/acct-{accountUuid}/{imageUuid}/{name}.{ext}";
+    }
+
+    /// <summary>
+    /// ZStack's refusal of a message sent to a backup storage that is not Enabled and Connected (SYS.1006),
+    /// shared by the APIs that write to or read from one (AddImage, ExportImage, CopyImageToBackupStorage).
+    /// </summary>
+    public static void RequireEnabledAndConnected(BackupStorageEntity bs, string message)
+    {
+        if (bs.State != nameof(ResourceState.Enabled))
+        {
+            throw ApiException.Operation($"backup storage cannot proceed message[{message}] because its state is {bs.State}");
+        }
+
+        if (bs.Status != BackupStorageStatus.Connected)
+        {
+            throw ApiException.Operation($"backup storage cannot proceed message[{message}] because its status is {bs.Status}");
+        }
     }
 
     /// <summary>Reads <c>checksum::md5::&lt;hex&gt;</c> and <c>checksum::sha256::&lt;hex&gt;</c> system tags.</summary>
