@@ -44,7 +44,7 @@ public static class VolumeKit
 
     public static async Task<List<string>> QueryUuidsAsync(ZStackClient client, string path, params string[] q)
     {
-        var r = await client.QueryAsync(path, q);
+        var r = await client.QueryAsync(path, [.. q.Select(c => "q=" + c)]);
         Assert.True(r.Status == HttpStatusCode.OK, r.ToString());
         return [.. ZStackClient.Inventories(r).Select(i => i!["uuid"]!.GetValue<string>()).Order()];
     }
