@@ -24,9 +24,7 @@ public static partial class VolumeArchiveRecovery
         {
             var text = $"failed to download on backup storage[uuid: {copy.BackupStorageUuid}], because: {ImageRecovery.Reason}";
             LogInterrupted(logger, copy.ArchiveUuid, copy.BackupStorageUuid, copy.InstallPath);
-            await db.VolumeArchiveRefs.Where(r => r.Id == copy.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, ImageStatus.Error).SetProperty(r => r.LastError, text).SetProperty(r => r.ReservedSize, 0L)
-                .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), ct);
+            await ImageRecovery.FailAsync(db, new CopyRow(CopyTable.VolumeArchive, copy.Id), text, now, ct);
         }
 
         foreach (var uuid in interrupted.Select(c => c.ArchiveUuid).Distinct())
