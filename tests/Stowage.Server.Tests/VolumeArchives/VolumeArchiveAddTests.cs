@@ -68,6 +68,15 @@ public sealed class VolumeArchiveAddTests(SshdFixture sshd)
         await SourceKit.NoReservationAsync(host, url1, bs1);
         await SourceKit.NoReservationAsync(host, url2, bs2);
 
+        // Their folders are referenced, never trash; a folder under volumes/ that no row claims is.
+        var stray = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(backupPath)!)!, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(stray);
+        await File.WriteAllBytesAsync(Path.Combine(stray, "x.volume"), new byte[10]);
+        Proc.Run("chown", "-R", $"{sshd.User}:", stray);
+        var trash = ZStackClient.Inventories(await client.QueryAsync("/backup-storage/trash", "uuid=" + bs1));
+        Assert.Equal([Path.GetFileName(stray)], trash.Select(t => Path.GetFileName(t!["installPath"]!.GetValue<string>())));
+        Directory.Delete(stray, recursive: true);
+
         Wire.AssertOk(await client.CallAsync(HttpMethod.Delete, $"/volume-snapshots/{snapUuid}?backupStorageUuids={bs1}"));
         Assert.False(File.Exists(path1));
         Assert.Equal([bs2], VolumeKit.RefBs((await client.QueryAsync("/volume-snapshots")).Json!["inventories"]![0]!));
