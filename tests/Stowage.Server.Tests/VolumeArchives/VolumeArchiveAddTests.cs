@@ -153,4 +153,34 @@ public sealed class VolumeArchiveAddTests(SshdFixture sshd)
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-snapshots"));
         await SourceKit.NoReservationAsync(host, url, bs);
     }
+
+    [Fact]
+    public async Task Sftp_sources_are_streamed_and_a_copy_that_does_not_fit_is_refused_like_an_image()
+    {
+        await using var source = await HttpSource.StartAsync();
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = sshd.NewPath();
+        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var content = ImageKit.RandomBytes(1_500_000);
+        var file = Path.Combine(sshd.NewOwnedDir("src"), "remote.raw");
+        await File.WriteAllBytesAsync(file, content);
+        var sftpUrl = $"sftp://{sshd.User}:{Uri.EscapeDataString(sshd.Password)}@127.0.0.1:{sshd.Port}{file}";
+
+        var backup = await VolumeKit.AddOkAsync(client, "/volume-backups", sftpUrl, [bs], "remote");
+        Assert.Equal($"sftp://{sshd.User}@127.0.0.1:{sshd.Port}{file}", backup["url"]!.GetValue<string>());
+        Assert.Equal(ImageKit.Sha256(content), backup["sha256Sum"]!.GetValue<string>());
+        Assert.Equal(content, await File.ReadAllBytesAsync(backup["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>()));
+        await SourceKit.NoReservationAsync(host, url, bs);
+
+        await ImageKit.SetConfigAsync(client, "backupStorage", "reservedCapacity", "1000T");
+        var refused = await VolumeKit.AddAsync(client, "/volume-snapshots", source.Add("big.raw", content), [bs], "big");
+        Assert.Equal("SYS.1002", refused.ErrorCode);
+        Assert.Contains("not enough capacity to download the volume snapshot[big]", refused.Body, StringComparison.Ordinal);
+        Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-snapshots"));
+        Assert.Single(ImageKit.Files(url));
+        ImageKit.NoProcessFor(sshd.User, url);
+        await SourceKit.NoReservationAsync(host, url, bs);
+    }
 }
