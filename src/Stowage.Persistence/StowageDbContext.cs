@@ -130,6 +130,7 @@ public abstract partial class StowageDbContext(DbContextOptions options) : DbCon
         ConfigureBackupStorage(modelBuilder);
         ConfigureImages(modelBuilder);
         ConfigureExports(modelBuilder);
+        ConfigureVolumeArchives(modelBuilder);
         ApplySnakeCaseAndUtc(modelBuilder);
     }
 

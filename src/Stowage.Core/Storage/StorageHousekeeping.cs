@@ -14,7 +14,7 @@ public interface IStorageHousekeeping
     const string TempSuffix = ".stowage-part";
 
     /// <summary>The image folders whose files are listed (relative to the url).</summary>
-    static IReadOnlyList<string> ImageRoots { get; } = ["rootVolumeTemplates", "dataVolumeTemplates", "iso", "volumeSnapshots"];
+    static IReadOnlyList<string> ImageRoots { get; } = ["rootVolumeTemplates", "dataVolumeTemplates", "iso", "volumeSnapshots", "volumes"];
 
     /// <summary>Every regular file under the image folders, with size and modification time.</summary>
     Task<IReadOnlyList<StoredFile>> ListImageFilesAsync(BackupStorageTarget target, CancellationToken cancellationToken);

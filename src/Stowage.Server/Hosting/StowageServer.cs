@@ -13,6 +13,7 @@ using Stowage.Sftp;
 using Stowage.Server.Features.Meta;
 using Stowage.Server.Features.Sessions;
 using Stowage.Server.Features.Tags;
+using Stowage.Server.Features.VolumeArchives;
 using Stowage.Server.Features.Zones;
 using Stowage.Server.Identity;
 using Stowage.Server.Jobs;
@@ -42,7 +43,7 @@ public static class StowageServer
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
         services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, .. ExportConfigs.All]));
         services.AddSingleton<GlobalConfigStore>();
-        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage, ImageQueries.Image, ImageQueries.BackupStorageRef]));
+        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage, ImageQueries.Image, ImageQueries.BackupStorageRef, .. VolumeArchiveQueries.All]));
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<JobStore>();
@@ -63,6 +64,7 @@ public static class StowageServer
         AddBackupStorage(services, settings);
         AddImages(services);
         ExportFeature.AddExports(services);
+        VolumeArchiveFeature.AddVolumeArchives(services);
         services.AddSingleton<ApiCatalog>();
         configure?.Invoke(services);
 
@@ -138,5 +140,6 @@ public static class StowageServer
         await AdminAccount.SeedAsync(sp.GetRequiredService<StowageDbContextFactory>(), settings.AdminPassword, sp.GetRequiredService<TimeProvider>(), cancellationToken);
         await sp.GetRequiredService<JobStore>().FailInterruptedAsync(cancellationToken);
         await ImageRecovery.RecoverAsync(sp, cancellationToken);
+        await VolumeArchiveRecovery.RecoverAsync(sp, cancellationToken);
     }
 }

@@ -17,29 +17,29 @@ public sealed class BackupStorageCapacity(StowageDbContextFactory dbFactory, Key
     private static string Key(string uuid) => "bs-capacity-" + uuid;
 
     /// <summary>Measures the filesystem, checks <paramref name="size"/> fits above the reserved capacity, and holds it for the copy.</summary>
-    public async Task ReserveAsync(IBackupStorageDriver driver, BackupStorageTarget target, string name, long refId, long size, string imageName, CancellationToken ct)
+    public async Task ReserveAsync(IBackupStorageDriver driver, BackupStorageTarget target, string name, CopyRow row, long size, string item, CancellationToken ct)
     {
         using var held = await locks.AcquireAsync(Key(target.Uuid), ct);
         var available = await RefreshLockedAsync(driver, target, ct);
         var keep = SizeString.TryParse(configs.Get(CoreGlobalConfigs.ReservedCapacity), out var r) ? r : 0;
         if (size > 0 && available - keep < size)
         {
-            throw ApiException.Operation($"the backup storage[uuid:{target.Uuid}, name:{name}] has not enough capacity to download the image[{imageName}].Required size:{size}, available size:{Math.Max(0, available - keep)}");
+            throw ApiException.Operation($"the backup storage[uuid:{target.Uuid}, name:{name}] has not enough capacity to download the {item}.Required size:{size}, available size:{Math.Max(0, available - keep)}");
         }
 
         await using var db = dbFactory.CreateDbContext();
-        await db.ImageBackupStorageRefs.Where(x => x.Id == refId).ExecuteUpdateAsync(s => s.SetProperty(x => x.ReservedSize, size), ct);
+        await row.SetReservedAsync(db, size, ct);
         await db.BackupStorages.Where(b => b.Uuid == target.Uuid)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.AvailableCapacity, Math.Max(0, available - size)).SetProperty(b => b.Version, b => b.Version + 1), ct);
     }
 
     /// <summary>Drops the reservation of a copy (finished, failed or cancelled) and re-measures.</summary>
-    public async Task ReleaseAsync(IBackupStorageDriver driver, BackupStorageTarget target, long refId)
+    public async Task ReleaseAsync(IBackupStorageDriver driver, BackupStorageTarget target, CopyRow row)
     {
         using var held = await locks.AcquireAsync(Key(target.Uuid), CancellationToken.None);
         await using (var db = dbFactory.CreateDbContext())
         {
-            await db.ImageBackupStorageRefs.Where(x => x.Id == refId).ExecuteUpdateAsync(s => s.SetProperty(x => x.ReservedSize, 0L), CancellationToken.None);
+            await row.SetReservedAsync(db, 0L, CancellationToken.None);
         }
 
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -64,7 +64,7 @@ public sealed class BackupStorageCapacity(StowageDbContextFactory dbFactory, Key
     {
         var fs = await driver.GetCapacityAsync(target, ct);
         await using var db = dbFactory.CreateDbContext();
-        var reserved = await db.ImageBackupStorageRefs.Where(x => x.BackupStorageUuid == target.Uuid).SumAsync(x => x.ReservedSize, ct);
+        var reserved = await CopyRow.ReservedOnAsync(db, target.Uuid, ct);
         var available = Math.Max(0, fs.Available - reserved);
         await db.BackupStorages.Where(b => b.Uuid == target.Uuid).ExecuteUpdateAsync(s => s
             .SetProperty(b => b.TotalCapacity, fs.Total)

@@ -214,6 +214,7 @@ public static class SourceKit
     {
         await using var db = host.Services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
         Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(r => r.ReservedSize));
+        Assert.Equal(0, await db.VolumeArchiveRefs.SumAsync(r => r.ReservedSize));
         var available = (await db.BackupStorages.SingleAsync(b => b.Uuid == bs)).AvailableCapacity;
         Assert.InRange(available, ImageKit.DfAvailable(url) - (64L << 20), ImageKit.DfAvailable(url) + (64L << 20));
     }

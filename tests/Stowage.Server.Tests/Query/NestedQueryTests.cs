@@ -24,6 +24,7 @@ public sealed class NestedQueryTests
         Stowage.Server.Features.BackupStorage.BackupStorageQueries.BackupStorage,
         Stowage.Server.Features.Images.ImageQueries.Image,
         Stowage.Server.Features.Images.ImageQueries.BackupStorageRef,
+        .. Stowage.Server.Features.VolumeArchives.VolumeArchiveQueries.All,
         new QueryResource<ZoneEntity>("zt", "TestZoneInventory", "zones", "ZoneVO")
         {
             Fields = ZoneRules.Query.Fields,

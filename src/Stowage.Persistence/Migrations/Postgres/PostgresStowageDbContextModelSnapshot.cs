@@ -890,6 +890,178 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.ToTable("tags", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.VolumeArchiveEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("uuid");
+
+                    b.Property<long>("ActualSize")
+                        .HasColumnType("bigint")
+                        .HasColumnName("actual_size");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Format")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("format");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("Md5Sum")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("md5_sum");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("OwnerAccountUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("owner_account_uuid");
+
+                    b.Property<string>("ParentUuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("parent_uuid");
+
+                    b.Property<string>("Sha256Sum")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sha256_sum");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TreeUuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("tree_uuid");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("url");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.Property<string>("VolumeUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("volume_uuid");
+
+                    b.HasKey("Uuid");
+
+                    b.HasIndex("VolumeUuid")
+                        .HasDatabaseName("ix_volume_archives_volume_uuid");
+
+                    b.HasIndex("Kind", "Name")
+                        .HasDatabaseName("ix_volume_archives_kind_name");
+
+                    b.ToTable("volume_archives", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.VolumeArchiveRefEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ArchiveUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("archive_uuid");
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("InstallPath")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("install_path");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<long>("ReservedSize")
+                        .HasColumnType("bigint")
+                        .HasColumnName("reserved_size");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BackupStorageUuid")
+                        .HasDatabaseName("ix_volume_archive_backup_storage_refs_backup_storage_uuid");
+
+                    b.HasIndex("ArchiveUuid", "BackupStorageUuid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_volume_archive_backup_storage_refs_archive_uuid_backup_storage_uuid");
+
+                    b.ToTable("volume_archive_backup_storage_refs", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ZoneEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -1034,6 +1206,30 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
                         .WithMany()
                         .HasForeignKey("ResourceUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.VolumeArchiveEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.ResourceEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.VolumeArchiveEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.VolumeArchiveRefEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.VolumeArchiveEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ArchiveUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("BackupStorageUuid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -32,7 +32,7 @@ public static class BackupStorageQueries
     public static QueryResource BackupStorage { get; } = new QueryResource<BackupStorageEntity>("backupStorage", "BackupStorageInventory", "backup_storages", ResourceType)
     {
         Fields = CommonFields,
-        Relations = [ZoneRelation, Images.ImageQueries.BackupStorageToImage],
+        Relations = [ZoneRelation, Images.ImageQueries.BackupStorageToImage, .. VolumeArchives.VolumeArchiveQueries.BackupStorageRelations],
         ListFields = [AttachedZones],
         KeyLoader = LoadAsync,
     };
@@ -40,7 +40,7 @@ public static class BackupStorageQueries
     public static QueryResource SftpBackupStorage { get; } = new QueryResource<BackupStorageEntity>("sftpBackupStorage", "SftpBackupStorageInventory", "backup_storages", ResourceType)
     {
         Fields = [.. CommonFields, SftpField("hostname", "hostname"), SftpField("username", "username"), SftpField("sshPort", "ssh_port", FieldType.Int)],
-        Relations = [ZoneRelation, Images.ImageQueries.BackupStorageToImage],
+        Relations = [ZoneRelation, Images.ImageQueries.BackupStorageToImage, .. VolumeArchives.VolumeArchiveQueries.BackupStorageRelations],
         ListFields = [AttachedZones],
         FixedCondition = "{t}.\"type\" = 'SftpBackupStorage'",
         KeyLoader = LoadAsync,

@@ -80,16 +80,7 @@ public static class AddImage
         await using (var db = dbFactory.CreateDbContext())
         {
             var bss = await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct);
-            foreach (var bs in bss)
-            {
-                ImageRules.RequireEnabledAndConnected(bs, DownloadMessage);
-
-                // The host also refuses it after resolving symlinks; this catches the plain case with a clear SYS.1007.
-                if (source.IsFile && ImageRules.HostPath(source).StartsWith(bs.Url.TrimEnd('/') + "/", StringComparison.Ordinal))
-                {
-                    throw ApiException.Argument($"url[{url}] lies inside the directory of backup storage[uuid:{bs.Uuid}]; copy images between backup storages instead");
-                }
-            }
+            CheckTargets(bss, source, url);
 
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var uuid = await ResourceIndex.ClaimUuidAsync(db, a.String("resourceUuid"), ct);
@@ -186,8 +177,23 @@ public static class AddImage
         }
     }
 
+    /// <summary>Every target must be Enabled and Connected, and a file:/// source must not lie inside its directory.</summary>
+    public static void CheckTargets(IEnumerable<BackupStorageEntity> bss, Uri source, string url)
+    {
+        foreach (var bs in bss)
+        {
+            ImageRules.RequireEnabledAndConnected(bs, DownloadMessage);
+
+            // The host also refuses it after resolving symlinks; this catches the plain case with a clear SYS.1007.
+            if (source.IsFile && ImageRules.HostPath(source).StartsWith(bs.Url.TrimEnd('/') + "/", StringComparison.Ordinal))
+            {
+                throw ApiException.Argument($"url[{url}] lies inside the directory of backup storage[uuid:{bs.Uuid}]; copy images between backup storages instead");
+            }
+        }
+    }
+
     /// <summary>A source on this server's own listening port would make Stowage download from its admin API.</summary>
-    private static void RefuseOwnPort(ApiContext ctx, Uri source)
+    public static void RefuseOwnPort(ApiContext ctx, Uri source)
     {
         var addresses = ctx.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var own = addresses.Select(x => Uri.TryCreate(x, UriKind.Absolute, out var u) ? u.Port : -1);

@@ -10,7 +10,7 @@ using Stowage.Sftp;
 
 namespace Stowage.Server.Features.Images;
 
-/// <summary>One copy of an image to one backup storage.</summary>
+/// <summary>One copy of an image (or a volume snapshot or backup: <see cref="Table"/>, <see cref="Noun"/>) to one backup storage.</summary>
 public sealed record CopyJob(string ImageUuid, string ImageName, long RefId, string BsUuid, Uri Source, string DisplayUrl, string InstallPath, ImageExpectations Expect, string? SourceHostKey = null)
 {
     /// <summary>The async API job running the copy: task progress and job cancel find the transfer by it.</summary>
@@ -21,6 +21,14 @@ public sealed record CopyJob(string ImageUuid, string ImageName, long RefId, str
     /// the destination host pulls it, or Stowage streams it, and <see cref="Expect"/> holds its recorded digests.
     /// </summary>
     public StoredSource? FromBackupStorage { get; init; }
+
+    /// <summary>Where the copy row is: reservation and outcome are written there.</summary>
+    public CopyTable Table { get; init; } = CopyTable.Image;
+
+    /// <summary>What is copied, as errors name it (<c>image</c>, <c>volume snapshot</c>...).</summary>
+    public string Noun { get; init; } = "image";
+
+    public CopyRow Row => new(Table, RefId);
 }
 
 /// <summary>A ready copy on backup storage <paramref name="BsUuid"/> at <paramref name="InstallPath"/>.</summary>
@@ -67,7 +75,7 @@ public sealed partial class ImageCopier(
                 target = connector.BuildTarget(bs, sftp);
                 bsName = bs.Name;
                 driver = connector.Drivers.Get(bs.Type);
-                await capacity.ReserveAsync(driver, target, bs.Name, job.RefId, job.Expect.Size ?? 0, job.ImageName, cts.Token);
+                await capacity.ReserveAsync(driver, target, bs.Name, job.Row, job.Expect.Size ?? 0, $"{job.Noun}[{job.ImageName}]", cts.Token);
                 reserved = true;
             }
 
@@ -76,7 +84,7 @@ public sealed partial class ImageCopier(
                 ? await peers.CopyAsync(driver, target, job, stored, progress, cts.Token)
                 : await FromUrlAsync(driver, target, bsName, job, progress, cts.Token);
             entry.Complete(facts.ActualSize);
-            await SetRefAsync(job.RefId, ImageStatus.Ready, null);
+            await SetRefAsync(job.Row, ImageStatus.Ready, null);
             return new CopyResult(job.BsUuid, facts, null);
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !entry.CancelledByDelete)
@@ -100,17 +108,17 @@ public sealed partial class ImageCopier(
         {
             if (reserved)
             {
-                await capacity.ReleaseAsync(driver!, target!, job.RefId);
+                await capacity.ReleaseAsync(driver!, target!, job.Row);
             }
 
             transfers.Finish(job.ImageUuid, job.BsUuid, entry);
         }
 
         var text = job.FromBackupStorage is { } from
-            ? $"failed to copy image[uuid: {job.ImageUuid}] from backup storage[uuid: {from.BsUuid}] to backup storage[uuid: {job.BsUuid}], because: {error}"
-            : $"failed to download image[url: {job.DisplayUrl}] on backup storage[uuid: {job.BsUuid}], because: {error}";
+            ? $"failed to copy {job.Noun}[uuid: {job.ImageUuid}] from backup storage[uuid: {from.BsUuid}] to backup storage[uuid: {job.BsUuid}], because: {error}"
+            : $"failed to download {job.Noun}[url: {job.DisplayUrl}] on backup storage[uuid: {job.BsUuid}], because: {error}";
         LogCopyFailed(logger, job.ImageUuid, job.BsUuid, text);
-        await SetRefAsync(job.RefId, ImageStatus.Error, text);
+        await SetRefAsync(job.Row, ImageStatus.Error, text);
         return new CopyResult(job.BsUuid, null, text, entry.CancelledByDelete, entry.CancelledByUser);
     }
 
@@ -118,7 +126,7 @@ public sealed partial class ImageCopier(
         job.Source.Scheme switch
         {
             "file" => driver.CopyFromHostFileAsync(target, ImageRules.HostPath(job.Source), job.InstallPath, job.Expect, progress, ct),
-            "sftp" => FromSftpAsync(driver, target, job, size => capacity.ReserveAsync(driver, target, bsName, job.RefId, size, job.ImageName, ct), progress, ct),
+            "sftp" => FromSftpAsync(driver, target, job, size => capacity.ReserveAsync(driver, target, bsName, job.Row, size, $"{job.Noun}[{job.ImageName}]", ct), progress, ct),
             _ => TransferAsync(driver, target, job, progress, ct),
         };
 
@@ -186,15 +194,10 @@ public sealed partial class ImageCopier(
         return await driver.WriteFromStreamAsync(target, file.Content, job.InstallPath, expect, progress, ct);
     }
 
-    private async Task SetRefAsync(long refId, string status, string? error)
+    private async Task SetRefAsync(CopyRow row, string status, string? error)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
         await using var db = dbFactory.CreateDbContext();
-        await db.ImageBackupStorageRefs.Where(r => r.Id == refId).ExecuteUpdateAsync(s => s
-            .SetProperty(r => r.Status, status)
-            .SetProperty(r => r.LastError, error)
-            .SetProperty(r => r.LastOpDate, now)
-            .SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
+        await row.SetStatusAsync(db, status, error, clock.GetUtcNow().UtcDateTime);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image} on backup storage {Bs}: {Reason}")]

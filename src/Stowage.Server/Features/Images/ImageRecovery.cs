@@ -31,9 +31,7 @@ public static partial class ImageRecovery
         {
             var text = $"failed to download image on backup storage[uuid: {copy.BackupStorageUuid}], because: {Reason}";
             LogInterrupted(logger, copy.ImageUuid, copy.BackupStorageUuid, copy.InstallPath);
-            await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, ImageStatus.Error).SetProperty(r => r.LastError, text).SetProperty(r => r.ReservedSize, 0L)
-                .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), ct);
+            await FailAsync(db, CopyRow.Image(copy.Id), text, now, ct);
         }
 
         foreach (var image in interrupted.Select(c => c.ImageUuid).Distinct())
@@ -56,6 +54,13 @@ public static partial class ImageRecovery
         }
 
         return interrupted.Count;
+    }
+
+    /// <summary>The copy lost its transfer: Error with the reason, and no reservation held any more.</summary>
+    public static async Task FailAsync(StowageDbContext db, CopyRow row, string text, DateTime now, CancellationToken ct)
+    {
+        await row.SetReservedAsync(db, 0L, ct);
+        await row.SetStatusAsync(db, ImageStatus.Error, text, now);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image} on backup storage {Bs}: the management server restarted during the download; the copy failed and its temporary file ({Path}) goes with the first sweep")]

@@ -16,11 +16,15 @@ public sealed partial class ImageRemoval(
     ILogger<ImageRemoval> logger)
 {
     /// <summary>Deletes the copy's folder on its backup storage and re-measures; false (logged) when the host refused or was unreachable.</summary>
-    public async Task<bool> DeleteBitsAsync(ImageBackupStorageRefEntity copy, BackupStorageTarget? knownTarget, CancellationToken ct)
+    public Task<bool> DeleteBitsAsync(ImageBackupStorageRefEntity copy, BackupStorageTarget? knownTarget, CancellationToken ct) =>
+        DeleteBitsAsync("image " + copy.ImageUuid, copy.BackupStorageUuid, copy.InstallPath, knownTarget, ct);
+
+    /// <summary>The same for any copy (image, volume snapshot or backup): <paramref name="owner"/> only names it in the log.</summary>
+    public async Task<bool> DeleteBitsAsync(string owner, string bsUuid, string installPath, BackupStorageTarget? knownTarget, CancellationToken ct)
     {
         await using var db = dbFactory.CreateDbContext();
-        var bs = await db.BackupStorages.AsNoTracking().FirstOrDefaultAsync(b => b.Uuid == copy.BackupStorageUuid, ct);
-        if (bs is null || copy.InstallPath.Length == 0)
+        var bs = await db.BackupStorages.AsNoTracking().FirstOrDefaultAsync(b => b.Uuid == bsUuid, ct);
+        if (bs is null || installPath.Length == 0)
         {
             return true;
         }
@@ -30,13 +34,13 @@ public sealed partial class ImageRemoval(
         var driver = connector.Drivers.Get(bs.Type);
         try
         {
-            await driver.DeleteImageAsync(target, copy.InstallPath, ct);
+            await driver.DeleteImageAsync(target, installPath, ct);
             await capacity.RefreshAsync(driver, target, ct);
             return true;
         }
         catch (StorageException e)
         {
-            LogBitsLeft(logger, copy.ImageUuid, copy.BackupStorageUuid, e.Message);
+            LogBitsLeft(logger, owner, bsUuid, e.Message);
             return false;
         }
     }
@@ -74,6 +78,6 @@ public sealed partial class ImageRemoval(
         await ResourceIndex.RemoveAsync(db, imageUuid, CancellationToken.None);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "could not delete the files of image {Image} on backup storage {Bs} (they stay on the host): {Reason}")]
-    private static partial void LogBitsLeft(ILogger logger, string image, string bs, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not delete the files of {Item} on backup storage {Bs} (they stay on the host): {Reason}")]
+    private static partial void LogBitsLeft(ILogger logger, string item, string bs, string reason);
 }

@@ -13,6 +13,9 @@ namespace Stowage.Server.Features.Images;
 /// <summary>One unit found on a backup storage: an image folder, a stray file or a temporary download file.</summary>
 public sealed record TrashItem(long TrashId, string RelativePath, bool IsFolder, long Size, DateTime CreateDate, string? ResourceUuid, string TrashType, string? ReferencedBy);
 
+/// <summary>A copy's install path, whatever it is a copy of (image, volume snapshot or backup), and its owner.</summary>
+public sealed record CopyPath(string ImageUuid, string InstallPath, string Status);
+
 /// <summary>A scan of one backup storage: what it is, how to reach it, and every unit found (referenced or not).</summary>
 public sealed record TrashScan(BackupStorageEntity Bs, BackupStorageTarget Target, IStorageHousekeeping Housekeeping, IReadOnlyList<TrashItem> Items);
 
@@ -52,15 +55,14 @@ public sealed class ImageTrash(
         var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == bsUuid, ct);
         var target = connector.BuildTarget(bs, sftp);
         var files = await housekeeping.ListImageFilesAsync(target, ct);
-        var refs = await db.ImageBackupStorageRefs.AsNoTracking().Where(r => r.BackupStorageUuid == bsUuid).ToListAsync(ct);
-        return new TrashScan(bs, target, housekeeping, Classify(bs, files, refs));
+        return new TrashScan(bs, target, housekeeping, Classify(bs, files, await CopiesOnAsync(db, bsUuid, ct)));
     }
 
     /// <summary>The image that still holds <paramref name="item"/>'s path now, or null (checked again right before a deletion).</summary>
     public async Task<string?> ReferencedByAsync(BackupStorageEntity bs, TrashItem item, CancellationToken ct)
     {
         await using var db = dbFactory.CreateDbContext();
-        var refs = await db.ImageBackupStorageRefs.AsNoTracking().Where(r => r.BackupStorageUuid == bs.Uuid && r.Status != ImageStatus.Error).ToListAsync(ct);
+        var refs = (await CopiesOnAsync(db, bs.Uuid, ct)).Where(r => r.Status != ImageStatus.Error).ToList();
         var path = bs.Url.TrimEnd('/') + "/" + item.RelativePath;
         var hit = item.TrashType == StaleDownload
             ? refs.FirstOrDefault(r => r.Status == ImageStatus.Downloading && transfers.IsRunning(r.ImageUuid, bs.Uuid) && path == r.InstallPath + IStorageHousekeeping.TempSuffix)
@@ -68,7 +70,16 @@ public sealed class ImageTrash(
         return hit?.ImageUuid;
     }
 
-    private List<TrashItem> Classify(BackupStorageEntity bs, IReadOnlyList<StoredFile> files, List<ImageBackupStorageRefEntity> refs)
+    /// <summary>Every copy row on the backup storage: volume snapshot and backup files are referenced like image files.</summary>
+    private static async Task<List<CopyPath>> CopiesOnAsync(StowageDbContext db, string bsUuid, CancellationToken ct) =>
+    [
+        .. await db.ImageBackupStorageRefs.AsNoTracking().Where(r => r.BackupStorageUuid == bsUuid)
+            .Select(r => new CopyPath(r.ImageUuid, r.InstallPath, r.Status)).ToListAsync(ct),
+        .. await db.VolumeArchiveRefs.AsNoTracking().Where(r => r.BackupStorageUuid == bsUuid)
+            .Select(r => new CopyPath(r.ArchiveUuid, r.InstallPath, r.Status)).ToListAsync(ct),
+    ];
+
+    private List<TrashItem> Classify(BackupStorageEntity bs, IReadOnlyList<StoredFile> files, List<CopyPath> refs)
     {
         var root = bs.Url.TrimEnd('/') + "/";
         var now = clock.GetUtcNow().UtcDateTime;

@@ -90,7 +90,7 @@ public sealed partial class ImageUploads(
     public async Task AnnounceTotalAsync(UploadSession s, long total, CancellationToken ct)
     {
         var (driver, target) = Storage(s);
-        await capacity.ReserveAsync(driver, target, s.Bs.Name, s.Copy.Id, total, s.ImageName, ct);
+        await capacity.ReserveAsync(driver, target, s.Bs.Name, CopyRow.Image(s.Copy.Id), total, $"image[{s.ImageName}]", ct);
         await using var db = dbFactory.CreateDbContext();
         await db.ImageUploads.Where(u => u.Id == s.Row.Id).ExecuteUpdateAsync(x => x.SetProperty(u => u.TotalSize, total), ct);
         s.Row.TotalSize = total;
@@ -122,7 +122,7 @@ public sealed partial class ImageUploads(
         }
 
         var (driver, target) = Storage(s);
-        await capacity.ReleaseAsync(driver, target, s.Copy.Id);
+        await capacity.ReleaseAsync(driver, target, CopyRow.Image(s.Copy.Id));
         await services.GetRequiredService<ImageMetadataFile>().RefreshAsync([s.Row.BackupStorageUuid], CancellationToken.None);
     }
 

@@ -1,0 +1,70 @@
+using Microsoft.EntityFrameworkCore;
+using Stowage.Core.Errors;
+using Stowage.Persistence;
+using Stowage.Persistence.Entities;
+using Stowage.Server.Features.Common;
+using Stowage.Server.Features.Images;
+using Stowage.Server.Protocol;
+using Stowage.Server.Storage;
+
+namespace Stowage.Server.Features.VolumeArchives;
+
+/// <summary>
+/// DeleteVolumeSnapshot and DeleteVolumeBackup, from every backup storage or the given ones. A copy being
+/// written is cancelled (its partial file goes with the transfer) and dropped; a complete copy's files are
+/// removed at once (there is no deletion policy: nothing can be recovered from a deleted backup). When the
+/// host cannot remove them, Permissive keeps the copy and fails; Enforcing drops it and leaves the files as trash.
+/// </summary>
+public static class DeleteVolumeArchive
+{
+    public static ApiDescriptor Api(VolumeArchiveKind kind) => new()
+    {
+        Name = "Delete" + kind.ApiNoun,
+        Method = "DELETE",
+        Path = kind.Path + "/{uuid}",
+        Description = $"Delete a {kind.Noun} (optionally only its copies on some backup storages); its files are removed",
+        Params = [kind.UuidParam(), ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
+        SerialKey = a => "volume-archive-" + a.String("uuid"),
+        Handler = ctx => HandleAsync(ctx, kind),
+    };
+
+    private static async Task<ApiReply> HandleAsync(ApiContext ctx, VolumeArchiveKind kind)
+    {
+        var uuid = ctx.Args.RequiredString("uuid");
+        var only = ctx.Args.List("backupStorageUuids");
+        var enforcing = ctx.Args.String("deleteMode") == "Enforcing";
+        await ctx.Get<TransferRegistry>().CancelAsync(k => k.Image == uuid && (only is null || only.Contains(k.Bs)), TimeSpan.FromSeconds(60));
+
+        await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
+        var copies = await db.VolumeArchiveRefs.AsNoTracking()
+            .Where(r => r.ArchiveUuid == uuid && (only == null || only.Contains(r.BackupStorageUuid))).ToListAsync(ctx.CancellationToken);
+        var left = await RemoveCopiesAsync(db, ctx.Get<VolumeArchiveRemoval>(), copies, enforcing, ctx.CancellationToken);
+        await VolumeArchiveRemoval.SettleAsync(db, uuid);
+        if (left.Count > 0)
+        {
+            throw ApiException.Operation($"the files of {kind.Noun}[uuid:{uuid}] could not be removed from backup storage[{string.Join(", ", left)}]; " +
+                "the copies are kept (deleteMode=Enforcing drops them and leaves the files as trash)");
+        }
+
+        return ApiReply.Empty();
+    }
+
+    /// <summary>Removes the copies (files of complete ones first) and answers the backup storages whose files stayed and whose copy was kept.</summary>
+    public static async Task<List<string>> RemoveCopiesAsync(
+        StowageDbContext db, VolumeArchiveRemoval removal, IReadOnlyList<VolumeArchiveRefEntity> copies, bool enforcing, CancellationToken ct)
+    {
+        var left = new List<string>();
+        foreach (var copy in copies)
+        {
+            if (copy.Status == ImageStatus.Ready && !await removal.DeleteBitsAsync(copy, null, ct) && !enforcing)
+            {
+                left.Add(copy.BackupStorageUuid);
+                continue;
+            }
+
+            await db.VolumeArchiveRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(CancellationToken.None);
+        }
+
+        return left;
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.EntityFrameworkCore;
+using Stowage.Persistence;
+
+namespace Stowage.Server.Storage;
+
+/// <summary>The table holding the copy rows a transfer writes: images and volume snapshots/backups keep theirs apart.</summary>
+public enum CopyTable
+{
+    Image,
+    VolumeArchive,
+}
+
+/// <summary>
+/// The copy row a write belongs to. Its reservation and its outcome are kept on it, so the copy pipeline
+/// (reserve, transfer, record, release) is the same whatever kind of item is written.
+/// </summary>
+public readonly record struct CopyRow(CopyTable Table, long Id)
+{
+    public static CopyRow Image(long id) => new(CopyTable.Image, id);
+
+    public Task SetReservedAsync(StowageDbContext db, long size, CancellationToken ct)
+    {
+        var id = Id;
+        return Table == CopyTable.Image
+            ? db.ImageBackupStorageRefs.Where(x => x.Id == id).ExecuteUpdateAsync(s => s.SetProperty(x => x.ReservedSize, size), ct)
+            : db.VolumeArchiveRefs.Where(x => x.Id == id).ExecuteUpdateAsync(s => s.SetProperty(x => x.ReservedSize, size), ct);
+    }
+
+    public Task SetStatusAsync(StowageDbContext db, string status, string? error, DateTime now)
+    {
+        var id = Id;
+        return Table == CopyTable.Image
+            ? db.ImageBackupStorageRefs.Where(r => r.Id == id).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, status).SetProperty(r => r.LastError, error)
+                .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None)
+            : db.VolumeArchiveRefs.Where(r => r.Id == id).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, status).SetProperty(r => r.LastError, error)
+                .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
+    }
+
+    /// <summary>Bytes held on a backup storage by every running write, whatever it writes.</summary>
+    public static async Task<long> ReservedOnAsync(StowageDbContext db, string bsUuid, CancellationToken ct) =>
+        await db.ImageBackupStorageRefs.Where(x => x.BackupStorageUuid == bsUuid).SumAsync(x => x.ReservedSize, ct)
+        + await db.VolumeArchiveRefs.Where(x => x.BackupStorageUuid == bsUuid).SumAsync(x => x.ReservedSize, ct);
+}
