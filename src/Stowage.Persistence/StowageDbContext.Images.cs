@@ -59,7 +59,9 @@ public abstract partial class StowageDbContext
             e.Property(x => x.Sha256).HasMaxLength(64);
             e.HasOne<ImageBackupStorageRefEntity>().WithMany().HasForeignKey(x => x.RefId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasOne<VolumeArchiveRefEntity>().WithMany().HasForeignKey(x => x.ArchiveRefId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(x => x.RefId).IsUnique();
+            e.HasIndex(x => x.ArchiveRefId).IsUnique();
             e.HasIndex(x => x.ExpiresAt);
         });
     }

@@ -92,8 +92,13 @@ public sealed class ImageUploadEntity
 {
     public long Id { get; set; }
 
-    public long RefId { get; set; }
+    /// <summary>The image copy this upload fills; null when it fills a volume snapshot or backup copy.</summary>
+    public long? RefId { get; set; }
 
+    /// <summary>The volume snapshot or backup copy this upload fills (<see cref="VolumeArchiveRefEntity"/>).</summary>
+    public long? ArchiveRefId { get; set; }
+
+    /// <summary>The image, volume snapshot or volume backup being uploaded.</summary>
     public required string ImageUuid { get; set; }
 
     public required string BackupStorageUuid { get; set; }

@@ -44,7 +44,7 @@ public sealed class ImageFailureTests(SshdFixture sshd)
         Assert.Empty(await ImageKit.QueryAsync(client));
         Assert.Empty(ImageKit.Files(url));
         Assert.DoesNotContain(Directory.EnumerateDirectories(url, "*", SearchOption.AllDirectories), d => Path.GetFileName(d).Length == 32);
-        ImageKit.NoTransferProcess(sshd);
+        ImageKit.NoProcessFor(sshd.User, url);
         await NoReservationAsync(host, url, bs);
     }
 

@@ -648,6 +648,10 @@ namespace Stowage.Persistence.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<long?>("ArchiveRefId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("archive_ref_id");
+
                     b.Property<string>("BackupStorageUuid")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -677,7 +681,7 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("received_size");
 
-                    b.Property<long>("RefId")
+                    b.Property<long?>("RefId")
                         .HasColumnType("bigint")
                         .HasColumnName("ref_id");
 
@@ -697,6 +701,10 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasColumnName("total_size");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ArchiveRefId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_image_uploads_archive_ref_id");
 
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_image_uploads_expires_at");
@@ -1185,11 +1193,15 @@ namespace Stowage.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("Stowage.Persistence.Entities.ImageUploadEntity", b =>
                 {
+                    b.HasOne("Stowage.Persistence.Entities.VolumeArchiveRefEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ArchiveRefId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
                     b.HasOne("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", null)
                         .WithMany()
                         .HasForeignKey("RefId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.SftpBackupStorageEntity", b =>

@@ -631,6 +631,10 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("id");
 
+                    b.Property<long?>("ArchiveRefId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("archive_ref_id");
+
                     b.Property<string>("BackupStorageUuid")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -660,7 +664,7 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("received_size");
 
-                    b.Property<long>("RefId")
+                    b.Property<long?>("RefId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("ref_id");
 
@@ -680,6 +684,10 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasColumnName("total_size");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ArchiveRefId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_image_uploads_archive_ref_id");
 
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_image_uploads_expires_at");
@@ -1166,11 +1174,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Stowage.Persistence.Entities.ImageUploadEntity", b =>
                 {
+                    b.HasOne("Stowage.Persistence.Entities.VolumeArchiveRefEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ArchiveRefId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
                     b.HasOne("Stowage.Persistence.Entities.ImageBackupStorageRefEntity", null)
                         .WithMany()
                         .HasForeignKey("RefId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.SftpBackupStorageEntity", b =>

@@ -124,7 +124,7 @@ public static class AddImage
     /// <summary>An upload:// image stays Downloading; the answer carries the copy's upload url, shown only here.</summary>
     private static async Task<ApiReply> StartUploadAsync(ApiContext ctx, string imageUuid, ImageBackupStorageRefEntity copy, ImageExpectations expect)
     {
-        var uploadUrl = await ctx.Get<ImageUploads>().CreateAsync(imageUuid, copy.Id, copy.BackupStorageUuid, expect, ctx.CancellationToken);
+        var uploadUrl = await ctx.Get<ImageUploads>().CreateAsync(imageUuid, CopyRow.Image(copy.Id), copy.BackupStorageUuid, expect, ctx.CancellationToken);
         await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
         var inventory = await ImageInventory.LoadOneAsync(db, imageUuid, CancellationToken.None);
         return (inventory with { BackupStorageRefs = [.. inventory.BackupStorageRefs.Select(r => r with { UploadUrl = uploadUrl })] }).Reply();

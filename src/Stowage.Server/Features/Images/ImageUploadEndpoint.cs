@@ -7,6 +7,7 @@ using Stowage.Core.Storage;
 using Stowage.Core.Resources;
 using Stowage.Persistence;
 using Stowage.Server.Protocol;
+using Stowage.Server.Features.VolumeArchives;
 using Stowage.Server.Storage;
 
 namespace Stowage.Server.Features.Images;
@@ -45,7 +46,7 @@ public static partial class ImageUploadEndpoint
         try
         {
             var (driver, target) = uploads.Storage(s);
-            size = await driver.GetUploadedSizeAsync(target, s.Copy.InstallPath, ct);
+            size = await driver.GetUploadedSizeAsync(target, s.InstallPath, ct);
         }
         catch (StorageException e)
         {
@@ -92,7 +93,7 @@ public static partial class ImageUploadEndpoint
             return;
         }
 
-        if (transfers.IsRunning(s.Copy.ImageUuid, s.Copy.BackupStorageUuid))
+        if (transfers.IsRunning(s.ItemUuid, s.BsUuid))
         {
             await ApiErrors.WriteAsync(http, StatusCodes.Status409Conflict, Errors.Operr("another PUT to this upload url is running"));
             return;
@@ -105,7 +106,7 @@ public static partial class ImageUploadEndpoint
         }
 
         using var cts = new CancellationTokenSource();
-        var entry = transfers.Start(s.Copy.ImageUuid, s.Copy.BackupStorageUuid, cts);
+        var entry = transfers.Start(s.ItemUuid, s.BsUuid, cts);
         entry.Total = range.Total;
         string? discard = null;
         try
@@ -113,7 +114,7 @@ public static partial class ImageUploadEndpoint
             var (driver, target) = uploads.Storage(s);
             if (range.Start > 0)
             {
-                var have = await driver.GetUploadedSizeAsync(target, s.Copy.InstallPath, cts.Token);
+                var have = await driver.GetUploadedSizeAsync(target, s.InstallPath, cts.Token);
                 if (have != range.Start)
                 {
                     await RangeErrorAsync(http, s, have, $"the storage holds {have} bytes of this upload; continue at byte {have}");
@@ -127,14 +128,16 @@ public static partial class ImageUploadEndpoint
             }
 
             var expect = new ImageExpectations(range.Total, s.Row.Md5, s.Row.Sha256);
-            var chunk = await driver.WriteUploadChunkAsync(target, http.Request.Body, s.Copy.InstallPath, range.Start, range.Total, expect, cts.Token);
+            var chunk = await driver.WriteUploadChunkAsync(target, http.Request.Body, s.InstallPath, range.Start, range.Total, expect, cts.Token);
             entry.BytesDone = chunk.Size;
             if (chunk.Facts is { } facts)
             {
                 await uploads.CompleteAsync(s, facts);
                 await using var db = http.RequestServices.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
-                var inventory = await ImageInventory.LoadOneAsync(db, s.Copy.ImageUuid, CancellationToken.None);
-                await ApiErrors.WriteJsonAsync(http, StatusCodes.Status200OK, ApiReply.RenderNode(inventory.Reply(), false));
+                var reply = s.Kind is { } kind
+                    ? (await VolumeArchiveInventory.LoadAsync(db, kind, [s.ItemUuid], CancellationToken.None)).Single().Reply()
+                    : (await ImageInventory.LoadOneAsync(db, s.ItemUuid, CancellationToken.None)).Reply();
+                await ApiErrors.WriteJsonAsync(http, StatusCodes.Status200OK, ApiReply.RenderNode(reply, false));
                 return;
             }
 
@@ -152,7 +155,7 @@ public static partial class ImageUploadEndpoint
         }
         catch (StorageException e) when (e.Failure == StorageFailure.SourceFailed && range.End + 1 == range.Total)
         {
-            discard = $"failed to upload image[uuid: {s.Copy.ImageUuid}] to backup storage[uuid: {s.Copy.BackupStorageUuid}], because: {e.Message}";
+            discard = $"failed to upload {s.Noun}[uuid: {s.ItemUuid}] to backup storage[uuid: {s.BsUuid}], because: {e.Message}";
         }
         catch (StorageException e)
         {
@@ -160,7 +163,7 @@ public static partial class ImageUploadEndpoint
         }
         finally
         {
-            transfers.Finish(s.Copy.ImageUuid, s.Copy.BackupStorageUuid, entry);
+            transfers.Finish(s.ItemUuid, s.BsUuid, entry);
         }
 
         if (discard is not null)
@@ -226,8 +229,8 @@ public static partial class ImageUploadEndpoint
 
     private static JsonObject Progress(UploadSession s, long size) => new()
     {
-        ["imageUuid"] = s.Copy.ImageUuid,
-        ["backupStorageUuid"] = s.Copy.BackupStorageUuid,
+        [s.Kind is null ? "imageUuid" : s.Kind.RefUuidField] = s.ItemUuid,
+        ["backupStorageUuid"] = s.BsUuid,
         ["uploadedBytes"] = size,
         ["totalBytes"] = s.Row.TotalSize,
         ["expiresAt"] = s.Row.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),

@@ -8,12 +8,24 @@ using Stowage.Persistence;
 using Stowage.Persistence.Entities;
 using Stowage.Server.Features.Common;
 using Stowage.Server.Features.GlobalConfigs;
+using Stowage.Server.Features.VolumeArchives;
 using Stowage.Server.Storage;
 
 namespace Stowage.Server.Features.Images;
 
-/// <summary>A live upload with what a PUT needs: its row, the copy it fills and the backup storage holding it.</summary>
-public sealed record UploadSession(ImageUploadEntity Row, ImageBackupStorageRefEntity Copy, BackupStorageEntity Bs, SftpBackupStorageEntity? Sftp, string ImageName);
+/// <summary>
+/// A live upload with what a PUT needs: its row, the copy it fills (an image's, or a volume snapshot's or
+/// backup's when <see cref="Kind"/> is set) and the backup storage holding it.
+/// </summary>
+public sealed record UploadSession(
+    ImageUploadEntity Row, CopyRow Copy, string ItemUuid, string InstallPath, BackupStorageEntity Bs, SftpBackupStorageEntity? Sftp, string ItemName,
+    VolumeArchiveKind? Kind)
+{
+    public string BsUuid => Bs.Uuid;
+
+    /// <summary>What is uploaded, as messages name it.</summary>
+    public string Noun => Kind?.Noun ?? "image";
+}
 
 /// <summary>
 /// Upload urls of AddImage with <c>upload://</c>: a 256-bit random token (only its SHA-256 is stored) that
@@ -25,6 +37,7 @@ public sealed partial class ImageUploads(
     BackupStorageCapacity capacity,
     TransferRegistry transfers,
     ImageRemoval removal,
+    VolumeArchiveRemoval archiveRemoval,
     GlobalConfigStore configs,
     TimeProvider clock,
     IServiceProvider services,
@@ -35,14 +48,15 @@ public sealed partial class ImageUploads(
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     /// <summary>Registers the upload of a copy and answers its url; the token exists in clear only in that url.</summary>
-    public async Task<string> CreateAsync(string imageUuid, long refId, string bsUuid, ImageExpectations expect, CancellationToken ct)
+    public async Task<string> CreateAsync(string itemUuid, CopyRow copy, string bsUuid, ImageExpectations expect, CancellationToken ct)
     {
+        var image = copy.Table == CopyTable.Image;
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = dbFactory.CreateDbContext();
         db.ImageUploads.Add(new ImageUploadEntity
         {
-            RefId = refId, ImageUuid = imageUuid, BackupStorageUuid = bsUuid, TokenHash = Hash(token), Md5 = expect.Md5, Sha256 = expect.Sha256,
+            RefId = image ? copy.Id : null, ArchiveRefId = image ? null : copy.Id, ImageUuid = itemUuid, BackupStorageUuid = bsUuid, TokenHash = Hash(token), Md5 = expect.Md5, Sha256 = expect.Sha256,
             ExpiresAt = now.AddSeconds(configs.GetLong(ImageConfigs.UploadTimeout)), CreateDate = now,
         });
         await db.SaveChangesAsync(ct);
@@ -71,16 +85,25 @@ public sealed partial class ImageUploads(
             return null;
         }
 
-        var copy = await db.ImageBackupStorageRefs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == row.RefId, ct);
         var bs = await db.BackupStorages.AsNoTracking().FirstOrDefaultAsync(b => b.Uuid == row.BackupStorageUuid, ct);
-        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Uuid == row.ImageUuid, ct);
-        if (copy is null || bs is null || image is null)
+        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == row.BackupStorageUuid, ct);
+        if (bs is null)
         {
             return null;
         }
 
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == bs.Uuid, ct);
-        return new UploadSession(row, copy, bs, sftp, image.Name);
+        if (row.RefId is { } refId)
+        {
+            var copy = await db.ImageBackupStorageRefs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == refId, ct);
+            var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Uuid == row.ImageUuid, ct);
+            return copy is null || image is null ? null : new UploadSession(row, CopyRow.Image(copy.Id), image.Uuid, copy.InstallPath, bs, sftp, image.Name, null);
+        }
+
+        var archiveCopy = await db.VolumeArchiveRefs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == row.ArchiveRefId, ct);
+        var archive = await db.VolumeArchives.AsNoTracking().FirstOrDefaultAsync(a => a.Uuid == row.ImageUuid, ct);
+        return archiveCopy is null || archive is null
+            ? null
+            : new UploadSession(row, new CopyRow(CopyTable.VolumeArchive, archiveCopy.Id), archive.Uuid, archiveCopy.InstallPath, bs, sftp, archive.Name, VolumeArchiveKind.Of(archive.Kind));
     }
 
     public (IBackupStorageDriver Driver, BackupStorageTarget Target) Storage(UploadSession s) =>
@@ -90,7 +113,7 @@ public sealed partial class ImageUploads(
     public async Task AnnounceTotalAsync(UploadSession s, long total, CancellationToken ct)
     {
         var (driver, target) = Storage(s);
-        await capacity.ReserveAsync(driver, target, s.Bs.Name, CopyRow.Image(s.Copy.Id), total, $"image[{s.ImageName}]", ct);
+        await capacity.ReserveAsync(driver, target, s.Bs.Name, s.Copy, total, $"{s.Noun}[{s.ItemName}]", ct);
         await using var db = dbFactory.CreateDbContext();
         await db.ImageUploads.Where(u => u.Id == s.Row.Id).ExecuteUpdateAsync(x => x.SetProperty(u => u.TotalSize, total), ct);
         s.Row.TotalSize = total;
@@ -102,28 +125,44 @@ public sealed partial class ImageUploads(
         await db.ImageUploads.Where(u => u.Id == s.Row.Id).ExecuteUpdateAsync(x => x.SetProperty(u => u.ReceivedSize, received), CancellationToken.None);
     }
 
-    /// <summary>The last byte arrived and the file is in place: the copy and the image become Ready.</summary>
+    /// <summary>The last byte arrived and the file is in place: the copy and the item become Ready.</summary>
     public async Task CompleteAsync(UploadSession s, ImageFileFacts facts)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using (var db = dbFactory.CreateDbContext())
         {
             await db.ImageUploads.Where(u => u.Id == s.Row.Id).ExecuteDeleteAsync(CancellationToken.None);
-            await db.ImageBackupStorageRefs.Where(r => r.Id == s.Copy.Id).ExecuteUpdateAsync(x => x
-                .SetProperty(r => r.Status, ImageStatus.Ready).SetProperty(r => r.LastError, (string?)null)
-                .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
-            var image = await db.Images.FirstOrDefaultAsync(i => i.Uuid == s.Row.ImageUuid, CancellationToken.None);
-            if (image is not null)
+            if (s.Kind is null)
             {
-                AddImage.ApplyFacts(image, facts);
-                image.LastOpDate = now;
-                await ResourceIndex.SaveAsync(db, CancellationToken.None);
+                await db.ImageBackupStorageRefs.Where(r => r.Id == s.Copy.Id).ExecuteUpdateAsync(x => x
+                    .SetProperty(r => r.Status, ImageStatus.Ready).SetProperty(r => r.LastError, (string?)null)
+                    .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
+                if (await db.Images.FirstOrDefaultAsync(i => i.Uuid == s.ItemUuid, CancellationToken.None) is { } image)
+                {
+                    AddImage.ApplyFacts(image, facts);
+                    image.LastOpDate = now;
+                }
             }
+            else
+            {
+                await db.VolumeArchiveRefs.Where(r => r.Id == s.Copy.Id).ExecuteUpdateAsync(x => x
+                    .SetProperty(r => r.Status, ImageStatus.Ready).SetProperty(r => r.LastError, (string?)null)
+                    .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
+                if (await db.VolumeArchives.FirstOrDefaultAsync(a => a.Uuid == s.ItemUuid, CancellationToken.None) is { } archive)
+                {
+                    AddVolumeArchive.ApplyFacts(archive, facts, now);
+                }
+            }
+
+            await ResourceIndex.SaveAsync(db, CancellationToken.None);
         }
 
         var (driver, target) = Storage(s);
-        await capacity.ReleaseAsync(driver, target, CopyRow.Image(s.Copy.Id));
-        await services.GetRequiredService<ImageMetadataFile>().RefreshAsync([s.Row.BackupStorageUuid], CancellationToken.None);
+        await capacity.ReleaseAsync(driver, target, s.Copy);
+        if (s.Kind is null)
+        {
+            await services.GetRequiredService<ImageMetadataFile>().RefreshAsync([s.BsUuid], CancellationToken.None);
+        }
     }
 
     /// <summary>Drops an upload that failed or expired: its partial file, its copy and, with no copy left, the image.</summary>
@@ -132,16 +171,30 @@ public sealed partial class ImageUploads(
         LogDiscarded(logger, row.ImageUuid, row.BackupStorageUuid, reason);
         await transfers.CancelAsync(k => k.Image == row.ImageUuid && k.Bs == row.BackupStorageUuid, TimeSpan.FromSeconds(60));
         await using var db = dbFactory.CreateDbContext();
-        var copy = await db.ImageBackupStorageRefs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == row.RefId, CancellationToken.None);
         await db.ImageUploads.Where(u => u.Id == row.Id).ExecuteDeleteAsync(CancellationToken.None);
-        if (copy is not null)
+
+        // The copy's row goes first so the re-measure after deleting the files no longer counts its reservation.
+        if (row.RefId is { } refId)
         {
-            // The row goes first so the re-measure after deleting the files no longer counts its reservation.
-            await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(CancellationToken.None);
-            await removal.DeleteBitsAsync(copy, null, CancellationToken.None);
+            var copy = await db.ImageBackupStorageRefs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == refId, CancellationToken.None);
+            if (copy is not null)
+            {
+                await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(CancellationToken.None);
+                await removal.DeleteBitsAsync(copy, null, CancellationToken.None);
+            }
+
+            await removal.SettleAsync(db, row.ImageUuid);
+            return;
         }
 
-        await removal.SettleAsync(db, row.ImageUuid);
+        var archiveCopy = await db.VolumeArchiveRefs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == row.ArchiveRefId, CancellationToken.None);
+        if (archiveCopy is not null)
+        {
+            await db.VolumeArchiveRefs.Where(r => r.Id == archiveCopy.Id).ExecuteDeleteAsync(CancellationToken.None);
+            await archiveRemoval.DeleteBitsAsync(archiveCopy, null, CancellationToken.None);
+        }
+
+        await VolumeArchiveRemoval.SettleAsync(db, row.ImageUuid);
     }
 
     /// <summary>Drops every upload past its expiry; run now and then by <see cref="ImageUploadReaper"/>.</summary>
@@ -168,7 +221,7 @@ public sealed partial class ImageUploads(
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "upload of image {Image} to backup storage {Bs} dropped: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "upload of {Image} to backup storage {Bs} dropped: {Reason}")]
     private static partial void LogDiscarded(ILogger logger, string image, string bs, string reason);
 }
 

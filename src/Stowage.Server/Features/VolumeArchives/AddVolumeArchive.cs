@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Stowage.Core.Errors;
+using Stowage.Core.Storage;
 using Stowage.Persistence;
 using Stowage.Persistence.Entities;
 using Stowage.Server.Features.Common;
@@ -38,7 +39,7 @@ public static partial class AddVolumeArchive
         [
             new("name") { Required = true, MaxLength = 255, EmptyString = false, Description = kind.Noun + " name" },
             new("description") { MaxLength = 2048, Description = "free text" },
-            new("url") { Required = true, MaxLength = 1024, EmptyString = false, Description = "source: http(s)://...; file:///path (a file on the backup storage host); sftp://user:password@host[:port]/path" },
+            new("url") { Required = true, MaxLength = 1024, EmptyString = false, Description = "source: http(s)://...; file:///path (a file on the backup storage host); sftp://user:password@host[:port]/path; upload://<name> (one backup storage; the answer's backupStorageRefs[0].uploadUrl takes PUT, as for AddImage)" },
             UuidField("volumeUuid", true, "the volume the data was taken from"),
             .. kind.HasTree ? new[] { UuidField("treeUuid", false, "snapshot tree"), UuidField("parentUuid", false, "parent snapshot in the tree") } : [],
             new("format") { MaxLength = 64, Description = "qcow2, raw...; the detected format wins" },
@@ -55,14 +56,13 @@ public static partial class AddVolumeArchive
         var ct = ctx.CancellationToken;
         var url = a.RequiredString("url");
         var source = ImageRules.ParseSource(url);
-        if (source.Scheme == "upload")
-        {
-            throw ApiException.Argument($"url[{url}]: upload:// is for images only; give a {kind.Noun} an http(s)://, file:/// or sftp:// source");
-        }
-
         AddImage.RefuseOwnPort(ctx, source);
         var expect = ImageRules.Expectations(ctx.SystemTags, null);
         var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, ct);
+        if (source.Scheme == "upload" && bsUuids.Count != 1)
+        {
+            throw ApiException.Argument($"url[{url}] uploads to exactly one backup storage, not {bsUuids.Count}");
+        }
         var now = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
         var account = ctx.Session?.AccountUuid ?? "admin";
         var name = a.RequiredString("name");
@@ -94,6 +94,11 @@ public static partial class AddVolumeArchive
             await tx.CommitAsync(ct);
         }
 
+        if (source.Scheme == "upload")
+        {
+            return await StartUploadAsync(ctx, kind, row.Uuid, refs.Single(), expect);
+        }
+
         var removal = ctx.Get<VolumeArchiveRemoval>();
         if (source.Scheme is "http" or "https")
         {
@@ -116,6 +121,15 @@ public static partial class AddVolumeArchive
                 JobUuid = ctx.JobUuid, Table = CopyTable.VolumeArchive, Noun = kind.Noun,
             }, ct)));
         return await FinishAsync(ctx, kind, row, bsUuids, refs, results);
+    }
+
+    /// <summary>An upload:// item stays Downloading; the answer carries the copy's upload url, shown only here.</summary>
+    private static async Task<ApiReply> StartUploadAsync(ApiContext ctx, VolumeArchiveKind kind, string uuid, VolumeArchiveRefEntity copy, ImageExpectations expect)
+    {
+        var uploadUrl = await ctx.Get<ImageUploads>().CreateAsync(uuid, new CopyRow(CopyTable.VolumeArchive, copy.Id), copy.BackupStorageUuid, expect, ctx.CancellationToken);
+        await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
+        var inventory = (await VolumeArchiveInventory.LoadAsync(db, kind, [uuid], CancellationToken.None)).Single();
+        return (inventory with { BackupStorageRefs = [.. inventory.BackupStorageRefs.Select(r => r with { UploadUrl = uploadUrl })] }).Reply();
     }
 
     private static async Task<ApiReply> FinishAsync(
@@ -149,14 +163,20 @@ public static partial class AddVolumeArchive
             throw new ApiException(Errors.Of(Errors.CreateResource, $"Failed to download {kind.Noun}[name:{row.Name}] on all backup storage[{string.Join(", ", bsUuids)}].", cause));
         }
 
-        current.Size = first.VirtualSize;
-        current.ActualSize = first.ActualSize;
-        current.Md5Sum = first.Md5;
-        current.Sha256Sum = first.Sha256;
-        current.Format = first.Format;
-        current.Status = ImageStatus.Ready;
-        current.LastOpDate = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
+        ApplyFacts(current, first, ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime);
         await ResourceIndex.SaveAsync(db, CancellationToken.None);
         return (await VolumeArchiveInventory.LoadAsync(db, kind, [row.Uuid], CancellationToken.None)).Single().Reply();
+    }
+
+    /// <summary>What the host found about the written file becomes the item's size, digests and format; it is Ready.</summary>
+    public static void ApplyFacts(VolumeArchiveEntity archive, ImageFileFacts facts, DateTime now)
+    {
+        archive.Size = facts.VirtualSize;
+        archive.ActualSize = facts.ActualSize;
+        archive.Md5Sum = facts.Md5;
+        archive.Sha256Sum = facts.Sha256;
+        archive.Format = facts.Format;
+        archive.Status = ImageStatus.Ready;
+        archive.LastOpDate = now;
     }
 }

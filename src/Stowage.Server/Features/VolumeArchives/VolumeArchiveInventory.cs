@@ -18,7 +18,8 @@ public sealed record VolumeArchiveRefInventory(
     string Status,
     string? LastError,
     DateTime CreateDate,
-    DateTime LastOpDate)
+    DateTime LastOpDate,
+    string? UploadUrl = null)
 {
     public static VolumeArchiveRefInventory From(VolumeArchiveKind kind, VolumeArchiveRefEntity r)
     {

@@ -33,6 +33,9 @@ public sealed record VolumeArchiveKind(
 
     public static IReadOnlyList<VolumeArchiveKind> All { get; } = [Snapshot, Backup];
 
+    /// <summary>The kind stored in a row's <c>Kind</c> column.</summary>
+    public static VolumeArchiveKind Of(string kind) => All.First(k => k.Kind == kind);
+
     /// <summary>ZStack's install path rule (§11.2): <c>&lt;url&gt;/&lt;folder&gt;/acct-&lt;account&gt;/&lt;uuid&gt;/&lt;uuid&gt;.&lt;ext&gt;</c>.</summary>
     public string InstallPath(string bsUrl, string accountUuid, string uuid) =>
         $"{bsUrl.TrimEnd('/')}/{Folder}/acct-{accountUuid}/{uuid}/{uuid}.{Extension}";

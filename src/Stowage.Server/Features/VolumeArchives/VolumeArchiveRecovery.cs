@@ -18,7 +18,8 @@ public static partial class VolumeArchiveRecovery
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(VolumeArchiveRecovery).FullName!);
         await using var db = services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
-        var interrupted = (await db.VolumeArchiveRefs.AsNoTracking().Where(r => r.Status == ImageStatus.Downloading).ToListAsync(ct))
+        var interrupted = (await db.VolumeArchiveRefs.AsNoTracking()
+            .Where(r => r.Status == ImageStatus.Downloading && !db.ImageUploads.Any(u => u.ArchiveRefId == r.Id)).ToListAsync(ct))
             .Where(r => ownership.Owns(r.BackupStorageUuid)).ToList();
         foreach (var copy in interrupted)
         {
