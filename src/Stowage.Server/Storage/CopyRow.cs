@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Stowage.Persistence;
+using Stowage.Persistence.Entities;
 
 namespace Stowage.Server.Storage;
 
@@ -17,6 +18,38 @@ public enum CopyTable
 public readonly record struct CopyRow(CopyTable Table, long Id)
 {
     public static CopyRow Image(long id) => new(CopyTable.Image, id);
+
+    /// <summary>Adds a copy of item <paramref name="itemUuid"/> on backup storage <paramref name="bsUuid"/> to <paramref name="table"/> and saves it.</summary>
+    public static async Task<CopyRow> AddAsync(
+        StowageDbContext db, CopyTable table, string itemUuid, string bsUuid, string installPath, string status, DateTime now, CancellationToken ct)
+    {
+        if (table == CopyTable.Image)
+        {
+            var image = new ImageBackupStorageRefEntity
+            {
+                ImageUuid = itemUuid, BackupStorageUuid = bsUuid, InstallPath = installPath, Status = status, CreateDate = now, LastOpDate = now,
+            };
+            db.ImageBackupStorageRefs.Add(image);
+            await db.SaveChangesAsync(ct);
+            return Image(image.Id);
+        }
+
+        var archive = new VolumeArchiveRefEntity
+        {
+            ArchiveUuid = itemUuid, BackupStorageUuid = bsUuid, InstallPath = installPath, Status = status, CreateDate = now, LastOpDate = now,
+        };
+        db.VolumeArchiveRefs.Add(archive);
+        await db.SaveChangesAsync(ct);
+        return new(CopyTable.VolumeArchive, archive.Id);
+    }
+
+    public Task DeleteAsync(StowageDbContext db)
+    {
+        var id = Id;
+        return Table == CopyTable.Image
+            ? db.ImageBackupStorageRefs.Where(r => r.Id == id).ExecuteDeleteAsync(CancellationToken.None)
+            : db.VolumeArchiveRefs.Where(r => r.Id == id).ExecuteDeleteAsync(CancellationToken.None);
+    }
 
     public Task SetReservedAsync(StowageDbContext db, long size, CancellationToken ct)
     {

@@ -9,7 +9,7 @@ namespace Stowage.Server.Tests.Images;
 
 /// <summary>
 /// A server with one backup storage on each of two sshd instances (same machine, same user, different
-/// ports and host keys) and an image on the first, for copies between backup storages.
+/// ports and host keys) and an image (or a volume snapshot or backup: <see cref="ItemPath"/>) on the first, for copies between backup storages.
 /// </summary>
 public sealed class CopyWorld : IAsyncDisposable
 {
@@ -31,17 +31,29 @@ public sealed class CopyWorld : IAsyncDisposable
 
     public string DstUrl { get; private set; } = "";
 
+    /// <summary>The item copied: an image, or a volume snapshot or backup when <see cref="ItemPath"/> says so.</summary>
     public string Image { get; private set; } = "";
+
+    /// <summary><c>/images</c>, <c>/volume-snapshots</c> or <c>/volume-backups</c>.</summary>
+    public string ItemPath { get; private set; } = "/images";
+
+    /// <summary>The body key of the copy action for <see cref="ItemPath"/>.</summary>
+    public string Action => ItemPath switch
+    {
+        "/volume-snapshots" => "copyVolumeSnapshotToBackupStorage",
+        "/volume-backups" => "copyVolumeBackupToBackupStorage",
+        _ => "copyImageToBackupStorage",
+    };
 
     public string SrcPath { get; private set; } = "";
 
-    /// <summary>Registers a <paramref name="size"/>-byte image on the first sshd from a host file (random bytes, or sparse zeros when <paramref name="sparse"/>).</summary>
-    public static async Task<CopyWorld> StartAsync(SshdFixture src, SshdFixture dst, long size, bool sparse = false)
+    /// <summary>Registers a <paramref name="size"/>-byte image (or item at <paramref name="itemPath"/>) on the first sshd from a host file (random bytes, or sparse zeros when <paramref name="sparse"/>).</summary>
+    public static async Task<CopyWorld> StartAsync(SshdFixture src, SshdFixture dst, long size, bool sparse = false, string itemPath = "/images")
     {
         var host = await StowageHost.StartAsync();
         var client = host.Client();
         await client.LoginAsync();
-        var w = new CopyWorld(host, client) { SrcUrl = src.NewPath("src"), DstUrl = dst.NewPath("dst") };
+        var w = new CopyWorld(host, client) { SrcUrl = src.NewPath("src"), DstUrl = dst.NewPath("dst"), ItemPath = itemPath };
         w.Src = await BsKit.AddOkAsync(client, src, w.SrcUrl, "src");
         w.Dst = await BsKit.AddOkAsync(client, dst, w.DstUrl, "dst");
 
@@ -56,7 +68,9 @@ public sealed class CopyWorld : IAsyncDisposable
         }
 
         Proc.Run("chown", $"{src.User}:", file);
-        var image = await ImageKit.AddOkAsync(client, "file://" + file, [w.Src]);
+        var image = itemPath == "/images"
+            ? await ImageKit.AddOkAsync(client, "file://" + file, [w.Src])
+            : await VolumeArchives.VolumeKit.AddOkAsync(client, itemPath, "file://" + file, [w.Src]);
         File.Delete(file);
         w.Image = image["uuid"]!.GetValue<string>();
         w.SrcPath = image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
@@ -75,12 +89,12 @@ public sealed class CopyWorld : IAsyncDisposable
     }
 
     /// <summary>Runs the copy to the end (polling the job).</summary>
-    public Task<ApiResponse> CopyAsync(string? dst = null, string? src = null, string action = "copyImageToBackupStorage") =>
-        Client.CallAsync(HttpMethod.Put, $"/images/{Image}/actions", Body(dst ?? Dst, src, action));
+    public Task<ApiResponse> CopyAsync(string? dst = null, string? src = null, string? action = null) =>
+        Client.CallAsync(HttpMethod.Put, $"{ItemPath}/{Image}/actions", Body(dst ?? Dst, src, action ?? Action));
 
     /// <summary>Starts the copy as job <paramref name="job"/> and answers the 202.</summary>
     public Task<ApiResponse> StartCopyAsync(string job) =>
-        Client.SendAsync(HttpMethod.Put, $"/images/{Image}/actions", Body(Dst), jobUuid: job);
+        Client.SendAsync(HttpMethod.Put, $"{ItemPath}/{Image}/actions", Body(Dst, action: Action), jobUuid: job);
 
     public async Task SetStatusAsync(string bs, string status)
     {
@@ -109,14 +123,15 @@ public sealed class CopyWorld : IAsyncDisposable
     /// </summary>
     public async Task NoTraceAsync(string user)
     {
-        var image = (await ImageKit.QueryAsync(Client, "q=uuid=" + Image)).Single()!;
+        var query = await Client.QueryAsync(ItemPath, "q=uuid=" + Image);
+        var image = ZStackClient.Inventories(query).Single()!;
         Assert.DoesNotContain(image["backupStorageRefs"]!.AsArray(), r => r!["backupStorageUuid"]!.GetValue<string>() == Dst);
         Assert.Equal("Ready", image["status"]!.GetValue<string>());
         Assert.Empty(ImageKit.Files(DstUrl));
         await ImageKit.WaitForAsync(() => PeerProcesses(user).Length == 0, TimeSpan.FromSeconds(10));
         Assert.Empty(KeyDirectories(user));
         await using var db = Host.Services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
-        Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(r => r.ReservedSize));
+        Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(r => r.ReservedSize) + await db.VolumeArchiveRefs.SumAsync(r => r.ReservedSize));
         var available = (await db.BackupStorages.SingleAsync(b => b.Uuid == Dst)).AvailableCapacity;
         Assert.InRange(available, ImageKit.DfAvailable(DstUrl) - (64L << 20), ImageKit.DfAvailable(DstUrl) + (64L << 20));
     }

@@ -62,12 +62,15 @@ public sealed class ImageCopyTests(SshdFixture sshd, SecondSshd second) : IClass
         Assert.True(File.Exists(path));
     }
 
+    /// <summary>Volume snapshots (CopyVolumeSnapshotToBackupStorage) share the copy and its cleanup.</summary>
     [Theory]
-    [InlineData("HostToHost")]
-    [InlineData("Stream")]
-    public async Task A_source_file_that_no_longer_matches_its_checksum_fails_the_copy_without_a_trace(string mode)
+    [InlineData("HostToHost", "/images")]
+    [InlineData("Stream", "/images")]
+    [InlineData("HostToHost", "/volume-snapshots")]
+    [InlineData("Stream", "/volume-snapshots")]
+    public async Task A_source_file_that_no_longer_matches_its_checksum_fails_the_copy_without_a_trace(string mode, string itemPath)
     {
-        await using var w = await CopyWorld.StartAsync(sshd, Dst, 2_000_000);
+        await using var w = await CopyWorld.StartAsync(sshd, Dst, 2_000_000, itemPath: itemPath);
         await ImageKit.SetConfigAsync(w.Client, "image", "copy.mode", mode);
 
         // Same size, other bytes: only the digest check at the destination can tell.

@@ -10,6 +10,7 @@ public sealed class VolumeArchiveFeature : IApiFeature
     [
         AddVolumeArchive.Api(kind),
         DeleteVolumeArchive.Api(kind),
+        CopyVolumeArchive.Api(kind),
         .. QueryApi.Define("Query" + kind.ApiNoun, kind.Path, kind.QueryName, kind.InventoryClass,
             (db, rows, ct) => Task.FromResult(rows), $"Query {kind.Noun}s (nested backupStorage.*, backupStorageRefs.*, tags)"),
     ]);
