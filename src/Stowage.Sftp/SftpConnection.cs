@@ -152,6 +152,10 @@ internal sealed class SftpConnection : IDisposable
         {
             _execUsers--;
             _execReleasedAt = Environment.TickCount64;
+            if (_disposed && _execUsers == 0)
+            {
+                DisposeExec();
+            }
         }
         finally
         {
@@ -159,11 +163,27 @@ internal sealed class SftpConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Closes the SFTP session now and the exec session once no command holds it: a transfer running on it
+    /// must see its own channel fail or finish (disposing the client under it would leave its command's task
+    /// waiting forever), and the last lease closes it.
+    /// </summary>
     public void Dispose()
     {
         _disposed = true;
         Close(Sftp, _owned);
-        DisposeExec();
+        _execGate.Wait();
+        try
+        {
+            if (_execUsers == 0)
+            {
+                DisposeExec();
+            }
+        }
+        finally
+        {
+            _execGate.Release();
+        }
     }
 
     private void DisposeExec()
