@@ -132,26 +132,18 @@ public sealed partial class ImageUploads(
         await using (var db = dbFactory.CreateDbContext())
         {
             await db.ImageUploads.Where(u => u.Id == s.Row.Id).ExecuteDeleteAsync(CancellationToken.None);
+            await s.Copy.SetStatusAsync(db, ImageStatus.Ready, null, now);
             if (s.Kind is null)
             {
-                await db.ImageBackupStorageRefs.Where(r => r.Id == s.Copy.Id).ExecuteUpdateAsync(x => x
-                    .SetProperty(r => r.Status, ImageStatus.Ready).SetProperty(r => r.LastError, (string?)null)
-                    .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
                 if (await db.Images.FirstOrDefaultAsync(i => i.Uuid == s.ItemUuid, CancellationToken.None) is { } image)
                 {
                     AddImage.ApplyFacts(image, facts);
                     image.LastOpDate = now;
                 }
             }
-            else
+            else if (await db.VolumeArchives.FirstOrDefaultAsync(a => a.Uuid == s.ItemUuid, CancellationToken.None) is { } archive)
             {
-                await db.VolumeArchiveRefs.Where(r => r.Id == s.Copy.Id).ExecuteUpdateAsync(x => x
-                    .SetProperty(r => r.Status, ImageStatus.Ready).SetProperty(r => r.LastError, (string?)null)
-                    .SetProperty(r => r.LastOpDate, now).SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
-                if (await db.VolumeArchives.FirstOrDefaultAsync(a => a.Uuid == s.ItemUuid, CancellationToken.None) is { } archive)
-                {
-                    AddVolumeArchive.ApplyFacts(archive, facts, now);
-                }
+                AddVolumeArchive.ApplyFacts(archive, facts, now);
             }
 
             await ResourceIndex.SaveAsync(db, CancellationToken.None);
