@@ -131,6 +131,7 @@ public abstract partial class StowageDbContext(DbContextOptions options) : DbCon
         ConfigureImages(modelBuilder);
         ConfigureExports(modelBuilder);
         ConfigureVolumeArchives(modelBuilder);
+        ConfigureCluster(modelBuilder);
         ApplySnakeCaseAndUtc(modelBuilder);
     }
 

@@ -24,6 +24,12 @@ public sealed class BackupStorageEntity : IVersioned
     /// <summary>Why the last connect or ping failed; null while Connected.</summary>
     public string? LastError { get; set; }
 
+    /// <summary>
+    /// The management server that pings, reconnects and runs the queue of this backup storage; null while
+    /// nobody holds it (its owner died, or it predates the cluster) until the server the hash ring names claims it.
+    /// </summary>
+    public string? OwnerNodeId { get; set; }
+
     public DateTime CreateDate { get; set; }
 
     public DateTime LastOpDate { get; set; }

@@ -73,6 +73,9 @@ public sealed class ImageBackupStorageRefEntity : IVersioned
     /// <summary>Capacity held on the backup storage while this copy is being written; 0 otherwise.</summary>
     public long ReservedSize { get; set; }
 
+    /// <summary>The management server running the write while Downloading: a server that dies takes its writes with it.</summary>
+    public string? NodeId { get; set; }
+
     public string? ExportUrl { get; set; }
 
     public string? ExportMd5Sum { get; set; }

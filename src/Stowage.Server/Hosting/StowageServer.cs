@@ -3,7 +3,9 @@ using Stowage.Core.Resources;
 using Stowage.Persistence;
 using Stowage.Persistence.Query;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Stowage.Core.Storage;
+using Stowage.Server.Cluster;
 using Stowage.Server.Features.BackupStorage;
 using Stowage.Server.Features.Export;
 using Stowage.Server.Features.GlobalConfigs;
@@ -88,9 +90,7 @@ public static class StowageServer
     {
         BackupStorageErrors.Register();
         BackupStorageQueries.RegisterResourceType();
-        services.AddDataProtection()
-            .SetApplicationName("stowage")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(settings.DataDir, "keys")));
+        AddKeyRing(services, settings);
         services.AddSingleton<CredentialProtector>();
         services.AddSingleton<KeyedLocks>();
         services.AddSingleton<BackupStorageEvents>();
@@ -99,10 +99,51 @@ public static class StowageServer
         services.AddSingleton<IBackupStorageDriver>(sp => sp.GetRequiredService<SftpBackupStorageDriver>());
         services.AddSingleton<BackupStorageDriverRegistry>();
         services.AddSingleton<ISystemTagValidator, BackupStorageTags>();
-        services.AddSingleton<IBackupStorageOwnership, SingleServerOwnership>();
+        AddOwnership(services, settings);
         services.AddSingleton<PingStats>();
         services.AddSingleton<BackupStorageTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<BackupStorageTracker>());
+    }
+
+    /// <summary>
+    /// The key ring that encrypts storage credentials: in the data directory for a single server, in the
+    /// database (encrypted with the cluster secret) on PostgreSQL, where every server must read it.
+    /// </summary>
+    private static void AddKeyRing(IServiceCollection services, StowageSettings settings)
+    {
+        var protection = services.AddDataProtection().SetApplicationName("stowage");
+        if (settings.Database.Provider != DatabaseProvider.Postgres)
+        {
+            protection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(settings.DataDir, "keys")));
+            return;
+        }
+
+        var secret = ClusterSecret.Load(settings.Cluster.SecretFile, settings.DataDir);
+        services.AddSingleton(secret);
+        services.AddSingleton<DatabaseXmlRepository>();
+        services.AddOptions<KeyManagementOptions>().Configure<DatabaseXmlRepository>((o, repository) =>
+        {
+            o.XmlRepository = repository;
+            o.XmlEncryptor = new ClusterSecretXmlEncryptor(secret);
+        });
+    }
+
+    /// <summary>SQLite serves one server; on PostgreSQL every server is a member of the cluster (of one, at least).</summary>
+    private static void AddOwnership(IServiceCollection services, StowageSettings settings)
+    {
+        services.AddSingleton<ClusterForwarder>();
+        services.AddHttpClient(ClusterForwarder.ClientName, c => c.Timeout = TimeSpan.FromMinutes(10));
+        if (settings.Database.Provider == DatabaseProvider.Postgres)
+        {
+            services.AddSingleton<ClusterReaper>();
+            services.AddSingleton<ClusterMembership>();
+            services.AddSingleton<IBackupStorageOwnership>(sp => sp.GetRequiredService<ClusterMembership>());
+            services.AddHostedService(sp => sp.GetRequiredService<ClusterMembership>());
+        }
+        else
+        {
+            services.AddSingleton<IBackupStorageOwnership, SingleServerOwnership>();
+        }
     }
 
     private static void AddImages(IServiceCollection services)
@@ -136,6 +177,11 @@ public static class StowageServer
         var sp = app.Services;
         var settings = sp.GetRequiredService<StowageSettings>();
         await sp.GetRequiredService<StowageDbContextFactory>().MigrateAsync(cancellationToken);
+        if (sp.GetService<ClusterSecret>() is { } secret)
+        {
+            ClusterSecretXmlDecryptor.VerifyAll(sp.GetRequiredService<DatabaseXmlRepository>(), secret);
+        }
+
         await sp.GetRequiredService<GlobalConfigStore>().LoadAsync(cancellationToken);
         await AdminAccount.SeedAsync(sp.GetRequiredService<StowageDbContextFactory>(), settings.AdminPassword, sp.GetRequiredService<TimeProvider>(), cancellationToken);
         await sp.GetRequiredService<JobStore>().FailInterruptedAsync(cancellationToken);

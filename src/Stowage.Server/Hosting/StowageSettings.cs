@@ -9,6 +9,9 @@ namespace Stowage.Server.Hosting;
 /// </summary>
 public sealed record StowageSettings(string DataDir, DatabaseSettings Database, string? AdminPassword, IReadOnlyList<string> Urls)
 {
+    /// <summary>Membership timing and the address other servers reach this one at (PostgreSQL only).</summary>
+    public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
+
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     public static StowageSettings From(IConfiguration config)
@@ -29,7 +32,14 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
             }
         }
 
-        return new StowageSettings(dataDir, database, FirstNonEmpty(config["STOWAGE_ADMIN_PASSWORD"], config["admin-password"]), urls);
+        return new StowageSettings(dataDir, database, FirstNonEmpty(config["STOWAGE_ADMIN_PASSWORD"], config["admin-password"]), urls)
+        {
+            Cluster = ClusterSettings.From(
+                FirstNonEmpty(config["cluster-heartbeat"], config["STOWAGE_CLUSTER_HEARTBEAT"]),
+                FirstNonEmpty(config["cluster-dead-after"], config["STOWAGE_CLUSTER_DEAD_AFTER"]),
+                FirstNonEmpty(config["advertise-url"], config["STOWAGE_ADVERTISE_URL"]),
+                FirstNonEmpty(config["cluster-secret-file"], config["STOWAGE_CLUSTER_SECRET_FILE"])),
+        };
     }
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));

@@ -28,6 +28,8 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
     private readonly Lock _gate = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, LiveJob> _live = new(StringComparer.Ordinal);
     private int _queued;
+    private CancellationTokenSource _fence = new();
+    private string _fenceReason = string.Empty;
 
     public int Queued => Volatile.Read(ref _queued);
 
@@ -56,6 +58,25 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
         }
 
         return _ready.Writer.TryWrite(work);
+    }
+
+    /// <summary>Whether a job with this serial key is running or waiting here.</summary>
+    public bool HasSerialKey(string key)
+    {
+        lock (_gate)
+        {
+            return _waiting.ContainsKey(key);
+        }
+    }
+
+    /// <summary>
+    /// Stops every running job at once (this server lost its cluster lease and must stop acting); jobs
+    /// admitted later run normally.
+    /// </summary>
+    public void Fence(string reason)
+    {
+        _fenceReason = reason;
+        Interlocked.Exchange(ref _fence, new CancellationTokenSource()).Cancel();
     }
 
     /// <summary>A job admitted on this server that has not finished yet (waiting for its turn or running).</summary>
@@ -135,7 +156,8 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
     {
         var work = live.Work;
         using var timeout = new CancellationTokenSource(work.Timeout);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken, live.Cancel.Token);
+        var fence = Volatile.Read(ref _fence).Token;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken, live.Cancel.Token, fence);
         ApiReply? reply = null;
         ErrorCode? error = null;
         await using (var scope = scopes.CreateAsyncScope())
@@ -160,6 +182,10 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 error = Errors.Operr("the management server is shutting down; the job was cancelled");
+            }
+            catch (OperationCanceledException) when (fence.IsCancellationRequested)
+            {
+                error = Errors.Operr(_fenceReason);
             }
             catch (Exception e)
             {

@@ -105,6 +105,15 @@ public sealed class ApiDescriptor
     /// <summary>Jobs with the same key run one after another (e.g. one queue per backup storage).</summary>
     public Func<ApiArguments, string?>? SerialKey { get; init; }
 
+    /// <summary>
+    /// In a cluster: the backup storage whose owner runs this call (calls are forwarded there). Defaults to
+    /// the backup storage of a <c>bs-</c> serial key.
+    /// </summary>
+    public Func<ApiArguments, string?>? OwnerBackupStorage { get; init; }
+
+    /// <summary>In a cluster: the call acts on a job, so it runs on the server running that job (<c>uuid</c>).</summary>
+    public bool RunsWhereJobRuns { get; init; }
+
     public required ApiHandler Handler { get; init; }
 
     public string MessageName => "API" + Name + "Msg";

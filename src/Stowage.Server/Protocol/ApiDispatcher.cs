@@ -2,7 +2,10 @@ using System.Text.Json;
 using Stowage.Core.Errors;
 using Stowage.Core.Resources;
 using Stowage.Persistence;
+using Stowage.Server.Cluster;
+using Stowage.Server.Hosting;
 using Stowage.Server.Identity;
+using Stowage.Server.Storage;
 using Stowage.Server.Jobs;
 
 namespace Stowage.Server.Protocol;
@@ -19,6 +22,9 @@ public sealed partial class ApiDispatcher(
     WebHookSender webHooks,
     StowageDbContextFactory dbFactory,
     IServiceScopeFactory scopes,
+    IBackupStorageOwnership ownership,
+    ClusterForwarder forwarder,
+    NodeIdentity node,
     ILogger<ApiDispatcher> logger)
 {
     public const int MaxBodyBytes = 1 << 20;
@@ -102,6 +108,11 @@ public sealed partial class ApiDispatcher(
             return;
         }
 
+        if (await RunsElsewhereAsync(http, api, args, root, ct))
+        {
+            return;
+        }
+
         if (api.Kind == ApiKind.Sync)
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -140,7 +151,7 @@ public sealed partial class ApiDispatcher(
 
     private static Task AcceptedAsync(HttpContext http, string jobUuid, TimeSpan timeout)
     {
-        var location = $"{http.Request.Scheme}://{http.Request.Host.Value}/zstack/v1/api-jobs/{jobUuid}";
+        var location = $"{http.Request.Scheme}://{ClusterForwarder.ClientHost(http.Request)}/zstack/v1/api-jobs/{jobUuid}";
         var body = JsonSerializer.Serialize(new { location, apiTimeout = (long)timeout.TotalMilliseconds });
         return ApiErrors.WriteJsonAsync(http, StatusCodes.Status202Accepted, body);
     }

@@ -48,8 +48,10 @@ public sealed partial class BackupStorageTracker(
         await Task.Yield();
         configs.Changed += OnConfigChanged;
         WatchConnections(stoppingToken);
+        WatchOwnership();
         try
         {
+            await ownership.WaitReadyAsync(stoppingToken);
             await BootAsync(stoppingToken);
             var interval = Interval();
             var next = clock.GetUtcNow() + interval;
@@ -75,6 +77,7 @@ public sealed partial class BackupStorageTracker(
         {
             configs.Changed -= OnConfigChanged;
             UnwatchConnections();
+            UnwatchOwnership();
             try
             {
                 await Task.WhenAll(_rounds.Keys);
@@ -216,11 +219,13 @@ public sealed partial class BackupStorageTracker(
             return;
         }
 
+        var fence = Volatile.Read(ref _fence).Token;
         try
         {
-            await CheckAsync(uuid, timeout, stoppingToken);
+            using var fenced = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, fence);
+            await CheckAsync(uuid, timeout, fenced.Token);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException || !(stoppingToken.IsCancellationRequested || fence.IsCancellationRequested))
         {
             LogCheckFailed(logger, e, uuid);
         }
@@ -237,8 +242,9 @@ public sealed partial class BackupStorageTracker(
     private async Task CheckAsync(string uuid, TimeSpan timeout, CancellationToken ct)
     {
         using var held = locks.TryAcquire(BackupStorageConnector.LockKey(uuid));
-        if (held is null)
+        if (held is null || !ownership.Owns(uuid))
         {
+            // Busy, or handed to another server since it was scheduled: that server checks it now.
             return;
         }
 
@@ -252,6 +258,7 @@ public sealed partial class BackupStorageTracker(
 
         var sftp = await db.SftpBackupStorages.FirstOrDefaultAsync(s => s.Uuid == uuid, ct);
         var driver = connector.Drivers.Get(bs.Type);
+        LogChecking(logger, uuid, bs.Status);
         if (bs.Status == BackupStorageStatus.Connected)
         {
             _failures.TryRemove(uuid, out _);
@@ -340,6 +347,9 @@ public sealed partial class BackupStorageTracker(
             _failures[bs.Uuid] = (state.Attempts + 1, StorageFailure.Timeout);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "checking backup storage {Uuid} ({Status})")]
+    private static partial void LogChecking(ILogger logger, string uuid, string status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "a ping round failed unexpectedly")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception);

@@ -19,15 +19,15 @@ public readonly record struct CopyRow(CopyTable Table, long Id)
 {
     public static CopyRow Image(long id) => new(CopyTable.Image, id);
 
-    /// <summary>Adds a copy of item <paramref name="itemUuid"/> on backup storage <paramref name="bsUuid"/> to <paramref name="table"/> and saves it.</summary>
+    /// <summary>Adds a copy of item <paramref name="itemUuid"/> on backup storage <paramref name="bsUuid"/> to <paramref name="table"/> and saves it; <paramref name="nodeId"/> is the server that writes it.</summary>
     public static async Task<CopyRow> AddAsync(
-        StowageDbContext db, CopyTable table, string itemUuid, string bsUuid, string installPath, string status, DateTime now, CancellationToken ct)
+        StowageDbContext db, CopyTable table, string itemUuid, string bsUuid, string installPath, string status, DateTime now, string? nodeId, CancellationToken ct)
     {
         if (table == CopyTable.Image)
         {
             var image = new ImageBackupStorageRefEntity
             {
-                ImageUuid = itemUuid, BackupStorageUuid = bsUuid, InstallPath = installPath, Status = status, CreateDate = now, LastOpDate = now,
+                ImageUuid = itemUuid, BackupStorageUuid = bsUuid, InstallPath = installPath, Status = status, CreateDate = now, LastOpDate = now, NodeId = nodeId,
             };
             db.ImageBackupStorageRefs.Add(image);
             await db.SaveChangesAsync(ct);
@@ -36,7 +36,7 @@ public readonly record struct CopyRow(CopyTable Table, long Id)
 
         var archive = new VolumeArchiveRefEntity
         {
-            ArchiveUuid = itemUuid, BackupStorageUuid = bsUuid, InstallPath = installPath, Status = status, CreateDate = now, LastOpDate = now,
+            ArchiveUuid = itemUuid, BackupStorageUuid = bsUuid, InstallPath = installPath, Status = status, CreateDate = now, LastOpDate = now, NodeId = nodeId,
         };
         db.VolumeArchiveRefs.Add(archive);
         await db.SaveChangesAsync(ct);

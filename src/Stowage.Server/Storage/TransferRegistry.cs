@@ -104,6 +104,9 @@ public sealed class TransferRegistry
 
     public bool IsRunning(string imageUuid, string bsUuid) => _running.ContainsKey((imageUuid, bsUuid));
 
+    /// <summary>Whether any transfer writes to or reads from the backup storage right now.</summary>
+    public bool IsBusy(string bsUuid) => _running.Keys.Any(k => k.Bs == bsUuid);
+
     public IReadOnlyList<(string Image, string Bs, Entry Entry)> Of(string imageUuid) =>
         [.. _running.Where(p => p.Key.Image == imageUuid).Select(p => (p.Key.Image, p.Key.Bs, p.Value))];
 

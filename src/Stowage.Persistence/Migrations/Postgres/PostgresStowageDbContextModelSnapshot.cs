@@ -174,6 +174,11 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(255)")
                         .HasColumnName("name");
 
+                    b.Property<string>("OwnerNodeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("owner_node_id");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -211,6 +216,9 @@ namespace Stowage.Persistence.Migrations.Postgres
 
                     b.HasIndex("Name")
                         .HasDatabaseName("ix_backup_storages_name");
+
+                    b.HasIndex("OwnerNodeId")
+                        .HasDatabaseName("ix_backup_storages_owner_node_id");
 
                     b.ToTable("backup_storages", (string)null);
                 });
@@ -302,6 +310,35 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_backup_storage_zone_refs_backup_storage_uuid_zone_uuid");
 
                     b.ToTable("backup_storage_zone_refs", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.DataProtectionKeyEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FriendlyName")
+                        .IsUnique()
+                        .HasDatabaseName("ix_data_protection_keys_friendly_name");
+
+                    b.ToTable("data_protection_keys", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.DownloadCredentialEntity", b =>
@@ -438,6 +475,11 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_op_date");
 
+                    b.Property<string>("NodeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("node_id");
+
                     b.Property<long>("ReservedSize")
                         .HasColumnType("bigint")
                         .HasColumnName("reserved_size");
@@ -461,6 +503,9 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.HasIndex("ImageUuid", "BackupStorageUuid")
                         .IsUnique()
                         .HasDatabaseName("ix_image_backup_storage_refs_image_uuid_backup_storage_uuid");
+
+                    b.HasIndex("Status", "NodeId")
+                        .HasDatabaseName("ix_image_backup_storage_refs_status_node_id");
 
                     b.ToTable("image_backup_storage_refs", (string)null);
                 });
@@ -718,6 +763,32 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_image_uploads_token_hash");
 
                     b.ToTable("image_uploads", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ManagementNodeEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("address");
+
+                    b.Property<DateTime>("HeartbeatDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("heartbeat_date");
+
+                    b.Property<DateTime>("JoinDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("join_date");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("management_nodes", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.ResourceEntity", b =>
@@ -1043,6 +1114,11 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_op_date");
 
+                    b.Property<string>("NodeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("node_id");
+
                     b.Property<long>("ReservedSize")
                         .HasColumnType("bigint")
                         .HasColumnName("reserved_size");
@@ -1066,6 +1142,9 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.HasIndex("ArchiveUuid", "BackupStorageUuid")
                         .IsUnique()
                         .HasDatabaseName("ix_volume_archive_backup_storage_refs_archive_uuid_backup_storage_uuid");
+
+                    b.HasIndex("Status", "NodeId")
+                        .HasDatabaseName("ix_volume_archive_backup_storage_refs_status_node_id");
 
                     b.ToTable("volume_archive_backup_storage_refs", (string)null);
                 });

@@ -169,6 +169,11 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<string>("OwnerNodeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner_node_id");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -206,6 +211,9 @@ namespace Stowage.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Name")
                         .HasDatabaseName("ix_backup_storages_name");
+
+                    b.HasIndex("OwnerNodeId")
+                        .HasDatabaseName("ix_backup_storages_owner_node_id");
 
                     b.ToTable("backup_storages", (string)null);
                 });
@@ -293,6 +301,33 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_backup_storage_zone_refs_backup_storage_uuid_zone_uuid");
 
                     b.ToTable("backup_storage_zone_refs", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.DataProtectionKeyEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("FriendlyName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FriendlyName")
+                        .IsUnique()
+                        .HasDatabaseName("ix_data_protection_keys_friendly_name");
+
+                    b.ToTable("data_protection_keys", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.DownloadCredentialEntity", b =>
@@ -425,6 +460,11 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("last_op_date");
 
+                    b.Property<string>("NodeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("node_id");
+
                     b.Property<long>("ReservedSize")
                         .HasColumnType("INTEGER")
                         .HasColumnName("reserved_size");
@@ -448,6 +488,9 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.HasIndex("ImageUuid", "BackupStorageUuid")
                         .IsUnique()
                         .HasDatabaseName("ix_image_backup_storage_refs_image_uuid_backup_storage_uuid");
+
+                    b.HasIndex("Status", "NodeId")
+                        .HasDatabaseName("ix_image_backup_storage_refs_status_node_id");
 
                     b.ToTable("image_backup_storage_refs", (string)null);
                 });
@@ -701,6 +744,32 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_image_uploads_token_hash");
 
                     b.ToTable("image_uploads", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.ManagementNodeEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("address");
+
+                    b.Property<DateTime>("HeartbeatDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("heartbeat_date");
+
+                    b.Property<DateTime>("JoinDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("join_date");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("management_nodes", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.ResourceEntity", b =>
@@ -1024,6 +1093,11 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("last_op_date");
 
+                    b.Property<string>("NodeId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("node_id");
+
                     b.Property<long>("ReservedSize")
                         .HasColumnType("INTEGER")
                         .HasColumnName("reserved_size");
@@ -1047,6 +1121,9 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.HasIndex("ArchiveUuid", "BackupStorageUuid")
                         .IsUnique()
                         .HasDatabaseName("ix_volume_archive_backup_storage_refs_archive_uuid_backup_storage_uuid");
+
+                    b.HasIndex("Status", "NodeId")
+                        .HasDatabaseName("ix_volume_archive_backup_storage_refs_status_node_id");
 
                     b.ToTable("volume_archive_backup_storage_refs", (string)null);
                 });

@@ -65,9 +65,11 @@ public static partial class AddSftpBackupStorage
         var clock = ctx.Get<TimeProvider>();
         var now = clock.GetUtcNow().UtcDateTime;
 
-        // Phase 1: the row exists (status Connecting) so queries see the add in progress.
+        // Phase 1: the row exists (status Connecting) so queries see the add in progress. Its lock is taken
+        // before the row is visible, so no ping, reconnect or hand-over to another server starts mid-add.
         BackupStorageEntity bs;
         SftpBackupStorageEntity sftp;
+        IDisposable? held = null;
         await using (var db = dbFactory.CreateDbContext())
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -77,6 +79,7 @@ public static partial class AddSftpBackupStorage
             {
                 Uuid = uuid, Name = a.RequiredString("name"), Description = a.String("description"), Url = url, Type = BackupStorageQueries.SftpType,
                 State = nameof(ResourceState.Enabled), Status = BackupStorageStatus.Connecting, CreateDate = now, LastOpDate = now,
+                OwnerNodeId = ctx.Get<Hosting.NodeIdentity>().Id,
             };
             sftp = new SftpBackupStorageEntity
             {
@@ -86,15 +89,24 @@ public static partial class AddSftpBackupStorage
             ResourceIndex.Add(db, uuid, BackupStorageQueries.ResourceType, bs.Name, now, ctx.SystemTags, ctx.UserTags);
             db.BackupStorages.Add(bs);
             db.SftpBackupStorages.Add(sftp);
-            await ResourceIndex.SaveAsync(db, ct);
-            await tx.CommitAsync(ct);
+            held = await ctx.Get<KeyedLocks>().AcquireAsync(BackupStorageConnector.LockKey(uuid), ct);
+            try
+            {
+                await ResourceIndex.SaveAsync(db, ct);
+                await tx.CommitAsync(ct);
+            }
+            catch
+            {
+                held.Dispose();
+                throw;
+            }
         }
 
         // Phase 2: connect; any failure removes every trace so a retry with the same resourceUuid works.
+        using var locked = held;
         var markerWritten = false;
         try
         {
-            using var held = await ctx.Get<KeyedLocks>().AcquireAsync(BackupStorageConnector.LockKey(bs.Uuid), ct);
             await using var db = dbFactory.CreateDbContext();
             db.Attach(bs);
             db.Attach(sftp);

@@ -26,6 +26,7 @@ public static class DownloadCredentialApis
         Kind = ApiKind.Sync,
         Description = "Admin only: {hostname, sshPort, username, privateKey, publicKey, hostKeyFingerprint, url} of a read-only SFTP login (its own ed25519 key, confined to reading) for hosts that fetch image files directly",
         Params = [SftpRules.BsUuid()],
+        OwnerBackupStorage = a => a.String("uuid"),
         Handler = ctx => HandleAsync(ctx, rotate: false),
     };
 

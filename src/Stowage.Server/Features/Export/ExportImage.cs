@@ -43,6 +43,7 @@ public static class ExportImage
             new("exportFormat") { ValidValues = ["raw", "qcow2"], Description = "accepted when it is the image's format; Stowage does not convert" },
         ],
         SerialKey = a => "image-" + a.String("imageUuid"),
+        OwnerBackupStorage = a => a.String("uuid"),
         Handler = ExportAsync,
     };
 
@@ -58,6 +59,7 @@ public static class ExportImage
             ImageRules.ImageUuid("imageUuid"),
         ],
         SerialKey = a => "image-" + a.String("imageUuid"),
+        OwnerBackupStorage = a => a.String("backupStorageUuid"),
         Handler = DeleteAsync,
     };
 

@@ -116,6 +116,22 @@ public sealed class GlobalConfigStore(GlobalConfigCatalog catalog, StowageDbCont
         }
     }
 
+    /// <summary>
+    /// Takes the values other servers of the cluster changed (called every heartbeat), raising
+    /// <see cref="Changed"/> here as the server that made the change did.
+    /// </summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        foreach (var row in await db.GlobalConfigs.AsNoTracking().ToListAsync(cancellationToken))
+        {
+            if (catalog.Find(row.Category, row.Name) is { } d && Get(d) is var old && old != row.Value && d.Validate(row.Value) is null)
+            {
+                Publish(d, old, row.Value);
+            }
+        }
+    }
+
     private void Publish(GlobalConfigDefinition d, string old, string value)
     {
         _values[d.Key] = value;

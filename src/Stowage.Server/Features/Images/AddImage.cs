@@ -52,6 +52,7 @@ public static class AddImage
             new("resourceUuid") { Description = "uuid to give the new image (32 hex)" },
             new("tagUuids", ParamType.StringList) { Description = "accepted for SDK compatibility" },
         ],
+        OwnerBackupStorage = a => a.List("backupStorageUuids") is [var first, ..] ? first : null,
         Handler = HandleAsync,
     };
 
@@ -94,7 +95,7 @@ public static class AddImage
             refs = [.. bss.Select(bs => new ImageBackupStorageRefEntity
             {
                 ImageUuid = uuid, BackupStorageUuid = bs.Uuid, InstallPath = ImageRules.InstallPath(bs.Url, mediaType, account, uuid, source),
-                Status = ImageStatus.Downloading, CreateDate = now, LastOpDate = now,
+                Status = ImageStatus.Downloading, CreateDate = now, LastOpDate = now, NodeId = ctx.Get<Hosting.NodeIdentity>().Id,
             })];
             ResourceIndex.Add(db, uuid, ImageRules.ResourceType, name, now, ctx.SystemTags, ctx.UserTags);
             db.Images.Add(image);

@@ -47,6 +47,7 @@ public static class BackupStorageCopy
             new("dstBackupStorageUuid") { Required = true, ResourceType = "BackupStorageVO", Description = $"backup storage to copy to: Enabled, Connected, not holding the {kind.Noun}" },
             new("srcBackupStorageUuid") { ResourceType = "BackupStorageVO", Description = "backup storage to copy from (default: one holding a Ready copy and Connected)" },
         ],
+        OwnerBackupStorage = a => a.String("dstBackupStorageUuid"),
         Handler = ctx => RunAsync(ctx, kind),
     };
 
@@ -77,7 +78,7 @@ public static class BackupStorageCopy
             installPath = item.InstallPath(dst.Url, from.InstallPath);
             try
             {
-                row = await CopyRow.AddAsync(db, kind.Table, uuid, dstUuid, installPath, ImageStatus.Downloading, now, ct);
+                row = await CopyRow.AddAsync(db, kind.Table, uuid, dstUuid, installPath, ImageStatus.Downloading, now, ctx.Get<Hosting.NodeIdentity>().Id, ct);
             }
             catch (DbUpdateException)
             {

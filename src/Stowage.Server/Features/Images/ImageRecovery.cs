@@ -9,27 +9,35 @@ namespace Stowage.Server.Features.Images;
 /// transfer with the previous process (its job is failed by the job store). Each becomes Error with the
 /// reason and gives its reservation back; an image left without a Ready copy is removed, as AddImage does
 /// when every copy fails; one with a Ready copy becomes Ready. Their temporary files are removed by the first
-/// sweep (<see cref="ImageSweeper"/>). In a cluster the copies of backup storages owned by a live server are
-/// left alone (ownership decides; the future per-copy server column makes this exact).
+/// sweep (<see cref="ImageSweeper"/>). Each copy records the server writing it, so in a cluster only the
+/// restarted (or dead, see <c>ClusterReaper</c>) server's writes are failed.
 /// </summary>
 public static partial class ImageRecovery
 {
     public const string Reason = "the management server restarted during the download";
 
-    public static async Task<int> RecoverAsync(IServiceProvider services, CancellationToken ct)
+    /// <summary>At start: the copies this server was writing, and unassigned ones on backup storages it owns.</summary>
+    public static Task<int> RecoverAsync(IServiceProvider services, CancellationToken ct)
+    {
+        var node = services.GetRequiredService<Hosting.NodeIdentity>().Id;
+        var ownership = services.GetRequiredService<IBackupStorageOwnership>();
+        return RecoverAsync(services, (n, bs) => n == node || n is null && ownership.Owns(bs), Reason, ct);
+    }
+
+    /// <summary>Fails the Downloading copies <paramref name="interruptedWrite"/> (writer node, backup storage) picks.</summary>
+    public static async Task<int> RecoverAsync(IServiceProvider services, Func<string?, string, bool> interruptedWrite, string reason, CancellationToken ct)
     {
         var dbFactory = services.GetRequiredService<StowageDbContextFactory>();
-        var ownership = services.GetRequiredService<IBackupStorageOwnership>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ImageRecovery).FullName!);
         await using var db = dbFactory.CreateDbContext();
         // A pending upload is not a transfer of the old process: its partial file and its row wait for the next PUT.
         var interrupted = (await db.ImageBackupStorageRefs.AsNoTracking()
                 .Where(r => r.Status == ImageStatus.Downloading && !db.ImageUploads.Any(u => u.RefId == r.Id)).ToListAsync(ct))
-            .Where(r => ownership.Owns(r.BackupStorageUuid)).ToList();
+            .Where(r => interruptedWrite(r.NodeId, r.BackupStorageUuid)).ToList();
         foreach (var copy in interrupted)
         {
-            var text = $"failed to download image on backup storage[uuid: {copy.BackupStorageUuid}], because: {Reason}";
+            var text = $"failed to download image on backup storage[uuid: {copy.BackupStorageUuid}], because: {reason}";
             LogInterrupted(logger, copy.ImageUuid, copy.BackupStorageUuid, copy.InstallPath);
             await FailAsync(db, CopyRow.Image(copy.Id), text, now, ct);
         }

@@ -94,6 +94,11 @@ public sealed partial class ImageSweeper(
             {
                 LogSweepFailed(logger, uuid, e.Message);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One backup storage that cannot be swept must not stop the sweeper (or the server) for the others.
+                LogSweepCrashed(logger, e, uuid);
+            }
         }
     }
 
@@ -179,6 +184,9 @@ public sealed partial class ImageSweeper(
             // A new interval applies from now.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "sweeping backup storage {Uuid} failed unexpectedly")]
+    private static partial void LogSweepCrashed(ILogger logger, Exception exception, string uuid);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "sweeping backup storage {Bs} failed (tried again after image/sweep.interval or a reconnect): {Reason}")]
     private static partial void LogSweepFailed(ILogger logger, string bs, string reason);

@@ -42,6 +42,7 @@ public sealed class TrashFeature : IApiFeature
             new("resourceType") { Description = "ImageVO (with resourceUuid)" },
             new("trashType") { ValidValues = TrashTypes, Description = "only this kind; MigrateImage (ZStack's only kind) is never produced by Stowage" },
         ],
+        OwnerBackupStorage = a => a.String("uuid"),
         Handler = GetAsync,
     };
 
@@ -58,6 +59,7 @@ public sealed class TrashFeature : IApiFeature
             new("trashId", ParamType.Long) { Description = "only this unit" },
         ],
         SerialKey = a => "cleanup-trash-on-" + a.String("uuid"),
+        OwnerBackupStorage = a => a.String("uuid"),
         Handler = CleanUpAsync,
     };
 

@@ -32,6 +32,7 @@ public static class CancelJob
         Kind = ApiKind.Sync,
         Description = "Cancel a waiting or running async API job (its owner or an admin); the job then fails with a 'cancelled by the user' error",
         Params = [new("uuid") { InPath = true, Required = true, MaxLength = 64, Description = "job uuid (the apiId of the async call)" }],
+        RunsWhereJobRuns = true,
         Handler = HandleAsync,
     };
 

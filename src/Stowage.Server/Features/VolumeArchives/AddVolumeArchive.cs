@@ -47,6 +47,7 @@ public static partial class AddVolumeArchive
             ImageAllocator.ZoneUuid,
             new("resourceUuid") { Description = $"uuid to give the new {kind.Noun} (32 hex)" },
         ],
+        OwnerBackupStorage = a => a.List("backupStorageUuids") is [var first, ..] ? first : null,
         Handler = ctx => HandleAsync(ctx, kind),
     };
 
@@ -85,7 +86,7 @@ public static partial class AddVolumeArchive
             refs = [.. bss.Select(bs => new VolumeArchiveRefEntity
             {
                 ArchiveUuid = uuid, BackupStorageUuid = bs.Uuid, InstallPath = kind.InstallPath(bs.Url, account, uuid),
-                Status = ImageStatus.Downloading, CreateDate = now, LastOpDate = now,
+                Status = ImageStatus.Downloading, CreateDate = now, LastOpDate = now, NodeId = ctx.Get<Hosting.NodeIdentity>().Id,
             })];
             ResourceIndex.Add(db, uuid, kind.ResourceType, name, now, ctx.SystemTags, ctx.UserTags);
             db.VolumeArchives.Add(row);

@@ -12,18 +12,25 @@ namespace Stowage.Server.Features.VolumeArchives;
 /// </summary>
 public static partial class VolumeArchiveRecovery
 {
-    public static async Task<int> RecoverAsync(IServiceProvider services, CancellationToken ct)
+    public static Task<int> RecoverAsync(IServiceProvider services, CancellationToken ct)
     {
+        var node = services.GetRequiredService<Hosting.NodeIdentity>().Id;
         var ownership = services.GetRequiredService<IBackupStorageOwnership>();
+        return RecoverAsync(services, (n, bs) => n == node || n is null && ownership.Owns(bs), ImageRecovery.Reason, ct);
+    }
+
+    /// <summary>Fails the Downloading copies <paramref name="interruptedWrite"/> (writer node, backup storage) picks.</summary>
+    public static async Task<int> RecoverAsync(IServiceProvider services, Func<string?, string, bool> interruptedWrite, string reason, CancellationToken ct)
+    {
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(VolumeArchiveRecovery).FullName!);
         await using var db = services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
         var interrupted = (await db.VolumeArchiveRefs.AsNoTracking()
             .Where(r => r.Status == ImageStatus.Downloading && !db.ImageUploads.Any(u => u.ArchiveRefId == r.Id)).ToListAsync(ct))
-            .Where(r => ownership.Owns(r.BackupStorageUuid)).ToList();
+            .Where(r => interruptedWrite(r.NodeId, r.BackupStorageUuid)).ToList();
         foreach (var copy in interrupted)
         {
-            var text = $"failed to download on backup storage[uuid: {copy.BackupStorageUuid}], because: {ImageRecovery.Reason}";
+            var text = $"failed to download on backup storage[uuid: {copy.BackupStorageUuid}], because: {reason}";
             LogInterrupted(logger, copy.ArchiveUuid, copy.BackupStorageUuid, copy.InstallPath);
             await ImageRecovery.FailAsync(db, new CopyRow(CopyTable.VolumeArchive, copy.Id), text, now, ct);
         }

@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Stowage.Core.Cluster;
+using Stowage.Server.Tests.BackupStorage;
+using Stowage.Server.Tests.Images;
+using Stowage.Server.Tests.Infrastructure;
+using Stowage.Server.Tests.Protocol;
+using Stowage.Sftp.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Stowage.Server.Tests.Cluster;
+
+/// <summary>
+/// Three real server processes on one PostgreSQL with 30 backup storages on three real sshd instances:
+/// ownership, forwarding, takeover after kill -9 and rebalancing after a restart.
+/// </summary>
+[Collection(SshdCollection.Name)]
+public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
+{
+    private const int Storages = 30;
+
+    /// <summary>
+    /// The documented bound for the test's timing: dead after 6 s + two heartbeats (1 s) + one reconnect,
+    /// allowed 12 s on this loaded 2-core machine (it takes well under a second when idle).
+    /// </summary>
+    private static readonly TimeSpan TakeoverBound = TimeSpan.FromSeconds(6 + 2 + 12);
+
+    [Fact]
+    public async Task Thirty_backup_storages_are_each_run_by_one_of_three_servers_and_move_when_one_is_killed()
+    {
+        if (!ClusterWorld.Available)
+        {
+            return;
+        }
+
+        await using var world = await ClusterWorld.StartAsync(sshd, 3);
+        try
+        {
+            await RunAsync(world);
+        }
+        catch
+        {
+            world.WriteLogs(output);
+            throw;
+        }
+    }
+
+    private async Task RunAsync(ClusterWorld world)
+    {
+        var (s1, s2, s3) = (world.Clients[0], world.Clients[1], world.Clients[2]);
+        await ImageKit.SetConfigAsync(s2, "backupStorage", "ping.interval", "2");
+        var dirs = new Dictionary<string, string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, Storages), new ParallelOptions { MaxDegreeOfParallelism = 6 }, async (i, _) =>
+        {
+            var host = world.Sshds[i % 3];
+            var dir = host.NewOwnedDir("cluster");
+            var uuid = await BsKit.AddOkAsync(world.Clients[i % 3], host, dir, $"cl-{i}");
+            lock (dirs)
+            {
+                dirs[uuid] = dir;
+            }
+        });
+
+        var nodes = world.Servers.ToDictionary(s => s.NodeId, s => s.Name);
+        await SettledAsync(world, world.Servers);
+
+        // Steady state: within two ping rounds every backup storage is checked, each by its owner only.
+        var from = DateTime.UtcNow;
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        var owners = await world.OwnersAsync();
+        var window = world.Checks().Where(c => c.At >= from).ToList();
+        foreach (var uuid in dirs.Keys)
+        {
+            var by = window.Where(c => c.BsUuid == uuid).Select(c => c.Node).Distinct().ToList();
+            Assert.True(by.Count == 1 && by[0] == nodes[owners[uuid]!], $"{uuid} owned by {nodes[owners[uuid]!]} was checked by [{string.Join(", ", by)}]");
+        }
+
+        Assert.Equal(3, owners.Values.Distinct().Count());
+
+        // Any server takes any call: s2 renames and s3 reconnects a backup storage s1 owns; the job is polled on s3.
+        var ofS1 = owners.First(o => o.Value == world.Servers[0].NodeId).Key;
+        Wire.AssertOk(await BsKit.ActionAsync(s2, "/backup-storage/" + ofS1 + "/actions", "updateBackupStorage", new JsonObject { ["name"] = "renamed-through-s2" }));
+        var accepted = await s3.SendAsync(HttpMethod.Put, "/backup-storage/" + ofS1 + "/actions", new JsonObject { ["reconnectBackupStorage"] = new JsonObject() });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
+        Assert.Contains($":{world.Servers[2].Port}/", accepted.Json!["location"]!.GetValue<string>(), StringComparison.Ordinal);
+        Wire.AssertOk(await s3.PollAsync(accepted));
+        Assert.Equal("renamed-through-s2", (await BsKit.GetAsync(s1, ofS1))["name"]!.GetValue<string>());
+
+        // Concurrent calls spread over the servers: three attaches of each backup storage to one zone, one per
+        // server at once; each backup storage's owner serializes them, so exactly one of the three succeeds.
+        var zone = await s1.CreateZoneAsync("cluster-zone");
+        var attaches = await Task.WhenAll(dirs.Keys.SelectMany(uuid => world.Clients.Select(c =>
+            c.CallAsync(HttpMethod.Post, $"/zones/{zone}/backup-storage/{uuid}", new JsonObject { ["params"] = new JsonObject() }))));
+        Assert.Equal(Storages, attaches.Count(r => r.Status == HttpStatusCode.OK));
+        Assert.All(attaches.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Contains("has been attached", r.Body, StringComparison.Ordinal));
+        var refs = await world.QueryAsync($"SELECT count(*) FROM backup_storage_zone_refs WHERE zone_uuid = '{zone}'", r => r.GetInt64(0));
+        Assert.Equal(Storages, refs.Single());
+
+        await KillMidDownloadAsync(world, dirs);
+    }
+
+    /// <summary>kill -9 of the server running a download: takeover, failed job, no orphan; then it rejoins.</summary>
+    private async Task KillMidDownloadAsync(ClusterWorld world, Dictionary<string, string> dirs)
+    {
+        var victim = world.Servers[2];
+        var owners = await world.OwnersAsync();
+        var victims = owners.Where(o => o.Value == victim.NodeId).Select(o => o.Key).ToList();
+        var target = victims[0];
+        await using var source = await HttpSource.StartAsync();
+        source.SlowChunk = 32 * 1024;
+        source.Add("big.img", ImageKit.RandomBytes(16 << 20));
+        var url = source.Url("slow", "big.img");
+
+        // Sent to s1, run by the owner (the victim).
+        var job = Guid.NewGuid().ToString("N");
+        var accepted = await world.Clients[0].SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(url, [target], "doomed"), jobUuid: job);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
+        await ImageKit.WaitForAsync(() => ImageKit.Files(dirs[target]).Count > 0, TimeSpan.FromSeconds(30));
+        var reserved = await world.QueryAsync($"SELECT reserved_size, node_id FROM image_backup_storage_refs WHERE backup_storage_uuid = '{target}'", r => (r.GetInt64(0), r.GetString(1)));
+        Assert.Equal(victim.NodeId, reserved.Single().Item2);
+
+        var killed = Stopwatch.StartNew();
+        victim.Kill();
+        var survivors = world.Servers.Take(2).Select(s => s.NodeId).ToHashSet();
+        await WaitAsync(
+            async () =>
+            {
+                var now = await world.OwnersAsync();
+                var status = await world.StatusesAsync();
+                return victims.All(v => now[v] is { } o && survivors.Contains(o) && status[v] == "Connected");
+            },
+            TimeSpan.FromSeconds(60));
+        var moved = killed.Elapsed;
+        output.WriteLine($"{victims.Count} backup storages of the killed server owned by survivors and Connected after {moved.TotalSeconds:0.0} s");
+        Assert.True(moved <= TakeoverBound, $"takeover took {moved.TotalSeconds:0.0} s, bound {TakeoverBound.TotalSeconds} s");
+
+        // The job ends failed with the reason, polled on another server; the copy gave its reservation back.
+        var poll = await world.Clients[1].SendAsync(HttpMethod.Get, "/api-jobs/" + job);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, poll.Status);
+        Assert.Contains("stopped responding", poll.Body, StringComparison.Ordinal);
+        var copies = await world.QueryAsync($"SELECT status, reserved_size FROM image_backup_storage_refs WHERE backup_storage_uuid = '{target}'", r => (r.GetString(0), r.GetInt64(0)));
+        Assert.All(copies, c => Assert.True(c.Item1 != "Downloading" && c.Item2 == 0, $"copy {c}"));
+
+        // No temporary file or transfer process is left on the host (the new owner's sweep removes leftovers).
+        await ImageKit.WaitForAsync(() => ImageKit.Files(dirs[target]).Count == 0, TimeSpan.FromSeconds(40));
+        ImageKit.NoProcessFor(sshd.User, dirs[target]);
+
+        // The killed server comes back (same node id): backup storages are handed back without a double check.
+        var restarted = DateTime.UtcNow;
+        await victim.StartAgainAsync();
+        await SettledAsync(world, world.Servers);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        foreach (var group in world.Checks().Where(c => c.At >= restarted).GroupBy(c => c.BsUuid))
+        {
+            var runs = new List<string>();
+            foreach (var c in group.OrderBy(c => c.At))
+            {
+                if (runs.Count == 0 || runs[^1] != c.Node)
+                {
+                    runs.Add(c.Node);
+                }
+            }
+
+            Assert.True(runs.Distinct().Count() == runs.Count, $"{group.Key} went back and forth: {string.Join(" → ", runs)}");
+        }
+
+        var final = await world.OwnersAsync();
+        Assert.Contains(victim.NodeId, final.Values);
+    }
+
+    /// <summary>Waits until every backup storage is owned as the hash ring over the live servers says and is Connected.</summary>
+    private static async Task SettledAsync(ClusterWorld world, IEnumerable<ServerProcess> live)
+    {
+        var ring = new HashRing(live.Select(s => s.NodeId));
+        await WaitAsync(
+            async () =>
+            {
+                var owners = await world.OwnersAsync();
+                var status = await world.StatusesAsync();
+                return owners.All(o => o.Value == ring.OwnerOf(o.Key) && status[o.Key] == "Connected");
+            },
+            TimeSpan.FromSeconds(60));
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using Npgsql;
+using Stowage.Server.Tests.Infrastructure;
+using Stowage.Sftp.Tests.Infrastructure;
+
+namespace Stowage.Server.Tests.Cluster;
+
+/// <summary>
+/// A management cluster for tests: one fresh PostgreSQL database, three sshd instances (the shared one
+/// and two of its own) and N server processes, each with a logged-in client.
+/// </summary>
+public sealed class ClusterWorld : IAsyncDisposable
+{
+    /// <summary>Short bounds so failures are seen in seconds: heartbeat 1 s, dead after 6 s (lease 3 s).</summary>
+    public static readonly string[] FastCluster = ["--cluster-heartbeat", "1", "--cluster-dead-after", "6"];
+
+    private readonly List<SshdFixture> _ownSshds = [];
+    private string _database = "";
+    private string _secretFile = "";
+
+    public List<SshdFixture> Sshds { get; } = [];
+
+    public List<ServerProcess> Servers { get; } = [];
+
+    public List<ZStackClient> Clients { get; } = [];
+
+    public string Postgres { get; private set; } = "";
+
+    /// <summary>False when no PostgreSQL was started (tests then return early; scripts/test.sh always starts one).</summary>
+    public static bool Available =>
+        StowageHost.PostgresServer is not null
+        || (Environment.GetEnvironmentVariable("STOWAGE_REQUIRE_POSTGRES") == "1"
+            ? throw new InvalidOperationException("STOWAGE_REQUIRE_POSTGRES=1 but STOWAGE_TEST_POSTGRES is not set")
+            : false);
+
+    public static async Task<ClusterWorld> StartAsync(SshdFixture shared, int servers, Func<int, string, string>? postgresFor = null)
+    {
+        var world = new ClusterWorld();
+        try
+        {
+            world.Sshds.Add(shared);
+            for (var i = 0; i < 2; i++)
+            {
+                var own = new SshdFixture();
+                world._ownSshds.Add(own);
+                await own.InitializeAsync();
+                world.Sshds.Add(own);
+            }
+
+            var server = StowageHost.PostgresServer!;
+            world._database = "stowage_cluster_" + Guid.NewGuid().ToString("N")[..12];
+            await using (var conn = new NpgsqlConnection(server))
+            {
+                await conn.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"CREATE DATABASE {world._database}", conn);
+                await cmd.ExecuteNonQueryAsync();
+            }
+
+            world.Postgres = new NpgsqlConnectionStringBuilder(server) { Database = world._database, Pooling = true, MaxPoolSize = 20 }.ToString();
+
+            // The first server migrates the database; the others start once it has.
+            // Every member holds the same cluster secret, as an admin copies it to each server.
+            world._secretFile = Path.Combine(Directory.CreateTempSubdirectory("stowage-secret-").FullName, "cluster-secret");
+            await File.WriteAllTextAsync(world._secretFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+            string[] args = [.. FastCluster, "--cluster-secret-file", world._secretFile];
+            string Postgres(int i) => postgresFor?.Invoke(i, world.Postgres) ?? world.Postgres;
+            world.Servers.Add(await ServerProcess.StartAsync("s1", Postgres(0), args));
+            var rest = await Task.WhenAll(Enumerable.Range(2, servers - 1).Select(i => ServerProcess.StartAsync("s" + i, Postgres(i - 1), args)));
+            world.Servers.AddRange(rest);
+            foreach (var s in world.Servers)
+            {
+                var client = new ZStackClient(s.BaseAddress, "/zstack/v1");
+                await client.LoginAsync();
+                world.Clients.Add(client);
+            }
+
+            return world;
+        }
+        catch
+        {
+            await world.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs a query on the cluster's database.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read)
+    {
+        await using var conn = new NpgsqlConnection(Postgres);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Backup storage uuid → owning node id (null while unowned).</summary>
+    public async Task<Dictionary<string, string?>> OwnersAsync() =>
+        (await QueryAsync("SELECT uuid, owner_node_id FROM backup_storages", r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1))))
+            .ToDictionary(x => x.Item1, x => x.Item2);
+
+    public async Task<Dictionary<string, string>> StatusesAsync() =>
+        (await QueryAsync("SELECT uuid, status FROM backup_storages", r => (r.GetString(0), r.GetString(1)))).ToDictionary(x => x.Item1, x => x.Item2);
+
+    /// <summary>Checks of backup storages logged by every server, in time order.</summary>
+    public List<CheckLine> Checks() => [.. Servers.SelectMany(s => s.Checks(s.Name)).OrderBy(c => c.At)];
+
+    /// <summary>Every server's log, for the test output of a failed test.</summary>
+    public void WriteLogs(Xunit.Abstractions.ITestOutputHelper output)
+    {
+        foreach (var s in Servers)
+        {
+            output.WriteLine($"===== {s.Name} ({(s.Running ? "running" : "stopped")}) =====");
+            output.WriteLine(string.Join('\n', s.Log.Split('\n').Where(l => !l.Contains(" dbug: ", StringComparison.Ordinal)).TakeLast(300)));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var c in Clients)
+        {
+            c.Dispose();
+        }
+
+        foreach (var s in Servers)
+        {
+            await s.DisposeAsync();
+        }
+
+        foreach (var own in _ownSshds)
+        {
+            await own.DisposeAsync();
+        }
+
+        if (_secretFile.Length > 0)
+        {
+            Directory.Delete(Path.GetDirectoryName(_secretFile)!, recursive: true);
+        }
+
+        if (_database.Length > 0 && StowageHost.PostgresServer is { } server)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var conn = new NpgsqlConnection(server);
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+    }
+}
