@@ -168,8 +168,8 @@ public sealed partial class ClusterMembership(
                 try
                 {
                     Fenced?.Invoke();
+                    // A job's transfers stop with its token: the remote process is killed over SSH, which needs no database.
                     runner.Fence("the management node lost contact with the database (no heartbeat renewal within the lease); its jobs were stopped");
-                    await transfers.CancelAsync(_ => true, Options.Lease);
                 }
                 catch (Exception e)
                 {

@@ -257,6 +257,12 @@ public sealed partial class BackupStorageTracker(
         }
 
         var sftp = await db.SftpBackupStorages.FirstOrDefaultAsync(s => s.Uuid == uuid, ct);
+        if (!ownership.Owns(uuid))
+        {
+            // The database answered late (this server lost its lease meanwhile): another server may own it now.
+            return;
+        }
+
         var driver = connector.Drivers.Get(bs.Type);
         LogChecking(logger, uuid, bs.Status);
         if (bs.Status == BackupStorageStatus.Connected)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using Stowage.Core.Cluster;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
@@ -63,7 +62,7 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         });
 
         var nodes = world.Servers.ToDictionary(s => s.NodeId, s => s.Name);
-        await SettledAsync(world, world.Servers);
+        await world.SettledAsync();
 
         // Steady state: within two ping rounds every backup storage is checked, each by its owner only.
         var from = DateTime.UtcNow;
@@ -123,7 +122,7 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         var killed = Stopwatch.StartNew();
         victim.Kill();
         var survivors = world.Servers.Take(2).Select(s => s.NodeId).ToHashSet();
-        await WaitAsync(
+        await ClusterWorld.WaitAsync(
             async () =>
             {
                 var now = await world.OwnersAsync();
@@ -149,47 +148,11 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         // The killed server comes back (same node id): backup storages are handed back without a double check.
         var restarted = DateTime.UtcNow;
         await victim.StartAgainAsync();
-        await SettledAsync(world, world.Servers);
+        await world.SettledAsync();
         await Task.Delay(TimeSpan.FromSeconds(3));
-        foreach (var group in world.Checks().Where(c => c.At >= restarted).GroupBy(c => c.BsUuid))
-        {
-            var runs = new List<string>();
-            foreach (var c in group.OrderBy(c => c.At))
-            {
-                if (runs.Count == 0 || runs[^1] != c.Node)
-                {
-                    runs.Add(c.Node);
-                }
-            }
-
-            Assert.True(runs.Distinct().Count() == runs.Count, $"{group.Key} went back and forth: {string.Join(" → ", runs)}");
-        }
+        world.AssertNoBackAndForth(restarted);
 
         var final = await world.OwnersAsync();
         Assert.Contains(victim.NodeId, final.Values);
-    }
-
-    /// <summary>Waits until every backup storage is owned as the hash ring over the live servers says and is Connected.</summary>
-    private static async Task SettledAsync(ClusterWorld world, IEnumerable<ServerProcess> live)
-    {
-        var ring = new HashRing(live.Select(s => s.NodeId));
-        await WaitAsync(
-            async () =>
-            {
-                var owners = await world.OwnersAsync();
-                var status = await world.StatusesAsync();
-                return owners.All(o => o.Value == ring.OwnerOf(o.Key) && status[o.Key] == "Connected");
-            },
-            TimeSpan.FromSeconds(60));
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(100);
-        }
     }
 }

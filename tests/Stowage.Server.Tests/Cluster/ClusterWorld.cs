@@ -109,6 +109,48 @@ public sealed class ClusterWorld : IAsyncDisposable
     /// <summary>Checks of backup storages logged by every server, in time order.</summary>
     public List<CheckLine> Checks() => [.. Servers.SelectMany(s => s.Checks(s.Name)).OrderBy(c => c.At)];
 
+    /// <summary>Since <paramref name="since"/>, each backup storage moved at most once per server: no check by a server it had left.</summary>
+    public void AssertNoBackAndForth(DateTime since)
+    {
+        foreach (var group in Checks().Where(c => c.At >= since).GroupBy(c => c.BsUuid))
+        {
+            var runs = new List<string>();
+            foreach (var c in group.OrderBy(c => c.At))
+            {
+                if (runs.Count == 0 || runs[^1] != c.Node)
+                {
+                    runs.Add(c.Node);
+                }
+            }
+
+            Assert.True(runs.Distinct().Count() == runs.Count, $"{group.Key} went back and forth: {string.Join(" -> ", runs)}");
+        }
+    }
+
+    /// <summary>Waits until every backup storage is owned as the hash ring over the running servers says, and is Connected.</summary>
+    public async Task SettledAsync()
+    {
+        var ring = new Core.Cluster.HashRing(Servers.Where(s => s.Running).Select(s => s.NodeId));
+        await WaitAsync(
+            async () =>
+            {
+                var owners = await OwnersAsync();
+                var status = await StatusesAsync();
+                return owners.All(o => o.Value == ring.OwnerOf(o.Key) && status[o.Key] == "Connected");
+            },
+            TimeSpan.FromSeconds(60));
+    }
+
+    public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan? limit = null)
+    {
+        var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(60));
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Every server's log, for the test output of a failed test.</summary>
     public void WriteLogs(Xunit.Abstractions.ITestOutputHelper output)
     {
