@@ -154,5 +154,15 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
 
         var final = await world.OwnersAsync();
         Assert.Contains(victim.NodeId, final.Values);
+
+        // A clean stop leaves at once: its backup storages move sooner than a dead server's heartbeat ages (6 s).
+        var leaving = world.Servers[1];
+        var itsOwn = final.Where(o => o.Value == leaving.NodeId).Select(o => o.Key).ToList();
+        var stopped = Stopwatch.StartNew();
+        await leaving.StopAsync();
+        await ClusterWorld.WaitAsync(async () => (await world.OwnersAsync()).Where(o => itsOwn.Contains(o.Key)).All(o => o.Value is { } n && n != leaving.NodeId));
+        output.WriteLine($"{itsOwn.Count} backup storages of the stopped server owned by others after {stopped.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(stopped.Elapsed < TimeSpan.FromSeconds(6), $"a clean stop took {stopped.Elapsed.TotalSeconds:0.0} s to hand its backup storages on");
+        await world.SettledAsync();
     }
 }

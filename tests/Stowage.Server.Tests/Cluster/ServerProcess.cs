@@ -122,6 +122,18 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM, as a service manager stops a server: it leaves the cluster on its way out.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            using var kill = Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await p.WaitForExitAsync(timeout.Token);
+        }
+    }
+
     /// <summary>Backup storage checks this server logged (pings and reconnects).</summary>
     public List<CheckLine> Checks(string nodeId) =>
         [.. _log.Select(l => CheckPattern().Match(l)).Where(m => m.Success)

@@ -8,7 +8,8 @@ namespace Stowage.Server.Features.Images;
 /// Every <c>image/expungeInterval</c> seconds, expunges copies deleted more than <c>image/expungePeriod</c>
 /// seconds ago, unless the deletion policy is Never.
 /// </summary>
-public sealed partial class ImageExpungeService(StowageDbContextFactory dbFactory, ImageRemoval removal, GlobalConfigStore configs, TimeProvider clock, ILogger<ImageExpungeService> logger)
+public sealed partial class ImageExpungeService(
+    StowageDbContextFactory dbFactory, ImageRemoval removal, GlobalConfigStore configs, Storage.IBackupStorageOwnership ownership, TimeProvider clock, ILogger<ImageExpungeService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,6 +45,8 @@ public sealed partial class ImageExpungeService(StowageDbContextFactory dbFactor
         await using var db = dbFactory.CreateDbContext();
         var due = await db.ImageBackupStorageRefs.AsNoTracking()
             .Where(r => r.Status == ImageStatus.Deleted && r.LastOpDate < before).OrderBy(r => r.Id).Take(1000).ToListAsync(ct);
+        // Each server expunges the copies on the backup storages it owns: one server acts on a host.
+        due = [.. due.Where(r => ownership.Owns(r.BackupStorageUuid))];
         foreach (var copy in due)
         {
             await removal.ExpungeAsync(copy, ct);

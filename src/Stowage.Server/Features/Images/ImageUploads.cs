@@ -199,7 +199,9 @@ public sealed partial class ImageUploads(
             expired = await db.ImageUploads.AsNoTracking().Where(u => u.ExpiresAt <= now).ToListAsync(ct);
         }
 
-        foreach (var row in expired.Where(r => !transfers.IsRunning(r.ImageUuid, r.BackupStorageUuid)))
+        // In a cluster the owner of the backup storage drops its expired uploads (it alone acts on the host).
+        var ownership = services.GetRequiredService<IBackupStorageOwnership>();
+        foreach (var row in expired.Where(r => ownership.Owns(r.BackupStorageUuid) && !transfers.IsRunning(r.ImageUuid, r.BackupStorageUuid)))
         {
             await DiscardAsync(row, "the upload url expired (global config image/upload.timeout)");
         }
