@@ -1,0 +1,93 @@
+using Microsoft.EntityFrameworkCore;
+using Stowage.Core.Config;
+using Stowage.Core.Storage;
+using Stowage.Persistence;
+
+namespace Stowage.Server.Storage;
+
+/// <summary>
+/// The two checks: a ping of a Connected backup storage (capacity refreshed; a failure makes it
+/// Disconnected with the reason) and a reconnect of one that is not (boot, auto-reconnect, takeover),
+/// each bounded by <c>ping.timeout</c> (a reconnect by three times that).
+/// </summary>
+public sealed partial class BackupStorageTracker
+{
+    private async Task PingAsync(StowageDbContext db, Persistence.Entities.BackupStorageEntity bs, Persistence.Entities.SftpBackupStorageEntity? sftp, IBackupStorageDriver driver, TimeSpan timeout, CancellationToken ct)
+    {
+        using var timer = new CancellationTokenSource(timeout, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        stats.Enter();
+        string? failure = null;
+        StorageFailure? kind = null;
+        try
+        {
+            var capacity = await driver.PingAsync(connector.BuildTarget(bs, sftp), linked.Token);
+            if (capacity.Total != bs.TotalCapacity || capacity.Available != bs.AvailableCapacity)
+            {
+                bs.TotalCapacity = capacity.Total;
+                bs.AvailableCapacity = capacity.Available;
+                await db.SaveChangesAsync(ct);
+            }
+        }
+        catch (StorageException e)
+        {
+            (failure, kind) = (e.Message, e.Failure);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            (failure, kind) = ($"ping timed out after {timeout.TotalSeconds:0} s", StorageFailure.Timeout);
+        }
+        finally
+        {
+            stats.Exit();
+        }
+
+        if (failure is not null)
+        {
+            driver.Forget(bs.Uuid);
+            _failures[bs.Uuid] = (0, kind);
+            bs.LastError = failure;
+            connector.SetStatus(db, bs, BackupStorageStatus.Disconnected, failure);
+            events.Disconnected(db, bs.Uuid, failure);
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task ReconnectAsync(StowageDbContext db, Persistence.Entities.BackupStorageEntity bs, Persistence.Entities.SftpBackupStorageEntity? sftp, TimeSpan timeout, CancellationToken ct)
+    {
+        var state = _failures.GetValueOrDefault(bs.Uuid);
+        var booting = bs.Status == BackupStorageStatus.Connecting;
+        if (!booting)
+        {
+            // A changed host key or identity needs an admin's decision; retrying would only hide it.
+            var max = configs.GetInt(CoreGlobalConfigs.AutoReconnectMaxAttempts);
+            if (!configs.GetBool(CoreGlobalConfigs.AutoReconnect) || state.Last is StorageFailure.HostKeyMismatch or StorageFailure.IdentityMismatch
+                || (max > 0 && state.Attempts >= max))
+            {
+                return;
+            }
+        }
+
+        using var timer = new CancellationTokenSource(timeout * 3, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        try
+        {
+            await connector.ConnectAsync(db, bs, sftp, connector.BuildTarget(bs, sftp), ConnectMode.Background, linked.Token);
+            await db.SaveChangesAsync(ct);
+            _failures.TryRemove(bs.Uuid, out _);
+            stats.Reconnected();
+        }
+        catch (StorageException e)
+        {
+            _failures[bs.Uuid] = (state.Attempts + 1, e.Failure);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            connector.Drivers.Get(bs.Type).Forget(bs.Uuid);
+            bs.LastError = $"connect timed out after {(timeout * 3).TotalSeconds:0} s";
+            connector.SetStatus(db, bs, BackupStorageStatus.Disconnected, bs.LastError);
+            await db.SaveChangesAsync(CancellationToken.None);
+            _failures[bs.Uuid] = (state.Attempts + 1, StorageFailure.Timeout);
+        }
+    }
+}
