@@ -45,7 +45,7 @@ public static class StowageServer
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
         services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, .. ExportConfigs.All]));
         services.AddSingleton<GlobalConfigStore>();
-        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage, ImageQueries.Image, ImageQueries.BackupStorageRef, .. VolumeArchiveQueries.All]));
+        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage, ImageQueries.Image, ImageQueries.BackupStorageRef, .. VolumeArchiveQueries.All, ClusterFeature.Query]));
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<JobStore>();
@@ -132,6 +132,7 @@ public static class StowageServer
     private static void AddOwnership(IServiceCollection services, StowageSettings settings)
     {
         services.AddSingleton<ClusterForwarder>();
+        services.AddSingleton<IApiFeature, ClusterFeature>();
         services.AddHttpClient(ClusterForwarder.ClientName, c => c.Timeout = TimeSpan.FromMinutes(10));
         if (settings.Database.Provider == DatabaseProvider.Postgres)
         {

@@ -33,7 +33,9 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
             return;
         }
 
-        await using var world = await ClusterWorld.StartAsync(sshd, 3);
+        var clock = Stopwatch.StartNew();
+        await using var world = await ClusterWorld.StartAsync(sshd, 3, log: output.WriteLine);
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: three servers up");
         try
         {
             await RunAsync(world);
@@ -45,6 +47,10 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         }
     }
 
+    private readonly Stopwatch _phase = Stopwatch.StartNew();
+
+    private void Phase(string what) => output.WriteLine($"{_phase.Elapsed.TotalSeconds:0.0} s: {what}");
+
     private async Task RunAsync(ClusterWorld world)
     {
         var (s1, s2, s3) = (world.Clients[0], world.Clients[1], world.Clients[2]);
@@ -52,7 +58,7 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         var dirs = new Dictionary<string, string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, Storages), new ParallelOptions { MaxDegreeOfParallelism = 6 }, async (i, _) =>
         {
-            var host = world.Sshds[i % 3];
+            var host = world.Sshds[i / 3 % 3];
             var dir = host.NewOwnedDir("cluster");
             var uuid = await BsKit.AddOkAsync(world.Clients[i % 3], host, dir, $"cl-{i}");
             lock (dirs)
@@ -62,7 +68,9 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         });
 
         var nodes = world.Servers.ToDictionary(s => s.NodeId, s => s.Name);
+        Phase("30 backup storages added");
         await world.SettledAsync();
+        Phase("ownership settled");
 
         // Steady state: within two ping rounds every backup storage is checked, each by its owner only.
         var from = DateTime.UtcNow;
@@ -76,6 +84,9 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         }
 
         Assert.Equal(3, owners.Values.Distinct().Count());
+        var members = ZStackClient.Inventories(await world.Clients[2].QueryAsync("/management-nodes"));
+        Assert.Equal(nodes.Keys.Order(), members.Select(m => m!["uuid"]!.GetValue<string>()).Order());
+        Assert.All(members, m => Assert.Equal("RUNNING", m!["state"]!.GetValue<string>()));
 
         // Any server takes any call: s2 renames and s3 reconnects a backup storage s1 owns; the job is polled on s3.
         var ofS1 = owners.First(o => o.Value == world.Servers[0].NodeId).Key;
@@ -95,6 +106,7 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         Assert.All(attaches.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Contains("has been attached", r.Body, StringComparison.Ordinal));
         var refs = await world.QueryAsync($"SELECT count(*) FROM backup_storage_zone_refs WHERE zone_uuid = '{zone}'", r => r.GetInt64(0));
         Assert.Equal(Storages, refs.Single());
+        Phase("calls through every server checked");
 
         await KillMidDownloadAsync(world, dirs);
     }
@@ -141,14 +153,19 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         var copies = await world.QueryAsync($"SELECT status, reserved_size FROM image_backup_storage_refs WHERE backup_storage_uuid = '{target}'", r => (r.GetString(0), r.GetInt64(0)));
         Assert.All(copies, c => Assert.True(c.Item1 != "Downloading" && c.Item2 == 0, $"copy {c}"));
 
+        Phase("takeover checked");
+
         // No temporary file or transfer process is left on the host (the new owner's sweep removes leftovers).
         await ImageKit.WaitForAsync(() => ImageKit.Files(dirs[target]).Count == 0, TimeSpan.FromSeconds(40));
         ImageKit.NoProcessFor(sshd.User, dirs[target]);
+
+        Phase("no orphan left");
 
         // The killed server comes back (same node id): backup storages are handed back without a double check.
         var restarted = DateTime.UtcNow;
         await victim.StartAgainAsync();
         await world.SettledAsync();
+        Phase("restarted server has its share back");
         await Task.Delay(TimeSpan.FromSeconds(3));
         world.AssertNoBackAndForth(restarted);
 

@@ -32,9 +32,11 @@ public sealed class ClusterWorld : IAsyncDisposable
             ? throw new InvalidOperationException("STOWAGE_REQUIRE_POSTGRES=1 but STOWAGE_TEST_POSTGRES is not set")
             : false);
 
-    public static async Task<ClusterWorld> StartAsync(SshdFixture shared, int servers, Func<int, string, string>? postgresFor = null)
+    public static async Task<ClusterWorld> StartAsync(SshdFixture shared, int servers, Func<int, string, string>? postgresFor = null, Action<string>? log = null)
     {
         var world = new ClusterWorld();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Log(string what) => log?.Invoke($"{clock.Elapsed.TotalSeconds:0.0} s: {what}");
         try
         {
             world.Sshds.Add(shared);
@@ -46,6 +48,7 @@ public sealed class ClusterWorld : IAsyncDisposable
                 world.Sshds.Add(own);
             }
 
+            Log("sshd instances up");
             var server = StowageHost.PostgresServer!;
             world._database = "stowage_cluster_" + Guid.NewGuid().ToString("N")[..12];
             await using (var conn = new NpgsqlConnection(server))
@@ -64,8 +67,10 @@ public sealed class ClusterWorld : IAsyncDisposable
             string[] args = [.. FastCluster, "--cluster-secret-file", world._secretFile];
             string Postgres(int i) => postgresFor?.Invoke(i, world.Postgres) ?? world.Postgres;
             world.Servers.Add(await ServerProcess.StartAsync("s1", Postgres(0), args));
+            Log("first server up (database migrated)");
             var rest = await Task.WhenAll(Enumerable.Range(2, servers - 1).Select(i => ServerProcess.StartAsync("s" + i, Postgres(i - 1), args)));
             world.Servers.AddRange(rest);
+            Log("all servers up");
             foreach (var s in world.Servers)
             {
                 var client = new ZStackClient(s.BaseAddress, "/zstack/v1");

@@ -43,7 +43,8 @@ public sealed class ImageAddTests(SshdFixture sshd)
         Assert.Single(ZStackClient.Inventories(await client.QueryAsync("/backup-storage", "q=image.platform=Linux")));
         Assert.Empty(ZStackClient.Inventories(await client.QueryAsync("/backup-storage", "q=image.platform=Windows")));
         var bsInv = await BsKit.GetAsync(client, bs);
-        Assert.True(bsInv["availableCapacity"]!.GetValue<long>() <= ImageKit.DfAvailable(url) + (16 << 20));
+        // Other tests write to the same filesystem meanwhile: the bound allows for them, not for a made-up figure.
+        Assert.True(bsInv["availableCapacity"]!.GetValue<long>() <= ImageKit.DfAvailable(url) + (256 << 20));
 
         var updated = await BsKit.ActionAsync(client, $"/images/{uuid}/actions", "updateImage", new JsonObject { ["name"] = "centos-7", ["guestOsType"] = "CentOS 7" });
         Assert.Equal("centos-7", updated.Json!["inventory"]!["name"]!.GetValue<string>());
