@@ -58,6 +58,18 @@ public sealed partial class ClusterMembership
                 $"the management node[{owner}] owning backup storage[uuid:{backupStorageUuid}] is not responding; its backup storages move to the other nodes within {(Options.DeadAfter + Options.Heartbeat * 2).TotalSeconds:0} s");
     }
 
+    public OwnerRoute RouteKey(string serialKey)
+    {
+        string? owner;
+        lock (_sync)
+        {
+            owner = _ring.OwnerOf(serialKey);
+        }
+
+        // Before the first round (no ring yet) or for this server's own keys, the call runs here.
+        return owner is null || owner == node.Id || AddressOf(owner) is not { } address ? OwnerRoute.Here : new OwnerRoute.Remote(owner, address);
+    }
+
     private async Task RebalanceAsync(StowageDbContext db, HashRing ring, HashSet<string> live, CancellationToken ct)
     {
         var rows = await db.BackupStorages.AsNoTracking().Select(b => new { b.Uuid, b.OwnerNodeId }).ToListAsync(ct);

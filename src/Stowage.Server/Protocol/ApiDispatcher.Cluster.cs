@@ -7,8 +7,9 @@ using Stowage.Server.Storage;
 namespace Stowage.Server.Protocol;
 
 /// <summary>
-/// In a cluster a call about a backup storage runs on the server owning it, and a call about a job on the
-/// server running it: any other server relays the call there and relays the answer back. A call that
+/// In a cluster a call about a backup storage runs on the server owning it, a call about a job on the
+/// server running it, and any other serialized call (one zone, one image) on the server the hash ring
+/// gives its key, so that calls on one key queue behind each other cluster-wide: any other server relays the call there and relays the answer back. A call that
 /// cannot run anywhere right now (the owner died and the survivors have not taken over yet) answers 503
 /// with a retryable error instead of running on the wrong server.
 /// </summary>
@@ -46,8 +47,14 @@ public sealed partial class ApiDispatcher
                 : ownership.AddressOf(job.NodeId) is { } address ? new OwnerRoute.Remote(job.NodeId, address) : OwnerRoute.Here;
         }
 
-        var bs = api.OwnerBackupStorage?.Invoke(args) ?? FromSerialKey(api.SerialKey?.Invoke(args));
-        return bs is null || !ResourceUuid.IsValid(bs) ? OwnerRoute.Here : await ownership.RouteAsync(bs, ct);
+        var key = api.SerialKey?.Invoke(args);
+        var bs = api.OwnerBackupStorage?.Invoke(args) ?? FromSerialKey(key);
+        if (bs is not null && ResourceUuid.IsValid(bs))
+        {
+            return await ownership.RouteAsync(bs, ct);
+        }
+
+        return key is null ? OwnerRoute.Here : ownership.RouteKey(key);
     }
 
     private static string? FromSerialKey(string? key)

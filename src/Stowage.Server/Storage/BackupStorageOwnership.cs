@@ -29,6 +29,12 @@ public interface IBackupStorageOwnership
     /// <summary>Where a call about <paramref name="backupStorageUuid"/> must run.</summary>
     Task<OwnerRoute> RouteAsync(string backupStorageUuid, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Where a call serialized on <paramref name="serialKey"/> (one zone, one image, global configs) runs: the
+    /// server the hash ring gives the key, so calls on the same key queue on one server cluster-wide.
+    /// </summary>
+    OwnerRoute RouteKey(string serialKey);
+
     /// <summary>The address of a live server, for calls about what it runs (e.g. cancelling its jobs); null when not live.</summary>
     string? AddressOf(string nodeId);
 
@@ -53,6 +59,8 @@ public sealed class SingleServerOwnership : IBackupStorageOwnership
     public Task WaitReadyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task<OwnerRoute> RouteAsync(string backupStorageUuid, CancellationToken cancellationToken) => Task.FromResult(OwnerRoute.Here);
+
+    public OwnerRoute RouteKey(string serialKey) => OwnerRoute.Here;
 
     public string? AddressOf(string nodeId) => null;
 }

@@ -106,6 +106,14 @@ public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
         Assert.All(attaches.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Contains("has been attached", r.Body, StringComparison.Ordinal));
         var refs = await world.QueryAsync($"SELECT count(*) FROM backup_storage_zone_refs WHERE zone_uuid = '{zone}'", r => r.GetInt64(0));
         Assert.Equal(Storages, refs.Single());
+
+        // Calls on one zone through all servers queue on the server the ring gives the zone: none is lost to a
+        // concurrent write, and the zone ends with one of the names.
+        var renames = await Task.WhenAll(Enumerable.Range(0, 15).Select(i =>
+            BsKit.ActionAsync(world.Clients[i % 3], $"/zones/{zone}/actions", "updateZone", new JsonObject { ["name"] = $"zone-{i}" })));
+        Assert.All(renames, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        var zoneName = ZStackClient.Inventories(await s2.QueryAsync("/zones/" + zone)).Single()!["name"]!.GetValue<string>();
+        Assert.Matches("^zone-[0-9]+$", zoneName);
         Phase("calls through every server checked");
 
         await KillMidDownloadAsync(world, dirs);
