@@ -48,8 +48,16 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartAsync(string name, string postgres, params string[] extraArgs)
     {
         var server = new ServerProcess(name, Directory.CreateTempSubdirectory("stowage-cluster-").FullName, postgres, extraArgs);
-        await server.StartAgainAsync();
-        return server;
+        try
+        {
+            await server.StartAgainAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Starts (again) on the same data directory, so with the same node id, on a new free port.</summary>
