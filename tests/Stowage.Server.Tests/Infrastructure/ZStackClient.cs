@@ -74,6 +74,9 @@ public sealed class ZStackClient : IDisposable
         return new ApiResponse(response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>How long <see cref="PollAsync"/> waits for a job when not told otherwise.</summary>
+    public TimeSpan PollTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Polls a 202's location until 200 or 503 (or gives up after <paramref name="timeout"/>).</summary>
     public async Task<ApiResponse> PollAsync(ApiResponse accepted, TimeSpan? timeout = null)
     {
@@ -83,7 +86,7 @@ public sealed class ZStackClient : IDisposable
         }
 
         var location = new Uri(accepted.Json!["location"]!.GetValue<string>());
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + (timeout ?? PollTimeout);
         var delay = 5;
         while (true)
         {
