@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "backup storage {Uuid}: {Message}")]
     public static partial void Failed(ILogger logger, string uuid, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "backup storage {Uuid}: export read over SFTP because OpenSSH cannot do this login ({Reason})")]
+    public static partial void OpenSshUnusable(ILogger logger, string uuid, string reason);
 }

@@ -114,12 +114,14 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, ICon
     {
         _pool.Dispose();
         _readers.Dispose();
+        _openSsh?.Dispose();
     }
 
     public ValueTask DisposeAsync()
     {
         _pool.Dispose();
         _readers.Dispose();
+        _openSsh?.Dispose();
         return ValueTask.CompletedTask;
     }
 

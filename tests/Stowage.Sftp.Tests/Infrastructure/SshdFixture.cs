@@ -36,6 +36,9 @@ public sealed class SshdFixture : IAsyncLifetime
 
     public string Log => string.Join('\n', _log);
 
+    /// <summary>The current host public key, OpenSSH one-line form (<c>type base64 comment</c>).</summary>
+    public string HostPublicKey => File.ReadAllText(Path.Combine(_dir, "ssh_host_ed25519_key.pub")).Trim();
+
     /// <summary>The listening sshd process (0 when stopped).</summary>
     public int ListenerPid => _sshd is { HasExited: false } p ? p.Id : 0;
 

@@ -1,0 +1,318 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
+using System.Text;
+using Stowage.Core.Storage;
+
+namespace Stowage.Sftp;
+
+/// <summary>
+/// An export download read through an OpenSSH <c>ssh</c> child running <see cref="RemoteCommands.ReadFile"/>:
+/// OpenSSH's C crypto does the decryption, so the server only copies a pipe into the HTTP response. Memory
+/// stays bounded by the pipe (1 MiB) and ssh's channel window; a slow client stops ssh reading, which stops
+/// the host's <c>cat</c>. Disposing kills the child (and its agent) and removes its files.
+/// </summary>
+internal sealed partial class OpenSshReadStream : Stream
+{
+    private const int PipeSize = 1024 * 1024;
+    private const int MaxStderr = 4 * 1024;
+    private const int MaxSizeLine = 32;
+
+    private readonly Process _process;
+    private readonly Stream _stdout;
+    private readonly Task<string> _stderr;
+    private readonly string[] _files;
+    private byte[] _head = [];
+    private int _headStart;
+    private long _position;
+    private int _disposed;
+
+    private OpenSshReadStream(Process process, string[] files)
+    {
+        _process = process;
+        _stdout = process.StandardOutput.BaseStream;
+        _files = files;
+        _stderr = DrainAsync(process.StandardError.BaseStream);
+        TryEnlargePipe(_stdout);
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    /// <summary>The whole file's size as the host reported it.</summary>
+    public override long Length => FileLength;
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    private long FileLength { get; set; }
+
+    /// <summary>
+    /// Starts ssh and waits for the size line. Throws <see cref="StorageException"/> for a missing file, a
+    /// refused login or a changed host key, and <see cref="OpenSshUnusableException"/> when OpenSSH cannot do
+    /// this login at all (no ssh-agent, a key format ssh-add cannot load) so the caller can read over SFTP.
+    /// </summary>
+    public static async Task<OpenSshReadStream> OpenAsync(
+        OpenSshTools tools, SftpEndpoint endpoint, string knownHostsLine, string path, long offset, TimeSpan connectTimeout, CancellationToken cancellationToken)
+    {
+        var usesKey = endpoint.Secret.Kind != StorageSecretKind.Password;
+        if (usesKey && tools.Agent is null)
+        {
+            throw new OpenSshUnusableException("no ssh-agent for a private-key login");
+        }
+
+        var knownHosts = tools.NewPath("known_hosts");
+        var socket = usesKey ? tools.NewPath("agent") : null;
+        await File.WriteAllTextAsync(knownHosts, knownHostsLine + "\n", cancellationToken);
+        var files = socket is null ? new[] { knownHosts } : [knownHosts, socket];
+        var info = OpenSshCommand.Build(tools, endpoint, knownHosts, socket, RemoteCommands.ReadFile(path, offset), connectTimeout);
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new OpenSshUnusableException("ssh did not start");
+        }
+        catch (Win32Exception ex)
+        {
+            DeleteFiles(files);
+            throw new OpenSshUnusableException("ssh cannot be started: " + ex.Message);
+        }
+
+        var stream = new OpenSshReadStream(process, files);
+        try
+        {
+            if (usesKey)
+            {
+                // The key travels over the pipe to ssh-add; closing stdin ends its input.
+                await process.StandardInput.WriteAsync(endpoint.Secret.Value.TrimEnd('\n') + "\n");
+                process.StandardInput.Close();
+            }
+
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(connectTimeout + SftpBackupStorageDriver.CommandTimeout);
+            var size = await stream.ReadSizeLineAsync(limit.Token);
+            if (size is null)
+            {
+                throw await stream.FailureAsync(endpoint, path, cancellationToken);
+            }
+
+            stream.FileLength = size.Value;
+            stream._position = Math.Min(offset, size.Value);
+            return stream;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await stream.DisposeAsync();
+            throw new StorageException(StorageFailure.Timeout, $"timed out opening {path} on {endpoint.Display} over ssh");
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int n;
+        if (_headStart < _head.Length)
+        {
+            n = Math.Min(buffer.Length, _head.Length - _headStart);
+            _head.AsMemory(_headStart, n).CopyTo(buffer);
+            _headStart += n;
+        }
+        else
+        {
+            n = await _stdout.ReadAsync(buffer, cancellationToken);
+        }
+
+        _position += n;
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Stop();
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Killed and reaped by the runtime later; the files go now either way.
+            }
+
+            Release();
+        }
+
+        await base.DisposeAsync();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Stop();
+            _process.WaitForExit(TimeSpan.FromSeconds(5));
+            Release();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private static void DeleteFiles(string[] files)
+    {
+        foreach (var file in files)
+        {
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The private directory goes with the process in any case.
+            }
+        }
+    }
+
+    private static async Task<string> DrainAsync(Stream stderr)
+    {
+        var kept = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            int n;
+            while ((n = await stderr.ReadAsync(buffer)) > 0)
+            {
+                kept.Write(buffer, 0, Math.Min(n, MaxStderr - (int)kept.Length));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The child was killed: what was read so far is all there is.
+        }
+
+        return Encoding.UTF8.GetString(kept.GetBuffer(), 0, (int)kept.Length);
+    }
+
+    private static void TryEnlargePipe(Stream stdout)
+    {
+        // Default pipes hold 64 KiB: every few packets ssh and the server would each wake up for a small
+        // read. 1 MiB (the unprivileged limit) halves the server's CPU per GB; failing to raise it is harmless.
+        if (OperatingSystem.IsLinux() && stdout is PipeStream pipe)
+        {
+            _ = SetPipeSize(pipe.SafePipeHandle.DangerousGetHandle(), FSetPipeSize, PipeSize);
+        }
+    }
+
+    private const int FSetPipeSize = 1031;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int SetPipeSize(nint fd, int command, int size);
+
+    /// <summary>Reads up to the first newline; the bytes after it are the file's and are served first.</summary>
+    private async Task<long?> ReadSizeLineAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        var filled = 0;
+        while (true)
+        {
+            var n = await _stdout.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+            if (n == 0)
+            {
+                return null;
+            }
+
+            filled += n;
+            var newline = Array.IndexOf(buffer, (byte)'\n', 0, filled);
+            if (newline < 0)
+            {
+                if (filled > MaxSizeLine)
+                {
+                    return null;
+                }
+
+                continue;
+            }
+
+            var text = Encoding.ASCII.GetString(buffer, 0, newline);
+            _head = buffer[(newline + 1)..filled];
+            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : null;
+        }
+    }
+
+    /// <summary>What went wrong when ssh ended before the size line, from its exit status and stderr.</summary>
+    private async Task<Exception> FailureAsync(SftpEndpoint endpoint, string path, CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(TimeSpan.FromSeconds(10));
+        await _process.WaitForExitAsync(wait.Token);
+        var stderr = SshFailures.Safe((await _stderr).Trim(), endpoint);
+        var last = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
+        return _process.ExitCode switch
+        {
+            RemoteCommands.ExitReadMissing => new StorageException(StorageFailure.BadLocation, $"image file {path} is not on {endpoint.Display}"),
+            RemoteCommands.ExitReadDenied => new StorageException(StorageFailure.BadLocation, $"image file {path} on {endpoint.Display} is not readable by user {endpoint.Username}"),
+            RemoteCommands.ExitReadNoSize => new StorageException(StorageFailure.CommandFailed, $"cannot read the size of {path} on {endpoint.Display}: {last}"),
+            OpenSshCommand.ExitKeyNotLoaded => new OpenSshUnusableException("ssh-add cannot load the private key: " + last),
+            255 when stderr.Contains("Host key verification failed", StringComparison.Ordinal) || stderr.Contains("HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal) =>
+                new StorageException(StorageFailure.HostKeyMismatch, $"host key of {endpoint.Display} is not the pinned one; ssh refused to connect"),
+            255 when stderr.Contains("Permission denied", StringComparison.Ordinal) =>
+                new StorageException(StorageFailure.AuthenticationFailed, $"SSH login as '{endpoint.Username}' to {endpoint.Display} was refused"),
+            255 when stderr.Contains("timed out", StringComparison.OrdinalIgnoreCase) =>
+                new StorageException(StorageFailure.Timeout, $"timed out connecting to SSH server {endpoint.Display}"),
+            255 => new StorageException(StorageFailure.Unreachable, $"ssh to {endpoint.Display} failed: {last}"),
+            var code => new StorageException(StorageFailure.CommandFailed, $"reading {path} on {endpoint.Display} failed (exit {code}): {last}"),
+        };
+    }
+
+    private void Stop()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Win32Exception)
+        {
+            // Already gone.
+        }
+    }
+
+    private void Release()
+    {
+        _stdout.Dispose();
+        _process.Dispose();
+        DeleteFiles(_files);
+    }
+}
+
+/// <summary>OpenSSH cannot do this login (no agent, a key format ssh-add cannot load): the SFTP reader can.</summary>
+internal sealed class OpenSshUnusableException(string message) : Exception(message);
