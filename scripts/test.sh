@@ -10,6 +10,8 @@ pg_bin=""
 for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && pg_bin="$d"; done
 [ -n "$pg_bin" ] || need_pkgs+=(postgresql)
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+# ssh and ssh-agent: export downloads read through a local OpenSSH client.
+{ command -v ssh && command -v ssh-agent; } >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v qemu-img >/dev/null 2>&1 || need_pkgs+=(qemu-utils)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"

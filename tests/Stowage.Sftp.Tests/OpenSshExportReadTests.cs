@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using Stowage.Core.Storage;
 using Stowage.Sftp.Tests.Infrastructure;
@@ -25,7 +24,7 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
         await using (var whole = await _driver.OpenReadAsync(target, path, 0, CancellationToken.None))
         {
             Assert.Equal(content.Length, whole.Length);
-            var children = SshChildren();
+            var children = ProcessTable.SshChildren();
             Assert.Contains(children, c => c.Name == "ssh");
             Assert.Equal(useKey, children.Any(c => c.Name == "ssh-agent"));
             foreach (var child in children)
@@ -49,7 +48,7 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
             Assert.Empty(await ReadAllAsync(beyond));
         }
 
-        Assert.Empty(SshChildren());
+        Assert.Empty(ProcessTable.SshChildren());
         AssertNoFilesLeft();
     }
 
@@ -60,12 +59,12 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
         var stream = await _driver.OpenReadAsync(target, path, 0, CancellationToken.None);
         var buffer = new byte[1024 * 1024];
         Assert.True(await stream.ReadAsync(buffer) > 0);
-        Assert.NotEmpty(SshChildren());
-        Assert.True(await WaitAsync(() => HostReaders(path).Count > 0), "cat runs on the host while the file is read");
+        Assert.NotEmpty(ProcessTable.SshChildren());
+        Assert.True(await WaitAsync(() => ProcessTable.Readers(path).Count > 0), "cat runs on the host while the file is read");
 
         await stream.DisposeAsync();
-        Assert.Empty(SshChildren());
-        Assert.True(await WaitAsync(() => HostReaders(path).Count == 0), "cat on the host ends with the download: " + string.Join(", ", HostReaders(path)));
+        Assert.Empty(ProcessTable.SshChildren());
+        Assert.True(await WaitAsync(() => ProcessTable.Readers(path).Count == 0), "cat on the host ends with the download: " + string.Join(", ", ProcessTable.Readers(path)));
         AssertNoFilesLeft();
     }
 
@@ -92,7 +91,7 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
         var denied = await Assert.ThrowsAsync<StorageException>(() => _driver.OpenReadAsync(target, path, 0, CancellationToken.None));
         Assert.Equal(StorageFailure.BadLocation, denied.Failure);
         Assert.Contains("not readable", denied.Message, StringComparison.Ordinal);
-        Assert.Empty(SshChildren());
+        Assert.Empty(ProcessTable.SshChildren());
         AssertNoFilesLeft();
     }
 
@@ -116,7 +115,7 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
         var refused = await Assert.ThrowsAsync<StorageException>(() => OpenSshReadStream.OpenAsync(tools, wrong, rightLine, path, 0, TimeSpan.FromSeconds(10), CancellationToken.None));
         Assert.Equal(StorageFailure.AuthenticationFailed, refused.Failure);
         Assert.DoesNotContain("not-the-password", refused.Message, StringComparison.Ordinal);
-        Assert.Empty(SshChildren());
+        Assert.Empty(ProcessTable.SshChildren());
         AssertNoFilesLeft();
     }
 
@@ -126,7 +125,7 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
         _driver.ExportTransport = ExportTransport.Sftp;
         var (target, path, content) = await StoreAsync(useKey: false, "sftp.raw", 500_000);
         await using var s = await _driver.OpenReadAsync(target, path, 100, CancellationToken.None);
-        Assert.Empty(SshChildren());
+        Assert.Empty(ProcessTable.SshChildren());
         Assert.Equal(content[100..], await ReadAllAsync(s));
     }
 
@@ -167,83 +166,5 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
         }
 
         return condition();
-    }
-
-    /// <summary>Live (not zombie) ssh and ssh-agent processes descended from this test process.</summary>
-    private static List<(string Name, string CommandLine)> SshChildren()
-    {
-        var self = Environment.ProcessId;
-        var found = new List<(string, string)>();
-        foreach (var (pid, stat) in Processes())
-        {
-            var name = stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..stat.LastIndexOf(')')];
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (name is "ssh" or "ssh-agent" && fields[0] != "Z" && DescendsFrom(pid, self))
-            {
-                found.Add((name, CommandLine(pid)));
-            }
-        }
-
-        return found;
-    }
-
-    /// <summary>Processes on the host side (under sshd) whose command line names <paramref name="path"/>.</summary>
-    private static List<int> HostReaders(string path) =>
-        [.. Processes().Where(p => !p.Stat.Contains(") Z ", StringComparison.Ordinal) && CommandLine(p.Pid).Contains(path, StringComparison.Ordinal)
-            && (p.Stat.Contains("(cat)", StringComparison.Ordinal) || p.Stat.Contains("(tail)", StringComparison.Ordinal))).Select(p => p.Pid)];
-
-    private static bool DescendsFrom(int pid, int ancestor)
-    {
-        for (var i = 0; i < 32 && pid > 1; i++)
-        {
-            var stat = Stat(pid);
-            if (stat is null)
-            {
-                return false;
-            }
-
-            pid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
-            if (pid == ancestor)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static IEnumerable<(int Pid, string Stat)> Processes()
-    {
-        foreach (var dir in Directory.GetDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), out var pid) && Stat(pid) is { } stat)
-            {
-                yield return (pid, stat);
-            }
-        }
-    }
-
-    private static string? Stat(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static string CommandLine(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return string.Empty;
-        }
     }
 }

@@ -95,7 +95,7 @@ public static class StowageServer
         services.AddSingleton<KeyedLocks>();
         services.AddSingleton<BackupStorageEvents>();
         services.AddSingleton<BackupStorageConnector>();
-        services.AddSingleton<SftpBackupStorageDriver>();
+        services.AddSingleton(sp => new SftpBackupStorageDriver(sp.GetRequiredService<ILogger<SftpBackupStorageDriver>>()) { ExportTransport = settings.ExportTransport });
         services.AddSingleton<IBackupStorageDriver>(sp => sp.GetRequiredService<SftpBackupStorageDriver>());
         services.AddSingleton<BackupStorageDriverRegistry>();
         services.AddSingleton<ISystemTagValidator, BackupStorageTags>();

@@ -1,16 +1,21 @@
 using Stowage.Persistence;
+using Stowage.Sftp;
 
 namespace Stowage.Server.Hosting;
 
 /// <summary>
-/// Start-up settings from the command line (<c>--data-dir</c>, <c>--postgres</c>, <c>--urls</c>) or the
-/// environment (<c>STOWAGE_DATA_DIR</c>, <c>STOWAGE_POSTGRES</c>, <c>STOWAGE_ADMIN_PASSWORD</c>),
+/// Start-up settings from the command line (<c>--data-dir</c>, <c>--postgres</c>, <c>--urls</c>,
+/// <c>--export-transport</c>) or the environment (<c>STOWAGE_DATA_DIR</c>, <c>STOWAGE_POSTGRES</c>,
+/// <c>STOWAGE_ADMIN_PASSWORD</c>, <c>STOWAGE_EXPORT_TRANSPORT</c>),
 /// validated before anything listens.
 /// </summary>
 public sealed record StowageSettings(string DataDir, DatabaseSettings Database, string? AdminPassword, IReadOnlyList<string> Urls)
 {
     /// <summary>Membership timing and the address other servers reach this one at (PostgreSQL only).</summary>
     public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
+
+    /// <summary>How export downloads read from SFTP hosts: <c>auto</c> (OpenSSH when installed) or <c>sftp</c>.</summary>
+    public ExportTransport ExportTransport { get; init; } = ExportTransport.Auto;
 
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
@@ -39,8 +44,16 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
                 FirstNonEmpty(config["cluster-dead-after"], config["STOWAGE_CLUSTER_DEAD_AFTER"]),
                 FirstNonEmpty(config["advertise-url"], config["STOWAGE_ADVERTISE_URL"]),
                 FirstNonEmpty(config["cluster-secret-file"], config["STOWAGE_CLUSTER_SECRET_FILE"])),
+            ExportTransport = ParseTransport(FirstNonEmpty(config["export-transport"], config["STOWAGE_EXPORT_TRANSPORT"])),
         };
     }
+
+    private static ExportTransport ParseTransport(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "auto" => ExportTransport.Auto,
+        "sftp" => ExportTransport.Sftp,
+        _ => throw new InvalidOperationException($"invalid --export-transport '{text}': expected auto or sftp"),
+    };
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 }

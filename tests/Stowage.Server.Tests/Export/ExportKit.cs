@@ -35,14 +35,16 @@ public sealed class ExportWorld : IAsyncDisposable
 
     public byte[] Content { get; private set; } = [];
 
-    public static async Task<ExportWorld> StartAsync(SshdFixture sshd, int size = 3_000_000)
+    public static async Task<ExportWorld> StartAsync(SshdFixture sshd, int size = 3_000_000, bool useKey = false)
     {
         var source = await HttpSource.StartAsync();
         var host = await StowageHost.StartAsync();
         var client = host.Client();
         await client.LoginAsync();
         var world = new ExportWorld(source, host, client) { BsUrl = sshd.NewPath(), Content = ImageKit.RandomBytes(size) };
-        world.Bs = await BsKit.AddOkAsync(client, sshd, world.BsUrl, "export");
+        var added = await BsKit.AddAsync(client, sshd, world.BsUrl, "export", useKey: useKey);
+        Assert.True(added.Status == HttpStatusCode.OK, added.ToString());
+        world.Bs = BsKit.Uuid(added);
         var image = await ImageKit.AddOkAsync(client, source.Add("exp.raw", world.Content), [world.Bs]);
         world.Image = image["uuid"]!.GetValue<string>();
         return world;
