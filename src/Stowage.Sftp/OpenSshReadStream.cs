@@ -69,6 +69,12 @@ internal sealed partial class OpenSshReadStream : Stream
             throw new OpenSshUnusableException("no ssh-agent for a private-key login");
         }
 
+        if (!usesKey && endpoint.Secret.Value.AsSpan().ContainsAny('\n', '\r'))
+        {
+            // ssh reads one line from askpass.
+            throw new OpenSshUnusableException("the password holds a line break, which askpass cannot pass");
+        }
+
         var knownHosts = tools.NewPath("known_hosts");
         var socket = usesKey ? tools.NewPath("agent") : null;
         await File.WriteAllTextAsync(knownHosts, knownHostsLine + "\n", cancellationToken);

@@ -115,6 +115,10 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
         var refused = await Assert.ThrowsAsync<StorageException>(() => OpenSshReadStream.OpenAsync(tools, wrong, rightLine, path, 0, TimeSpan.FromSeconds(10), CancellationToken.None));
         Assert.Equal(StorageFailure.AuthenticationFailed, refused.Failure);
         Assert.DoesNotContain("not-the-password", refused.Message, StringComparison.Ordinal);
+
+        // askpass hands ssh one line: a password with a line break is left to the SFTP reader.
+        var twoLines = SftpEndpoint.From(sshd.Target(target.Url, password: "first\nsecond"));
+        await Assert.ThrowsAsync<OpenSshUnusableException>(() => OpenSshReadStream.OpenAsync(tools, twoLines, rightLine, path, 0, TimeSpan.FromSeconds(10), CancellationToken.None));
         Assert.Empty(ProcessTable.SshChildren());
         AssertNoFilesLeft();
     }
