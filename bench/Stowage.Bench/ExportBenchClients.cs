@@ -7,12 +7,13 @@ namespace Stowage.Bench;
 internal static class ExportBenchClients
 {
     /// <summary>
-    /// <c>ssh … cat file &gt; output</c>: what any design that reads through an OpenSSH child can reach at
-    /// best (the server's ssh child does exactly this, then copies the pipe into HTTP). The shell only
-    /// redirects; the arguments reach ssh as they are.
+    /// <c>ssh -T -x -a -n -F /dev/null … cat file &gt; /dev/null</c>: what any design that reads through an
+    /// OpenSSH child can reach at best (the server's ssh child does exactly this, then copies the pipe into
+    /// HTTP); no file is written, so it is a ceiling, not a like-for-like download. The shell only redirects;
+    /// the arguments reach ssh as they are.
     /// </summary>
-    public static void SshCat(string port, string[] sshOpts, string user, string path, string output) =>
-        Sshd.Run("sh", ["-c", "exec \"$@\" > \"$0\"", output, "ssh", "-T", "-x", "-a", "-n", "-F", "/dev/null", "-p", port, .. sshOpts,
+    public static void SshCat(string port, string[] sshOpts, string user, string path) =>
+        Sshd.Run("sh", ["-c", "exec \"$@\" > /dev/null", "sh", "ssh", "-T", "-x", "-a", "-n", "-F", "/dev/null", "-p", port, .. sshOpts,
             $"{user}@127.0.0.1", "cat -- '" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'"]);
 
     /// <summary>A client that reads the answer 1 MiB at a time (as <c>sftp -B</c> writes 256 KiB blocks), not curl's 16 KiB.</summary>

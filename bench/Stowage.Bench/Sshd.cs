@@ -204,7 +204,8 @@ public sealed class Sshd : IDisposable
 /// <summary>What /proc tells about a process: CPU seconds, resident memory, threads, children.</summary>
 public static class ProcFs
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+    /// <summary>Clock ticks per second of the /proc/pid/stat times (USER_HZ): <c>getconf CLK_TCK</c>, read once; 100 if that fails.</summary>
+    public static double TicksPerSecond { get; } = ReadClockTicks();
 
     /// <summary>utime + stime of the process, in seconds.</summary>
     public static double CpuSeconds(int pid)
@@ -237,6 +238,18 @@ public static class ProcFs
         }
 
         return total;
+    }
+
+    private static double ReadClockTicks()
+    {
+        try
+        {
+            return double.TryParse(Sshd.Run("getconf", "CLK_TCK").Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var hz) && hz > 0 ? hz : 100;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return 100;
+        }
     }
 
     /// <summary>A /proc/pid/status value in MiB (VmRSS, VmHWM) or as a number (Threads).</summary>
