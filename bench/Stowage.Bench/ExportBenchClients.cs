@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 
 namespace Stowage.Bench;
 
@@ -32,7 +31,7 @@ internal static class ExportBenchClients
         }
     }
 
-    /// <summary>Records the names of <paramref name="pid"/>'s child processes every 100 ms until it sees ssh or is disposed.</summary>
+    /// <summary>Records the names of <paramref name="pid"/>'s descendants every 100 ms until it sees ssh or is disposed.</summary>
     public static ChildWatch WatchChildren(int pid) => new(pid);
 
     internal sealed class ChildWatch : IDisposable
@@ -45,20 +44,15 @@ internal static class ExportBenchClients
             // Stops looking once ssh is seen, so the watch costs next to nothing during the timed download.
             while (!_stop.IsCancellationRequested && !Seen.ContainsKey("ssh"))
             {
-                foreach (var dir in Directory.EnumerateDirectories("/proc"))
+                foreach (var child in ProcFs.Children(pid))
                 {
                     try
                     {
-                        var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                        if (int.Parse(fields[1], CultureInfo.InvariantCulture) == pid)
-                        {
-                            Seen[stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..stat.LastIndexOf(')')]] = true;
-                        }
+                        Seen[File.ReadAllText($"/proc/{child}/comm").Trim()] = true;
                     }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+                    catch (IOException)
                     {
-                        // Not a process, or it just ended.
+                        // It just ended.
                     }
                 }
 

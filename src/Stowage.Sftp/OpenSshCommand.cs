@@ -60,7 +60,7 @@ internal static class OpenSshCommand
             "ConnectTimeout=" + Math.Max(1, (int)connectTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
             "ServerAliveInterval=15", "ServerAliveCountMax=3", "ConnectionAttempts=1",
             "LogLevel=ERROR", "Compression=no", "ControlMaster=no", "ControlPath=none", "Ciphers=" + Ciphers,
-            "PermitLocalCommand=no", "ClearAllForwardings=yes", "ForwardAgent=no", "ForwardX11=no", "RequestTTY=no",
+            "PermitLocalCommand=no", "ClearAllForwardings=yes",
         };
         if (usesKey)
         {

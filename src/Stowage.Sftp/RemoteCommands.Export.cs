@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Stowage.Sftp;
 
-/// <summary>The script an export download runs on the storage host through an OpenSSH child (<see cref="OpenSshReader"/>).</summary>
+/// <summary>The script an export download runs on the storage host through an OpenSSH child (<see cref="OpenSshReadStream"/>).</summary>
 internal static partial class RemoteCommands
 {
     public const int ExitReadMissing = 66;

@@ -60,11 +60,11 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
         var buffer = new byte[1024 * 1024];
         Assert.True(await stream.ReadAsync(buffer) > 0);
         Assert.NotEmpty(ProcessTable.SshChildren());
-        Assert.True(await WaitAsync(() => ProcessTable.Readers(path).Count > 0), "cat runs on the host while the file is read");
+        Assert.True(await ProcessTable.WaitAsync(() => ProcessTable.Readers(path).Count > 0), "cat runs on the host while the file is read");
 
         await stream.DisposeAsync();
         Assert.Empty(ProcessTable.SshChildren());
-        Assert.True(await WaitAsync(() => ProcessTable.Readers(path).Count == 0), "cat on the host ends with the download: " + string.Join(", ", ProcessTable.Readers(path)));
+        Assert.True(await ProcessTable.WaitAsync(() => ProcessTable.Readers(path).Count == 0), "cat on the host ends with the download: " + string.Join(", ", ProcessTable.Readers(path)));
         AssertNoFilesLeft();
     }
 
@@ -160,15 +160,5 @@ public sealed class OpenSshExportReadTests(SshdFixture sshd) : IDisposable
         using var copy = new MemoryStream();
         await s.CopyToAsync(copy);
         return copy.ToArray();
-    }
-
-    private static async Task<bool> WaitAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 100 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        return condition();
     }
 }

@@ -31,12 +31,12 @@ public sealed class ExportOpenSshTests(SshdFixture sshd)
         }
 
         // The client went away after 1 MiB of 24: the server kills ssh, and the host's cat ends with the channel.
-        Assert.True(await WaitAsync(() => ProcessTable.SshChildren().Count == 0), "ssh children left: " + string.Join("; ", ProcessTable.SshChildren()));
-        Assert.True(await WaitAsync(() => ProcessTable.Readers(copy).Count == 0), "cat still runs on the host");
+        Assert.True(await ProcessTable.WaitAsync(() => ProcessTable.SshChildren().Count == 0), "ssh children left: " + string.Join("; ", ProcessTable.SshChildren()));
+        Assert.True(await ProcessTable.WaitAsync(() => ProcessTable.Readers(copy).Count == 0), "cat still runs on the host");
 
         using var again = await w.GetAsync(url, "bytes=12345678-");
         Assert.Equal(w.Content[12_345_678..], await again.Content.ReadAsByteArrayAsync());
-        Assert.True(await WaitAsync(() => ProcessTable.SshChildren().Count == 0));
+        Assert.True(await ProcessTable.WaitAsync(() => ProcessTable.SshChildren().Count == 0));
     }
 
     [Fact]
@@ -52,15 +52,5 @@ public sealed class ExportOpenSshTests(SshdFixture sshd)
         Assert.Equal(ExportTransport.Sftp, Parse(" SFTP ").ExportTransport);
         var bad = Assert.Throws<InvalidOperationException>(() => Parse("scp"));
         Assert.Contains("expected auto or sftp", bad.Message, StringComparison.Ordinal);
-    }
-
-    private static async Task<bool> WaitAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 100 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        return condition();
     }
 }

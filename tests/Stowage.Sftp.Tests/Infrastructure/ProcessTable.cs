@@ -5,6 +5,17 @@ namespace Stowage.Sftp.Tests.Infrastructure;
 /// <summary>Reads /proc to see which processes a test left running.</summary>
 public static class ProcessTable
 {
+    /// <summary>Polls <paramref name="condition"/> every 50 ms for up to 5 s (processes end asynchronously after a kill).</summary>
+    public static async Task<bool> WaitAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 100 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        return condition();
+    }
+
     /// <summary>Live (not zombie) ssh and ssh-agent processes descended from this test process.</summary>
     public static List<(string Name, string CommandLine)> SshChildren()
     {
