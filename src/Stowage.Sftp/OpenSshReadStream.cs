@@ -75,7 +75,16 @@ internal sealed partial class OpenSshReadStream : Stream
 
         var knownHosts = tools.NewPath("known_hosts");
         var socket = usesKey ? tools.NewPath("agent") : null;
-        await File.WriteAllTextAsync(knownHosts, knownHostsLine + "\n", cancellationToken);
+        try
+        {
+            await File.WriteAllTextAsync(knownHosts, knownHostsLine + "\n", cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A full or unwritable temp directory should cost speed, not the download.
+            throw new OpenSshUnusableException("cannot write the known_hosts file: " + ex.Message);
+        }
+
         var files = socket is null ? new[] { knownHosts } : [knownHosts, socket];
         var info = OpenSshCommand.Build(tools, endpoint, knownHosts, socket, RemoteCommands.ReadFile(path, offset), connectTimeout);
         Process process;
@@ -95,8 +104,15 @@ internal sealed partial class OpenSshReadStream : Stream
             if (usesKey)
             {
                 // The key travels over the pipe to ssh-add; closing stdin ends its input.
-                await process.StandardInput.WriteAsync(endpoint.Secret.Value.TrimEnd('\n') + "\n");
-                process.StandardInput.Close();
+                try
+                {
+                    await process.StandardInput.WriteAsync(endpoint.Secret.Value.TrimEnd('\n') + "\n");
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // The agent ended before taking the key; its exit status says why (below).
+                }
             }
 
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
