@@ -67,4 +67,7 @@ export STOWAGE_TEST_SSH_PASSWORD="$ssh_password"
 export STOWAGE_TEST_SSH_KEY="$state_dir/id_ed25519"
 echo "SFTP test user: $ssh_user (key $STOWAGE_TEST_SSH_KEY)"
 
-dotnet test Stowage.sln "$@"
+# A project (or directory) as the first argument tests only it: scripts/test.sh tests/Stowage.Server.Tests --filter …
+target="Stowage.sln"
+if [ $# -gt 0 ] && { [ -d "$1" ] || [[ "$1" == *.csproj ]]; }; then target="$1"; shift; fi
+dotnet test "$target" "$@"

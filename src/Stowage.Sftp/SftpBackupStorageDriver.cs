@@ -19,7 +19,9 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, ICon
     private const int MaxStdout = 64 * 1024;
     private const int MaxStderr = 4 * 1024;
 
-    private static readonly StorageCapabilities SftpCapabilities = new(ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: true, ExportsOverHttp: true);
+    private static readonly StorageCapabilities SftpCapabilities = new(
+        ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: true, ExportsOverHttp: true,
+        HostToHostCopy: true, DirectFetchKeys: true, ResumableUpload: true, CopiesHostFiles: true);
 
     private readonly SftpConnectionPool _pool;
     private readonly ILogger _logger;

@@ -4,16 +4,29 @@ namespace Stowage.Core.Storage;
 /// What a storage type can do, declared up front (glance_store style) so the API layer can refuse an
 /// operation a type lacks with a clear error instead of failing half-way.
 /// </summary>
+/// <param name="ReadsFiles">Stowage can read stored files (<see cref="IImageReader"/>): export, copies out by stream.</param>
+/// <param name="WritesFiles">Stowage can write files into it (every image source streamed through Stowage).</param>
+/// <param name="HostPullsFromUrl">The storage host fetches an http(s) source itself (curl/wget on the host).</param>
+/// <param name="ExportsOverHttp">Images can be exported through Stowage's token URLs.</param>
+/// <param name="HostToHostCopy">A copy to this storage can be pulled by its host straight from another one of the same type.</param>
+/// <param name="DirectFetchKeys">Hypervisor hosts can get a read-only key to fetch its files themselves (<see cref="IDirectFetchAccess"/>).</param>
+/// <param name="ResumableUpload">Uploads (<c>upload://</c>) can be written piece by piece and resumed.</param>
+/// <param name="CopiesHostFiles">A <c>file:///</c> source names a file on the storage's own host, copied there.</param>
 public sealed record StorageCapabilities(
     bool ReadsFiles = true,
     bool WritesFiles = true,
     bool HostPullsFromUrl = false,
-    bool ExportsOverHttp = false);
+    bool ExportsOverHttp = false,
+    bool HostToHostCopy = false,
+    bool DirectFetchKeys = false,
+    bool ResumableUpload = false,
+    bool CopiesHostFiles = false);
 
 /// <summary>
 /// One backup storage as a driver sees it: where it is (<see cref="Url"/>), the type-specific
 /// <see cref="Settings"/> (for SFTP: hostname, sshPort, username, hostKey) and the decrypted secret.
-/// The secret lives only in memory for the duration of an operation.
+/// The settings come from the type's own table (the server's <c>IStorageTypeRow</c>); the secret lives only
+/// in memory for the duration of an operation.
 /// </summary>
 public sealed record BackupStorageTarget(
     string Uuid,

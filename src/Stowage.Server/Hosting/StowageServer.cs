@@ -7,11 +7,11 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Stowage.Core.Storage;
 using Stowage.Server.Cluster;
 using Stowage.Server.Features.BackupStorage;
+using Stowage.Server.Features.BackupStorage.Sftp;
 using Stowage.Server.Features.Export;
 using Stowage.Server.Features.GlobalConfigs;
 using Stowage.Server.Features.Images;
 using Stowage.Server.Storage;
-using Stowage.Sftp;
 using Stowage.Server.Features.Meta;
 using Stowage.Server.Features.Sessions;
 using Stowage.Server.Features.Tags;
@@ -43,9 +43,15 @@ public static class StowageServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(NodeIdentity.LoadOrCreate(settings.DataDir));
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
-        services.AddSingleton(new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, .. ExportConfigs.All]));
+        services.AddSingleton(sp => new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, .. ExportConfigs.All,
+            .. sp.GetRequiredService<StorageTypeRegistry>().All.SelectMany(m => m.Configs)]));
         services.AddSingleton<GlobalConfigStore>();
-        services.AddSingleton(new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage, BackupStorageQueries.SftpBackupStorage, ImageQueries.Image, ImageQueries.BackupStorageRef, .. VolumeArchiveQueries.All, ClusterFeature.Query]));
+        services.AddSingleton(sp =>
+        {
+            var types = sp.GetRequiredService<StorageTypeRegistry>();
+            return new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage(types),
+                .. types.All.SelectMany(m => m.QueryResources(types)), ImageQueries.Image, ImageQueries.BackupStorageRef, .. VolumeArchiveQueries.All, ClusterFeature.Query]);
+        });
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<JobStore>();
@@ -95,9 +101,12 @@ public static class StowageServer
         services.AddSingleton<KeyedLocks>();
         services.AddSingleton<BackupStorageEvents>();
         services.AddSingleton<BackupStorageConnector>();
-        services.AddSingleton(sp => new SftpBackupStorageDriver(sp.GetRequiredService<ILogger<SftpBackupStorageDriver>>()) { ExportTransport = settings.ExportTransport });
-        services.AddSingleton<IBackupStorageDriver>(sp => sp.GetRequiredService<SftpBackupStorageDriver>());
+        services.AddSingleton<StorageTypeRegistry>();
+        services.AddSingleton<IApiFeature, StorageTypeFeature>();
         services.AddSingleton<BackupStorageDriverRegistry>();
+
+        // The storage types: one call each brings the driver, the type's APIs, query resource and inventory.
+        services.AddStorageType(new SftpStorageType(settings.ExportTransport));
         services.AddSingleton<ISystemTagValidator, BackupStorageTags>();
         AddOwnership(services, settings);
         services.AddSingleton<PingStats>();

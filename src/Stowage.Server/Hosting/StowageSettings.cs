@@ -1,5 +1,4 @@
 using Stowage.Persistence;
-using Stowage.Sftp;
 
 namespace Stowage.Server.Hosting;
 
@@ -14,8 +13,11 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
     /// <summary>Membership timing and the address other servers reach this one at (PostgreSQL only).</summary>
     public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
 
-    /// <summary>How export downloads read from SFTP hosts: <c>auto</c> (OpenSSH when installed) or <c>sftp</c>.</summary>
-    public ExportTransport ExportTransport { get; init; } = ExportTransport.Auto;
+    /// <summary>
+    /// <c>--export-transport</c> as given (null when not): how export downloads read from SSH hosts, <c>auto</c>
+    /// (OpenSSH when installed) or <c>sftp</c>; the SSH storage type that reads it checks it at start.
+    /// </summary>
+    public string? ExportTransport { get; init; }
 
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
@@ -44,16 +46,9 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
                 FirstNonEmpty(config["cluster-dead-after"], config["STOWAGE_CLUSTER_DEAD_AFTER"]),
                 FirstNonEmpty(config["advertise-url"], config["STOWAGE_ADVERTISE_URL"]),
                 FirstNonEmpty(config["cluster-secret-file"], config["STOWAGE_CLUSTER_SECRET_FILE"])),
-            ExportTransport = ParseTransport(FirstNonEmpty(config["export-transport"], config["STOWAGE_EXPORT_TRANSPORT"])),
+            ExportTransport = FirstNonEmpty(config["export-transport"], config["STOWAGE_EXPORT_TRANSPORT"]),
         };
     }
-
-    private static ExportTransport ParseTransport(string? text) => text?.Trim().ToLowerInvariant() switch
-    {
-        null or "auto" => ExportTransport.Auto,
-        "sftp" => ExportTransport.Sftp,
-        _ => throw new InvalidOperationException($"invalid --export-transport '{text}': expected auto or sftp"),
-    };
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 }

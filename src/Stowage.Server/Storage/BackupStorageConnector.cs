@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Stowage.Core.Errors;
 using Stowage.Core.Storage;
@@ -36,6 +35,7 @@ public static class BackupStorageStatus
 /// </summary>
 public sealed class BackupStorageConnector(
     BackupStorageDriverRegistry drivers,
+    StorageTypeRegistry types,
     CredentialProtector credentials,
     BackupStorageEvents events,
     TimeProvider clock)
@@ -44,28 +44,25 @@ public sealed class BackupStorageConnector(
 
     public BackupStorageDriverRegistry Drivers => drivers;
 
-    public BackupStorageTarget BuildTarget(BackupStorageEntity bs, SftpBackupStorageEntity? sftp, StorageSecret? secretOverride = null)
+    public StorageTypeRegistry Types => types;
+
+    /// <summary>The driver's view of a backup storage: the common row, the type's settings record and the secret in clear.</summary>
+    public BackupStorageTarget BuildTarget(BackupStorageEntity bs, IStorageTypeRow? row, StorageSecret? secretOverride = null)
     {
-        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-        StorageSecret? secret = secretOverride;
-        if (sftp is not null)
-        {
-            settings["hostname"] = sftp.Hostname;
-            settings["sshPort"] = sftp.SshPort.ToString(CultureInfo.InvariantCulture);
-            settings["username"] = sftp.Username;
-            if (sftp.HostKeyFingerprint is { } fp)
-            {
-                settings["hostKey"] = fp;
-            }
-
-            secret ??= credentials.Unprotect(sftp.CredentialCipher);
-        }
-
-        return new BackupStorageTarget(bs.Uuid, bs.Url, settings, secret);
+        var secret = secretOverride ?? (row?.CredentialCipher is { } cipher ? credentials.Unprotect(cipher) : null);
+        return new BackupStorageTarget(bs.Uuid, bs.Url, row?.Settings ?? EmptyStorageTypeRow.Instance.Settings, secret);
     }
 
+    /// <summary>The type's row of <paramref name="bs"/> (tracked when <paramref name="tracked"/>); an unknown type has none.</summary>
+    public async Task<IStorageTypeRow?> FindRowAsync(StowageDbContext db, BackupStorageEntity bs, bool tracked, CancellationToken ct) =>
+        types.Find(bs.Type) is { } module ? await module.FindAsync(db, bs.Uuid, tracked, ct) : null;
+
+    /// <summary>Reads the type's row and builds the target, for work that changes nothing of the rows.</summary>
+    public async Task<BackupStorageTarget> LoadTargetAsync(StowageDbContext db, BackupStorageEntity bs, CancellationToken ct) =>
+        BuildTarget(bs, await FindRowAsync(db, bs, tracked: false, ct));
+
     /// <summary>Runs the connect and records its outcome on the tracked entities (the caller saves).</summary>
-    public async Task ConnectAsync(StowageDbContext db, BackupStorageEntity bs, SftpBackupStorageEntity? sftp, BackupStorageTarget target, ConnectMode mode, CancellationToken cancellationToken)
+    public async Task ConnectAsync(StowageDbContext db, BackupStorageEntity bs, IStorageTypeRow? row, BackupStorageTarget target, ConnectMode mode, CancellationToken cancellationToken)
     {
         var driver = drivers.Get(bs.Type);
         var before = bs.Status;
@@ -78,13 +75,10 @@ public sealed class BackupStorageConnector(
         try
         {
             var result = await driver.ConnectAsync(target, cancellationToken);
-            await ClaimMarkerAsync(db, driver, target, result.ExistingMarker, mode, cancellationToken);
+            await ClaimMarkerAsync(db, driver, bs.Type, target, result.ExistingMarker, mode, cancellationToken);
             bs.TotalCapacity = result.Capacity.Total;
             bs.AvailableCapacity = result.Capacity.Available;
-            if (sftp is not null && result.LearnedSettings.TryGetValue("hostKey", out var hostKey))
-            {
-                sftp.HostKeyFingerprint = hostKey;
-            }
+            row?.Learn(result.LearnedSettings);
 
             bs.LastError = null;
             SetStatus(db, bs, BackupStorageStatus.Connected, null);
@@ -122,7 +116,7 @@ public sealed class BackupStorageConnector(
         bs.LastOpDate = clock.GetUtcNow().UtcDateTime;
     }
 
-    private static async Task ClaimMarkerAsync(StowageDbContext db, IBackupStorageDriver driver, BackupStorageTarget target, string? marker, ConnectMode mode, CancellationToken ct)
+    private static async Task ClaimMarkerAsync(StowageDbContext db, IBackupStorageDriver driver, string type, BackupStorageTarget target, string? marker, ConnectMode mode, CancellationToken ct)
     {
         marker = marker?.Trim();
         if (marker == target.Uuid)
@@ -139,7 +133,7 @@ public sealed class BackupStorageConnector(
         if (mode is ConnectMode.Reconnect or ConnectMode.Background)
         {
             throw new StorageException(StorageFailure.IdentityMismatch, string.IsNullOrEmpty(marker)
-                ? $"the directory {target.Url} no longer holds this backup storage's identity marker: it was wiped, replaced or re-pointed; if this is intended, re-point it with UpdateSftpBackupStorage"
+                ? $"the directory {target.Url} no longer holds this backup storage's identity marker: it was wiped, replaced or re-pointed; if this is intended, re-point it with Update{type}"
                 : $"the directory {target.Url} holds the identity of another backup storage[uuid:{marker}] instead of this one");
         }
 

@@ -12,7 +12,7 @@ namespace Stowage.Server.Storage;
 /// </summary>
 public sealed partial class BackupStorageTracker
 {
-    private async Task PingAsync(StowageDbContext db, Persistence.Entities.BackupStorageEntity bs, Persistence.Entities.SftpBackupStorageEntity? sftp, IBackupStorageDriver driver, TimeSpan timeout, CancellationToken ct)
+    private async Task PingAsync(StowageDbContext db, Persistence.Entities.BackupStorageEntity bs, IStorageTypeRow? row, IBackupStorageDriver driver, TimeSpan timeout, CancellationToken ct)
     {
         using var timer = new CancellationTokenSource(timeout, clock);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
@@ -21,7 +21,7 @@ public sealed partial class BackupStorageTracker
         StorageFailure? kind = null;
         try
         {
-            var capacity = await driver.PingAsync(connector.BuildTarget(bs, sftp), linked.Token);
+            var capacity = await driver.PingAsync(connector.BuildTarget(bs, row), linked.Token);
             if (capacity.Total != bs.TotalCapacity || capacity.Available != bs.AvailableCapacity)
             {
                 bs.TotalCapacity = capacity.Total;
@@ -53,7 +53,7 @@ public sealed partial class BackupStorageTracker
         }
     }
 
-    private async Task ReconnectAsync(StowageDbContext db, Persistence.Entities.BackupStorageEntity bs, Persistence.Entities.SftpBackupStorageEntity? sftp, TimeSpan timeout, CancellationToken ct)
+    private async Task ReconnectAsync(StowageDbContext db, Persistence.Entities.BackupStorageEntity bs, IStorageTypeRow? row, TimeSpan timeout, CancellationToken ct)
     {
         var state = _failures.GetValueOrDefault(bs.Uuid);
         var booting = bs.Status == BackupStorageStatus.Connecting;
@@ -72,7 +72,7 @@ public sealed partial class BackupStorageTracker
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
         try
         {
-            await connector.ConnectAsync(db, bs, sftp, connector.BuildTarget(bs, sftp), ConnectMode.Background, linked.Token);
+            await connector.ConnectAsync(db, bs, row, connector.BuildTarget(bs, row), ConnectMode.Background, linked.Token);
             await db.SaveChangesAsync(ct);
             _failures.TryRemove(bs.Uuid, out _);
             stats.Reconnected();

@@ -256,7 +256,7 @@ public sealed partial class BackupStorageTracker(
             return;
         }
 
-        var sftp = await db.SftpBackupStorages.FirstOrDefaultAsync(s => s.Uuid == uuid, ct);
+        var row = await connector.FindRowAsync(db, bs, tracked: true, ct);
         if (!ownership.Owns(uuid))
         {
             // The database answered late (this server lost its lease meanwhile): another server may own it now.
@@ -268,11 +268,11 @@ public sealed partial class BackupStorageTracker(
         if (bs.Status == BackupStorageStatus.Connected)
         {
             _failures.TryRemove(uuid, out _);
-            await PingAsync(db, bs, sftp, driver, timeout, ct);
+            await PingAsync(db, bs, row, driver, timeout, ct);
             return;
         }
 
-        await ReconnectAsync(db, bs, sftp, timeout, ct);
+        await ReconnectAsync(db, bs, row, timeout, ct);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "checking backup storage {Uuid} ({Status})")]

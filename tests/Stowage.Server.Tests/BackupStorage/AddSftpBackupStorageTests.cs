@@ -2,12 +2,15 @@ using System.Diagnostics;
 using System.Net;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.BackupStorage;
 
-[Collection(SshdCollection.Name)]
-public sealed class AddSftpBackupStorageTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class AddSftpBackupStorageTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task Add_with_password_connects_pins_host_key_writes_marker_and_reads_df(Db db)

@@ -2,22 +2,40 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.BackupStorage;
 
-[Collection(SshdCollection.Name)]
-public sealed class BackupStorageLifecycleTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class BackupStorageLifecycleTests(StorageWorld world)
 {
-    [Theory]
-    [InlineData("Permissive")]
-    [InlineData("Enforcing")]
-    public async Task Delete_removes_rows_tags_refs_and_marker_and_is_idempotent(string mode)
+    private readonly SshdFixture sshd = world.Sshd;
+
+    public static TheoryData<string, string> TypesAndDeleteModes
     {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var type in StorageWorld.Types)
+            {
+                data.Add(type, "Permissive");
+                data.Add(type, "Enforcing");
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndDeleteModes))]
+    public async Task Delete_removes_rows_tags_refs_and_marker_and_is_idempotent(string type, string mode)
+    {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var uuid = await BsKit.AddOkAsync(client, sshd, url);
+        var (uuid, location) = await storage.AddNewAsync(client);
+        var url = location.LocalPath;
         var zone = await client.CreateZoneAsync("z1");
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Post, $"/zones/{zone}/backup-storage/{uuid}")).Status);
         var tag = await client.CallAsync(HttpMethod.Post, "/user-tags", new JsonObject { ["params"] = new JsonObject { ["resourceType"] = "BackupStorageVO", ["resourceUuid"] = uuid, ["tag"] = "lab1" } });
@@ -31,13 +49,14 @@ public sealed class BackupStorageLifecycleTests(SshdFixture sshd)
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/backup-storage/{uuid}")).Status);
     }
 
-    [Fact]
-    public async Task State_changes_are_idempotent_and_need_no_connection()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task State_changes_are_idempotent_and_need_no_connection(string type)
     {
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var uuid = await BsKit.AddOkAsync(client, sshd, sshd.NewPath());
+        var (uuid, _) = await world[type].AddNewAsync(client);
         foreach (var (ev, expected) in new[] { ("disable", "Disabled"), ("disable", "Disabled"), ("ENABLE", "Enabled"), ("enable", "Enabled") })
         {
             var r = await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "changeBackupStorageState", new JsonObject { ["stateEvent"] = ev });
@@ -48,13 +67,15 @@ public sealed class BackupStorageLifecycleTests(SshdFixture sshd)
         Assert.Equal("SYS.1003", (await BsKit.ActionAsync(client, $"/backup-storage/{new string('a', 32)}/actions", "changeBackupStorageState", new JsonObject { ["stateEvent"] = "enable" })).ErrorCode);
     }
 
-    [Fact]
-    public async Task Attach_detach_rules_queries_and_zone_deletion()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Attach_detach_rules_queries_and_zone_deletion(string type)
     {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var bs = await BsKit.AddOkAsync(client, sshd, sshd.NewPath(), "bs-a");
+        var (bs, _) = await storage.AddNewAsync(client, "bs-a");
         var z1 = await client.CreateZoneAsync("zone1");
         var z2 = await client.CreateZoneAsync("zone2");
         var attach = await client.CallAsync(HttpMethod.Post, $"/zones/{z1}/backup-storage/{bs}");
@@ -66,7 +87,9 @@ public sealed class BackupStorageLifecycleTests(SshdFixture sshd)
         Assert.Single(ZStackClient.Inventories(await client.QueryAsync("/backup-storage", "q=attachedZoneUuids=" + z1)));
         Assert.Empty(ZStackClient.Inventories(await client.QueryAsync("/backup-storage", "q=zone.name=nope")));
         Assert.Equal(2, ZStackClient.Inventories(await client.QueryAsync("/zones", "q=backupStorage.name=bs-a")).Count);
-        Assert.Single(ZStackClient.Inventories(await client.QueryAsync("/backup-storage/sftp", "q=hostname=" + sshd.Host, "q=sshPort=" + sshd.Port)));
+        var ofType = await client.QueryAsync(storage.ApiPath, "q=zone.name=zone2");
+        Assert.Single(ZStackClient.Inventories(ofType));
+        Assert.Equal(storage.InventoryClass, ofType.Json!["schema"]!["inventories[0]"]!.GetValue<string>());
 
         var capacity = await client.QueryAsync("/backup-storage/capacities", "zoneUuids=" + z1, "zoneUuids=" + z2, "backupStorageUuids=" + bs);
         var inv = await BsKit.GetAsync(client, bs);
@@ -109,14 +132,15 @@ public sealed class BackupStorageLifecycleTests(SshdFixture sshd)
         Assert.Equal(HttpStatusCode.OK, (await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "reconnectBackupStorage")).Status);
     }
 
-    [Fact]
-    public async Task Reconnect_fails_when_the_marker_was_replaced_and_shows_why()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Reconnect_fails_when_the_marker_was_replaced_and_shows_why(string type)
     {
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var uuid = await BsKit.AddOkAsync(client, sshd, url);
+        var (uuid, location) = await world[type].AddNewAsync(client);
+        var url = location.LocalPath;
         File.WriteAllText(Path.Combine(url, ".stowage-backup-storage"), new string('c', 32) + "\n");
         var r = await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "reconnectBackupStorage");
         Assert.Equal("BS.1500", r.ErrorCode);
@@ -125,24 +149,27 @@ public sealed class BackupStorageLifecycleTests(SshdFixture sshd)
         Assert.Contains("another backup storage", inv["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Concurrent_calls_on_one_backup_storage_leave_a_serial_state()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Concurrent_calls_on_one_backup_storage_leave_a_serial_state(string type)
     {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var uuid = await BsKit.AddOkAsync(client, sshd, sshd.NewPath());
+        var (uuid, _) = await storage.AddNewAsync(client);
+        var reconnect = "reconnect" + storage.Type;
         var calls = Enumerable.Range(0, 12).Select(i => (i % 3) switch
         {
             0 => BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "updateBackupStorage", new JsonObject { ["description"] = "d" + i }),
             1 => BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "changeBackupStorageState", new JsonObject { ["stateEvent"] = i % 2 == 0 ? "enable" : "disable" }),
-            _ => BsKit.ActionAsync(client, $"/backup-storage/sftp/{uuid}/actions", "reconnectSftpBackupStorage"),
+            _ => BsKit.ActionAsync(client, $"{storage.ApiPath}/{uuid}/actions", reconnect),
         }).ToList();
         var results = await Task.WhenAll(calls);
         Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
         var final = await BsKit.GetAsync(client, uuid);
         Assert.Equal("Connected", final["status"]!.GetValue<string>());
         Assert.StartsWith("d", final["description"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal(["SftpBackupStorage"], (await client.QueryAsync("/backup-storage/types")).Json!["types"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.Contains(storage.Type, (await client.QueryAsync("/backup-storage/types")).Json!["types"]!.AsArray().Select(t => t!.GetValue<string>()));
     }
 }

@@ -4,12 +4,15 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.BackupStorage;
 
-[Collection(SshdCollection.Name)]
-public sealed class BackupStorageSecurityTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class BackupStorageSecurityTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task Changed_host_key_disconnects_with_both_fingerprints_until_the_admin_accepts_it()
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.BackupStorage;
 
@@ -9,9 +10,11 @@ namespace Stowage.Server.Tests.BackupStorage;
 /// Replays every backup-storage request ZStack's Java SDK sent (the capture file), with its headers and
 /// bodies, against Stowage and a real sshd; placeholders become the real host, zone and backup storage.
 /// </summary>
-[Collection(SshdCollection.Name)]
-public sealed class WireCaptureReplayTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class WireCaptureReplayTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task Every_backup_storage_request_of_the_capture_succeeds()
     {

@@ -5,6 +5,7 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Sftp.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Cluster;
 
@@ -12,9 +13,11 @@ namespace Stowage.Server.Tests.Cluster;
 /// A partition between one server and the database (a relay that stops passing bytes, no reset): the cut-off
 /// server stops its work on its own lease before the other server may take its backup storages over.
 /// </summary>
-[Collection(SshdCollection.Name)]
-public sealed class ClusterFencingTests(SshdFixture sshd, ITestOutputHelper output)
+[Collection(StorageCollection.Name)]
+public sealed class ClusterFencingTests(StorageWorld world, ITestOutputHelper output)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task A_server_cut_off_from_the_database_stops_its_transfer_before_another_server_takes_over()
     {

@@ -1,12 +1,15 @@
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Cluster;
 
 /// <summary>The key ring in the database opens only with the cluster secret; the database alone reveals no credential.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ClusterSecretTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ClusterSecretTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task A_server_with_another_cluster_secret_is_refused_and_the_database_holds_no_credential_in_clear()
     {

@@ -7,6 +7,7 @@ using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
 using Stowage.Sftp.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Cluster;
 
@@ -14,9 +15,11 @@ namespace Stowage.Server.Tests.Cluster;
 /// Three real server processes on one PostgreSQL with 30 backup storages on three real sshd instances:
 /// ownership, forwarding, takeover after kill -9 and rebalancing after a restart.
 /// </summary>
-[Collection(SshdCollection.Name)]
-public sealed class ClusterTests(SshdFixture sshd, ITestOutputHelper output)
+[Collection(StorageCollection.Name)]
+public sealed class ClusterTests(StorageWorld world, ITestOutputHelper output)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     private const int Storages = 30;
 
     /// <summary>

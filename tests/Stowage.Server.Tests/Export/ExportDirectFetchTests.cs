@@ -4,12 +4,15 @@ using System.Text.Json.Nodes;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Export;
 
-[Collection(SshdCollection.Name)]
-public sealed class ExportDirectFetchTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ExportDirectFetchTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task Download_credential_reads_with_openssh_sftp_but_cannot_write_and_rotation_locks_out_the_old_key()
     {

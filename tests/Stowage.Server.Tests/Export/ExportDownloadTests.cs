@@ -4,16 +4,20 @@ using System.Text.Json.Nodes;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Export;
 
-[Collection(SshdCollection.Name)]
-public sealed class ExportDownloadTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ExportDownloadTests(StorageWorld world)
 {
-    [Fact]
-    public async Task Export_serves_the_whole_file_ranges_and_head_with_digests()
+    private readonly SshdFixture sshd = world.Sshd;
+
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Export_serves_the_whole_file_ranges_and_head_with_digests(string type)
     {
-        await using var w = await ExportWorld.StartAsync(sshd);
+        await using var w = await ExportWorld.StartAsync(world[type]);
         var r = await w.ExportAsync();
         Assert.True(r.Status == HttpStatusCode.OK, r.ToString());
         var url = r.Json!["imageUrl"]!.GetValue<string>();
@@ -55,10 +59,11 @@ public sealed class ExportDownloadTests(SshdFixture sshd)
         Assert.DoesNotContain(url.Split('/')[^2], refInv["exportUrl"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Export_url_stops_working_when_deleted_expired_or_the_image_is_deleted()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Export_url_stops_working_when_deleted_expired_or_the_image_is_deleted(string type)
     {
-        await using var w = await ExportWorld.StartAsync(sshd, 200_000);
+        await using var w = await ExportWorld.StartAsync(world[type], 200_000);
         var deleted = await w.ExportOkAsync();
         var kept = await w.ExportOkAsync();
         Assert.NotEqual(deleted, kept);
@@ -98,10 +103,11 @@ public sealed class ExportDownloadTests(SshdFixture sshd)
         Assert.Equal("SYS.1006", (await w.ExportAsync()).ErrorCode);
     }
 
-    [Fact]
-    public async Task Disabled_or_disconnected_backup_storage_refuses_export_and_downloads_answer_503()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Disabled_or_disconnected_backup_storage_refuses_export_and_downloads_answer_503(string type)
     {
-        await using var w = await ExportWorld.StartAsync(sshd, 100_000);
+        await using var w = await ExportWorld.StartAsync(world[type], 100_000);
         var url = await w.ExportOkAsync();
         Assert.Equal("SYS.1007", (await w.ExportAsync("qcow2")).ErrorCode);
 

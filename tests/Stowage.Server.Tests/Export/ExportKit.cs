@@ -5,6 +5,7 @@ using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 using Stowage.Sftp.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.Export;
@@ -45,6 +46,21 @@ public sealed class ExportWorld : IAsyncDisposable
         var added = await BsKit.AddAsync(client, sshd, world.BsUrl, "export", useKey: useKey);
         Assert.True(added.Status == HttpStatusCode.OK, added.ToString());
         world.Bs = BsKit.Uuid(added);
+        var image = await ImageKit.AddOkAsync(client, source.Add("exp.raw", world.Content), [world.Bs]);
+        world.Image = image["uuid"]!.GetValue<string>();
+        return world;
+    }
+
+    /// <summary>The same world on a backup storage of any type under test.</summary>
+    public static async Task<ExportWorld> StartAsync(IStorageTypeFixture type, int size = 3_000_000)
+    {
+        var source = await HttpSource.StartAsync();
+        var host = await StowageHost.StartAsync();
+        var client = host.Client();
+        await client.LoginAsync();
+        var location = type.NewLocation();
+        var world = new ExportWorld(source, host, client) { BsUrl = location.LocalPath, Content = ImageKit.RandomBytes(size) };
+        world.Bs = await type.AddOkAsync(client, location, "export");
         var image = await ImageKit.AddOkAsync(client, source.Add("exp.raw", world.Content), [world.Bs]);
         world.Image = image["uuid"]!.GetValue<string>();
         return world;

@@ -1,16 +1,20 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Stowage.Server.Features.BackupStorage.Sftp;
 using Stowage.Server.Hosting;
 using Stowage.Server.Tests.Images;
 using Stowage.Sftp;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Export;
 
 /// <summary>Export downloads through the OpenSSH child from the HTTP side: key logins, clients that hang up, the setting.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ExportOpenSshTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ExportOpenSshTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task A_key_login_export_streams_through_ssh_and_a_client_that_hangs_up_leaves_no_process()
     {
@@ -48,9 +52,10 @@ public sealed class ExportOpenSshTests(SshdFixture sshd)
             ["export-transport"] = value,
         }).Build());
 
-        Assert.Equal(ExportTransport.Auto, Parse(null).ExportTransport);
-        Assert.Equal(ExportTransport.Sftp, Parse(" SFTP ").ExportTransport);
-        var bad = Assert.Throws<InvalidOperationException>(() => Parse("scp"));
+        // The SSH storage type reads the setting when it is registered at start (StowageServer.Build).
+        Assert.Equal(ExportTransport.Auto, SftpStorageType.ParseExportTransport(Parse(null).ExportTransport));
+        Assert.Equal(ExportTransport.Sftp, SftpStorageType.ParseExportTransport(Parse(" SFTP ").ExportTransport));
+        var bad = Assert.Throws<InvalidOperationException>(() => new SftpStorageType(Parse("scp").ExportTransport));
         Assert.Contains("expected auto or sftp", bad.Message, StringComparison.Ordinal);
     }
 }

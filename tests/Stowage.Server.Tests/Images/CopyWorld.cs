@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 using Stowage.Sftp.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.Images;
@@ -76,6 +77,34 @@ public sealed class CopyWorld : IAsyncDisposable
         w.SrcPath = image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
         return w;
     }
+
+    /// <summary>
+    /// The same world over any two types under test (<paramref name="src"/> and <paramref name="dst"/>, possibly the
+    /// same type): the item comes from a file on the source's host when that type takes one, else over HTTP.
+    /// </summary>
+    public static async Task<CopyWorld> StartAsync(IStorageTypeFixture src, IStorageTypeFixture dst, int size, string itemPath = "/images")
+    {
+        var host = await StowageHost.StartAsync();
+        var client = host.Client();
+        await client.LoginAsync();
+        var from = src.NewLocation("src");
+        var to = dst.NewLocation("dst");
+        var w = new CopyWorld(host, client) { SrcUrl = from.LocalPath, DstUrl = to.LocalPath, ItemPath = itemPath };
+        w.Src = await src.AddOkAsync(client, from, "src");
+        w.Dst = await dst.AddOkAsync(client, to, "dst");
+        await using var http = await HttpSource.StartAsync();
+        var url = http.Add("item.raw", ImageKit.RandomBytes(size));
+        var image = itemPath == "/images"
+            ? await ImageKit.AddOkAsync(client, url, [w.Src])
+            : await VolumeArchives.VolumeKit.AddOkAsync(client, itemPath, url, [w.Src]);
+        w.Image = image["uuid"]!.GetValue<string>();
+        w.SrcPath = from.Local(image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>());
+        w.DstLocation = to;
+        return w;
+    }
+
+    /// <summary>The destination's location when the world was made over types.</summary>
+    public StorageLocation? DstLocation { get; private set; }
 
     public static JsonObject Body(string dst, string? src = null, string action = "copyImageToBackupStorage")
     {

@@ -3,22 +3,25 @@ using System.Text.Json.Nodes;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
-[Collection(SshdCollection.Name)]
-public sealed class ImageAddTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageAddTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
-    public async Task Add_from_http_lands_read_only_with_facts_and_is_queryable(Db db)
+    [MemberData(nameof(StorageWorld.TypesOnBothDatabases), MemberType = typeof(StorageWorld))]
+    public async Task Add_from_http_lands_read_only_with_facts_and_is_queryable(string type, Db db)
     {
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync(db);
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url, "bs-images");
+        var (bs, location) = await world[type].AddNewAsync(client, "bs-images");
+        var url = location.Url;
         var content = ImageKit.Qcow2();
         var image = await ImageKit.AddOkAsync(client, source.Add("centos-7.qcow2", content), [bs], "centos");
 
@@ -33,9 +36,9 @@ public sealed class ImageAddTests(SshdFixture sshd)
         var uuid = image["uuid"]!.GetValue<string>();
         var path = copy["installPath"]!.GetValue<string>();
         Assert.Matches($"^{url}/rootVolumeTemplates/acct-[0-9a-f]{{32}}/{uuid}/centos-7\\.template$", path);
-        Assert.Equal(content, await File.ReadAllBytesAsync(path));
-        Assert.Equal("444", ImageKit.Mode(path));
-        Assert.Equal([path], ImageKit.Files(url));
+        Assert.Equal(content, await File.ReadAllBytesAsync(location.Local(path)));
+        Assert.Equal("444", ImageKit.Mode(location.Local(path)));
+        Assert.Equal([location.Local(path)], ImageKit.Files(location.LocalPath));
 
         Assert.Single(await ImageKit.QueryAsync(client, "q=backupStorage.name=bs-images"));
         Assert.Single(await ImageKit.QueryAsync(client, "q=backupStorageRefs.status=Ready", "q=platform=Linux"));
@@ -44,7 +47,7 @@ public sealed class ImageAddTests(SshdFixture sshd)
         Assert.Empty(ZStackClient.Inventories(await client.QueryAsync("/backup-storage", "q=image.platform=Windows")));
         var bsInv = await BsKit.GetAsync(client, bs);
         // Other tests write to the same filesystem meanwhile: the bound allows for them, not for a made-up figure.
-        Assert.True(bsInv["availableCapacity"]!.GetValue<long>() <= ImageKit.DfAvailable(url) + (256 << 20));
+        Assert.True(bsInv["availableCapacity"]!.GetValue<long>() <= ImageKit.DfAvailable(location.LocalPath) + (256 << 20));
 
         var updated = await BsKit.ActionAsync(client, $"/images/{uuid}/actions", "updateImage", new JsonObject { ["name"] = "centos-7", ["guestOsType"] = "CentOS 7" });
         Assert.Equal("centos-7", updated.Json!["inventory"]!["name"]!.GetValue<string>());
@@ -52,15 +55,16 @@ public sealed class ImageAddTests(SshdFixture sshd)
         Assert.Equal("Disabled", disabled.Json!["inventory"]!["state"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task A_disabled_or_disconnected_backup_storage_refuses_and_accepts_once_enabled()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task A_disabled_or_disconnected_backup_storage_refuses_and_accepts_once_enabled(string type)
     {
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var (bs, location) = await world[type].AddNewAsync(client);
+        var url = location.LocalPath;
         var file = source.Add("a.raw", ImageKit.RandomBytes(300_000));
         await BsKit.ActionAsync(client, $"/backup-storage/{bs}/actions", "changeBackupStorageState", new JsonObject { ["stateEvent"] = "disable" });
 
@@ -74,15 +78,16 @@ public sealed class ImageAddTests(SshdFixture sshd)
         Assert.Equal("Ready", (await ImageKit.AddOkAsync(client, file, [bs]))["status"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task Streamed_path_writes_the_same_file_and_credentials_never_show()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Streamed_path_writes_the_same_file_and_credentials_never_show(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var (bs, location) = await storage.AddNewAsync(client);
         await ImageKit.SetConfigAsync(client, "image", "download.mode", "Stream");
         var content = ImageKit.RandomBytes(3_000_000);
         source.Add("disk.iso", content);
@@ -92,10 +97,14 @@ public sealed class ImageAddTests(SshdFixture sshd)
         var path = image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
         Assert.Contains("/iso/", path, StringComparison.Ordinal);
         Assert.EndsWith("/disk.iso", path, StringComparison.Ordinal);
-        Assert.Equal(content, await File.ReadAllBytesAsync(path));
+        Assert.Equal(content, await File.ReadAllBytesAsync(location.Local(path)));
         Assert.Equal(ImageKit.Sha256(content), image["sha256Sum"]!.GetValue<string>());
         Assert.DoesNotContain("p4ss", image.ToJsonString(), StringComparison.Ordinal);
         Assert.DoesNotContain("p4ss", (await client.QueryAsync("/images")).Body, StringComparison.Ordinal);
+        if (!storage.Traits.HostPullsFromUrl)
+        {
+            return;
+        }
 
         // The host pull path with the same secret url: curl reads it from a pipe, never from its command line.
         await ImageKit.SetConfigAsync(client, "image", "download.mode", "HostPull");

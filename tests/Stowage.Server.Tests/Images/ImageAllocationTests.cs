@@ -3,13 +3,16 @@ using System.Text.Json.Nodes;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
 /// <summary>AddImage with zoneUuid instead of backupStorageUuids: ZStack's allocator rules on real backup storages.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageAllocationTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageAllocationTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [RootFact]
     public async Task Picks_the_only_enabled_connected_attached_backup_storage_with_room()
     {

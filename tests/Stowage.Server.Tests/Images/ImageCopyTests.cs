@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
@@ -18,10 +20,31 @@ public sealed class SecondSshd : IAsyncLifetime
 }
 
 /// <summary>CopyImageToBackupStorage between backup storages on two sshd instances, host to host and streamed.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageCopyTests(SshdFixture sshd, SecondSshd second) : IClassFixture<SecondSshd>
+[Collection(StorageCollection.Name)]
+public sealed class ImageCopyTests(StorageWorld world, SecondSshd second) : IClassFixture<SecondSshd>
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     private SshdFixture Dst => second.Sshd;
+
+    /// <summary>The copy contract over every ordered pair of types under test: Auto picks what the pair can do.</summary>
+    [Theory]
+    [MemberData(nameof(StorageWorld.TypePairs), MemberType = typeof(StorageWorld))]
+    public async Task A_copy_between_any_two_types_lands_verified_and_Ready(string from, string to)
+    {
+        await using var w = await CopyWorld.StartAsync(world[from], world[to], 2_000_000);
+        var r = await w.CopyAsync();
+        Wire.AssertOk(r);
+        var copy = r.Json!["inventory"]!["backupStorageRefs"]!.AsArray().Single(x => x!["backupStorageUuid"]!.GetValue<string>() == w.Dst)!;
+        Assert.Equal("Ready", copy["status"]!.GetValue<string>());
+        var path = w.DstLocation!.Local(copy["installPath"]!.GetValue<string>());
+        Assert.Equal(ImageKit.Sha256(File.ReadAllBytes(w.SrcPath)), ImageKit.Sha256(File.ReadAllBytes(path)));
+        Assert.Equal(r.Json!["inventory"]!["sha256Sum"]!.GetValue<string>(), ImageKit.Sha256(File.ReadAllBytes(path)));
+        Assert.Equal([path], ImageKit.Files(w.DstUrl));
+        world[to].AssertNoTransferLeft(w.DstLocation);
+        await using var db = w.Host.Services.GetRequiredService<Stowage.Persistence.StowageDbContextFactory>().CreateDbContext();
+        Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(x => x.ReservedSize));
+    }
 
     [Theory]
     [InlineData("HostToHost", "copyImageToBackupStorage", true)]

@@ -4,12 +4,15 @@ using Stowage.Server.Features.Images;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
-[Collection(SshdCollection.Name)]
-public sealed class ImageDeletionTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageDeletionTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task Delay_policy_marks_deleted_recover_brings_back_expunge_removes_files()
     {

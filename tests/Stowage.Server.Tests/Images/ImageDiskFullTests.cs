@@ -3,13 +3,16 @@ using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
 /// <summary>A backup storage on a real 8 MiB filesystem and an image that does not fit.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageDiskFullTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageDiskFullTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [RootFact]
     public Task Host_pull_of_an_unannounced_size_fills_the_disk_and_fails_with_no_space() => RunAsync("HostPull", "nolen", "no space left");
 

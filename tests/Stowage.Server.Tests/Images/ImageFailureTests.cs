@@ -4,12 +4,15 @@ using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
-[Collection(SshdCollection.Name)]
-public sealed class ImageFailureTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageFailureTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [InlineData("HostPull", "404", "HTTP error")]
     [InlineData("HostPull", "refused", "cannot reach the source")]

@@ -4,13 +4,16 @@ using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
 /// <summary>The storage host's sshd dies in the middle of a transfer.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageHostFailureTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageHostFailureTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [InlineData("HostPull")]
     [InlineData("Stream")]

@@ -3,13 +3,16 @@ using System.Text.Json.Nodes;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
 /// <summary><c>bs_sftp_info.json</c> follows the Ready copies, and importImages registers them on a fresh server.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageMetadataFileTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageMetadataFileTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task Metadata_file_follows_adds_and_deletes_and_a_fresh_server_imports_it()
     {

@@ -4,13 +4,16 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
 /// <summary>Task progress of AddImage jobs (GET /task-progresses/{apiId}) and cancelling them (CancelLongJob).</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageProgressTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageProgressTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task Task_progress_reports_bytes_percent_rate_and_eta_during_a_download_and_100_at_the_end()
     {

@@ -5,6 +5,7 @@ using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
@@ -12,9 +13,11 @@ namespace Stowage.Server.Tests.Images;
 /// The management server dies (SIGKILL, a separate process, so nothing cleans up) while a slow source
 /// trickles an image to the host; a new server on the same data directory settles what was left.
 /// </summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageRestartTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageRestartTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task A_download_cut_by_a_crash_fails_its_job_removes_the_image_and_the_first_sweep_removes_its_file()
     {

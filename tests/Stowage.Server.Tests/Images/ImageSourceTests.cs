@@ -5,13 +5,16 @@ using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
 /// <summary>AddImage from file:/// (a file on the storage host) and sftp:// (read by Stowage over SFTP).</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageSourceTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageSourceTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task File_source_is_copied_by_the_host_and_lands_read_only()
     {

@@ -5,13 +5,16 @@ using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
 /// <summary>GetTrashOnBackupStorage and CleanUpTrashOnBackupStorage on real files (fake clock: no background sweep interferes).</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageTrashTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageTrashTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task Orphan_folder_and_stale_temporary_file_are_listed_then_cleaned_and_a_referenced_path_is_refused()
     {

@@ -6,13 +6,16 @@ using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
 
 /// <summary>AddImage with upload://: the upload url, whole and resumed PUTs, errors, expiry and deletion.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ImageUploadTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ImageUploadTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task Single_put_completes_the_image_with_checked_sums(Db db)

@@ -21,7 +21,7 @@ public sealed class NestedQueryTests
     private static readonly QueryRegistry Registry = new(
     [
         ZoneRules.Query,
-        Stowage.Server.Features.BackupStorage.BackupStorageQueries.BackupStorage,
+        Stowage.Server.Features.BackupStorage.BackupStorageQueries.BackupStorage(new Stowage.Server.Storage.StorageTypeRegistry([])),
         Stowage.Server.Features.Images.ImageQueries.Image,
         Stowage.Server.Features.Images.ImageQueries.BackupStorageRef,
         .. Stowage.Server.Features.VolumeArchives.VolumeArchiveQueries.All,

@@ -7,13 +7,16 @@ using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.VolumeArchives;
 
 /// <summary>AddVolumeSnapshot and AddVolumeBackup: the sources, folders, capacity and failure rules of AddImage.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class VolumeArchiveAddTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class VolumeArchiveAddTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task Snapshot_from_http_and_backup_from_a_host_file_land_in_their_folders_and_are_queryable(Db dbKind)
@@ -88,15 +91,17 @@ public sealed class VolumeArchiveAddTests(SshdFixture sshd)
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-backups"));
     }
 
-    [Fact]
-    public async Task Failed_sources_and_bad_arguments_leave_no_row_no_file_no_reservation_and_no_process()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Failed_sources_and_bad_arguments_leave_no_row_no_file_no_reservation_and_no_process(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var (bs, location) = await storage.AddNewAsync(client);
+        var url = location.LocalPath;
 
         var missing = await VolumeKit.AddAsync(client, "/volume-snapshots", source.Url("f", "nothing.qcow2"), [bs]);
         Assert.Equal("SYS.1002", missing.ErrorCode);
@@ -104,7 +109,7 @@ public sealed class VolumeArchiveAddTests(SshdFixture sshd)
         var bytes = ImageKit.RandomBytes(100_000);
         var wrong = await VolumeKit.AddAsync(client, "/volume-backups", source.Add("b.raw", bytes), [bs], "b", [$"checksum::sha256::{new string('0', 64)}"]);
         Assert.Equal("SYS.1002", wrong.ErrorCode);
-        ImageKit.NoProcessFor(sshd.User, url);
+        storage.AssertNoTransferLeft(location);
         Assert.Empty(ImageKit.Files(url));
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-snapshots"));
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-backups"));
@@ -120,15 +125,17 @@ public sealed class VolumeArchiveAddTests(SshdFixture sshd)
         Assert.Empty(ImageKit.Files(url));
     }
 
-    [Fact]
-    public async Task A_running_copy_reserves_its_size_and_deleting_it_cancels_the_transfer_and_gives_everything_back()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task A_running_copy_reserves_its_size_and_deleting_it_cancels_the_transfer_and_gives_everything_back(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var (bs, location) = await storage.AddNewAsync(client);
+        var url = location.LocalPath;
         var before = (await BsKit.GetAsync(client, bs))["availableCapacity"]!.GetValue<long>();
         source.Add("slow.raw", ImageKit.RandomBytes(20_000_000));
         var accepted = await client.SendAsync(HttpMethod.Post, "/volume-snapshots", VolumeKit.Body("/volume-snapshots", source.Url("slow", "slow.raw"), [bs]));
@@ -147,7 +154,7 @@ public sealed class VolumeArchiveAddTests(SshdFixture sshd)
         Wire.AssertOk(await client.CallAsync(HttpMethod.Delete, $"/volume-snapshots/{uuid}"));
         var failed = await client.PollAsync(accepted, TimeSpan.FromSeconds(30));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.Status);
-        ImageKit.NoProcessFor(sshd.User, url);
+        storage.AssertNoTransferLeft(location);
         Assert.Empty(ImageKit.Files(url));
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-snapshots"));
         await SourceKit.NoReservationAsync(host, url, bs);

@@ -7,13 +7,16 @@ using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.VolumeArchives;
 
 /// <summary>Deleting a backup storage takes its volume snapshot/backup copies, and the items whose only copy it held.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class VolumeArchiveDeletionTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class VolumeArchiveDeletionTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task Deleting_a_backup_storage_removes_its_copies_and_items_only_it_held_and_Permissive_refuses_when_files_cannot_go()
     {

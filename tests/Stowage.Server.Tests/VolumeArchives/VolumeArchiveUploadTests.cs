@@ -5,13 +5,16 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.VolumeArchives;
 
 /// <summary>Volume snapshots and backups from upload://, through the same upload url as images.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class VolumeArchiveUploadTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class VolumeArchiveUploadTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Fact]
     public async Task A_snapshot_uploaded_in_two_pieces_lands_in_its_folder_verified_and_a_bad_backup_upload_leaves_nothing()
     {

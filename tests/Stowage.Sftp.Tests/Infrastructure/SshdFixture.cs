@@ -303,9 +303,3 @@ public sealed class SshdFixture : IAsyncLifetime
         }
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class SshdCollection : ICollectionFixture<SshdFixture>
-{
-    public const string Name = "sshd";
-}

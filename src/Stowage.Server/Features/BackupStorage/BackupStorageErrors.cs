@@ -9,7 +9,6 @@ public static class BackupStorageErrors
     public const string Detach = "BS.1002";
     public const string Allocate = "BS.1003";
     public const string Connect = "BS.1500";
-    public const string SftpReconnect = "BS.SFTP.1000";
 
     public static void Register()
     {
@@ -17,6 +16,5 @@ public static class BackupStorageErrors
         Errors.Register(Detach, "Unable to detach backup storage from zone");
         Errors.Register(Allocate, "Unable to allocate a backup storage");
         Errors.Register(Connect, "Unable to connect a backup storage");
-        Errors.Register(SftpReconnect, "Unable to reconnect to sftp backup storage");
     }
 }

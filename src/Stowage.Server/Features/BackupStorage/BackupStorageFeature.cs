@@ -6,7 +6,6 @@ public sealed class BackupStorageFeature : IApiFeature
 {
     public IEnumerable<ApiDescriptor> Apis =>
     [
-        AddSftpBackupStorage.Api,
         DeleteBackupStorage.Api,
         SimpleBackupStorageApis.ChangeState,
         SimpleBackupStorageApis.Update,
@@ -15,12 +14,8 @@ public sealed class BackupStorageFeature : IApiFeature
         SimpleBackupStorageApis.Capacity,
         SimpleBackupStorageApis.Types,
         GetBackupStoragePingStats.Api,
-        UpdateSftpBackupStorage.Api,
         ReconnectBackupStorage.Generic,
-        ReconnectBackupStorage.Sftp,
         .. QueryApi.Define("QueryBackupStorage", "/backup-storage", "backupStorage", BackupStorageInventory.BaseClass,
             (db, rows, ct) => Task.FromResult(rows), "Query backup storages (nested zone.*, attachedZoneUuids, tags)"),
-        .. QueryApi.Define("QuerySftpBackupStorage", "/backup-storage/sftp", "sftpBackupStorage", BackupStorageInventory.SftpClass,
-            (db, rows, ct) => Task.FromResult(rows), "Query SFTP backup storages (adds hostname, username, sshPort)"),
     ];
 }

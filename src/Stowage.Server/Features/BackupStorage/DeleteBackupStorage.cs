@@ -28,7 +28,7 @@ public static partial class DeleteBackupStorage
         Method = "DELETE",
         Path = "/backup-storage/{uuid}",
         Description = "Delete a backup storage: detaches its zones, removes its copies (and items whose only copy it held); deleting one that does not exist succeeds",
-        Params = [SftpRules.BsUuidLoose, CommonParams.DeleteMode],
+        Params = [BackupStorageParams.BsUuidLoose, CommonParams.DeleteMode],
         SerialKey = a => BackupStorageConnector.LockKey(a.String("uuid") ?? string.Empty),
         Handler = HandleAsync,
     };
@@ -48,8 +48,7 @@ public static partial class DeleteBackupStorage
             return ApiReply.Empty();
         }
 
-        var sftp = await db.SftpBackupStorages.FirstOrDefaultAsync(s => s.Uuid == uuid, ct);
-        var target = connector.BuildTarget(bs, sftp);
+        var target = await connector.LoadTargetAsync(db, bs, ct);
         var hooks = ctx.Services.GetServices<IBackupStorageDeletionHook>().ToList();
         foreach (var hook in hooks)
         {

@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Stowage.Core.Storage;
 using Stowage.Persistence;
 using Stowage.Server.Protocol;
@@ -7,16 +6,14 @@ using Stowage.Server.Storage;
 namespace Stowage.Server.Features.BackupStorage;
 
 /// <summary>
-/// ReconnectBackupStorage and ReconnectSftpBackupStorage: both go through the per-BS lock and the
+/// ReconnectBackupStorage and each type's Reconnect&lt;Type&gt;BackupStorage (<see cref="Define"/>): all go through the per-BS lock and the
 /// Connecting phase (ZStack's SFTP variant skips both; we do not copy that).
 /// </summary>
 public static class ReconnectBackupStorage
 {
     public static ApiDescriptor Generic { get; } = Define("ReconnectBackupStorage", "/backup-storage/{uuid}/actions", "reconnectBackupStorage", BackupStorageErrors.Connect, BackupStorageInventory.BaseClass);
 
-    public static ApiDescriptor Sftp { get; } = Define("ReconnectSftpBackupStorage", "/backup-storage/sftp/{uuid}/actions", "reconnectSftpBackupStorage", BackupStorageErrors.SftpReconnect, BackupStorageInventory.SftpClass);
-
-    private static ApiDescriptor Define(string name, string path, string key, string errorCode, string resultClass) => new()
+    public static ApiDescriptor Define(string name, string path, string key, string errorCode, string resultClass) => new()
     {
         Name = name,
         Method = "PUT",
@@ -24,7 +21,7 @@ public static class ReconnectBackupStorage
         BodyKey = key,
         ResultClass = resultClass,
         Description = "Reconnect a backup storage: Connecting, then Connected with refreshed capacity, or Disconnected with the reason",
-        Params = [SftpRules.BsUuid()],
+        Params = [BackupStorageParams.BsUuid()],
         SerialKey = a => BackupStorageConnector.LockKey(a.String("uuid") ?? string.Empty),
         Handler = ctx => HandleAsync(ctx, errorCode),
     };
@@ -37,10 +34,10 @@ public static class ReconnectBackupStorage
         using var held = await ctx.Get<KeyedLocks>().AcquireAsync(BackupStorageConnector.LockKey(uuid), ct);
         await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
         var bs = await SimpleBackupStorageApis.FindAsync(db, uuid, ct);
-        var sftp = await db.SftpBackupStorages.FirstOrDefaultAsync(s => s.Uuid == uuid, ct);
+        var row = await connector.FindRowAsync(db, bs, tracked: true, ct);
         try
         {
-            await connector.ConnectAsync(db, bs, sftp, connector.BuildTarget(bs, sftp), ConnectMode.Reconnect, ct);
+            await connector.ConnectAsync(db, bs, row, connector.BuildTarget(bs, row), ConnectMode.Reconnect, ct);
             await db.SaveChangesAsync(ct);
         }
         catch (StorageException e)
@@ -48,6 +45,6 @@ public static class ReconnectBackupStorage
             throw BackupStorageConnector.Failure(errorCode, $"unable to reconnect backup storage[uuid:{uuid}]", e);
         }
 
-        return (await BackupStorageInventory.LoadOneAsync(db, uuid, ct)).Reply();
+        return (await BackupStorageInventory.LoadOneAsync(ctx, db, uuid)).Reply();
     }
 }

@@ -27,7 +27,7 @@ public static class SimpleBackupStorageApis
         BodyKey = "changeBackupStorageState",
         ResultClass = BackupStorageInventory.BaseClass,
         Description = "Enable or disable a backup storage (idempotent); needs no connection to the host",
-        Params = [SftpRules.BsUuid(), new("stateEvent") { Required = true, ValidValues = StateEvents.Valid, IgnoreCase = true, Description = "enable or disable" }],
+        Params = [BackupStorageParams.BsUuid(), new("stateEvent") { Required = true, ValidValues = StateEvents.Valid, IgnoreCase = true, Description = "enable or disable" }],
         SerialKey = Key,
         Handler = async ctx =>
         {
@@ -37,7 +37,7 @@ public static class SimpleBackupStorageApis
             bs.State = StateEvents.Apply(ctx.Args.RequiredString("stateEvent")).ToString();
             bs.LastOpDate = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
             await ResourceIndex.SaveAsync(db, ct);
-            return (await BackupStorageInventory.LoadOneAsync(db, bs.Uuid, ct)).Reply();
+            return (await BackupStorageInventory.LoadOneAsync(ctx, db, bs.Uuid)).Reply();
         },
     };
 
@@ -49,7 +49,7 @@ public static class SimpleBackupStorageApis
         BodyKey = "updateBackupStorage",
         ResultClass = BackupStorageInventory.BaseClass,
         Description = "Change the name or description of a backup storage",
-        Params = [SftpRules.BsUuid(), new("name") { MaxLength = 255, EmptyString = false, Description = "new name" }, new("description") { MaxLength = 2048, Description = "new description" }],
+        Params = [BackupStorageParams.BsUuid(), new("name") { MaxLength = 255, EmptyString = false, Description = "new name" }, new("description") { MaxLength = 2048, Description = "new description" }],
         SerialKey = Key,
         Handler = async ctx =>
         {
@@ -58,7 +58,7 @@ public static class SimpleBackupStorageApis
             var bs = await FindAsync(db, ctx.Args.RequiredString("uuid"), ct);
             ApplyNameAndDescription(ctx.Args, bs, ctx.Get<TimeProvider>());
             await ResourceIndex.SaveAsync(db, ct);
-            return (await BackupStorageInventory.LoadOneAsync(db, bs.Uuid, ct)).Reply();
+            return (await BackupStorageInventory.LoadOneAsync(ctx, db, bs.Uuid)).Reply();
         },
     };
 
@@ -87,7 +87,7 @@ public static class SimpleBackupStorageApis
         BodyKey = "params",
         ResultClass = BackupStorageInventory.BaseClass,
         Description = "Attach a backup storage to a zone (a backup storage may serve many zones)",
-        Params = [ZoneUuid, SftpRules.BsUuid("backupStorageUuid")],
+        Params = [ZoneUuid, BackupStorageParams.BsUuid("backupStorageUuid")],
         SerialKey = Key,
         Handler = async ctx =>
         {
@@ -103,7 +103,7 @@ public static class SimpleBackupStorageApis
             var now = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
             db.BackupStorageZoneRefs.Add(new BackupStorageZoneRefEntity { BackupStorageUuid = uuid, ZoneUuid = zone, CreateDate = now, LastOpDate = now });
             await ResourceIndex.SaveAsync(db, ct);
-            return (await BackupStorageInventory.LoadOneAsync(db, uuid, ct)).Reply();
+            return (await BackupStorageInventory.LoadOneAsync(ctx, db, uuid)).Reply();
         },
     };
 
@@ -114,7 +114,7 @@ public static class SimpleBackupStorageApis
         Path = "/zones/{zoneUuid}/backup-storage/{backupStorageUuid}",
         ResultClass = BackupStorageInventory.BaseClass,
         Description = "Detach a backup storage from a zone",
-        Params = [ZoneUuid, SftpRules.BsUuid("backupStorageUuid")],
+        Params = [ZoneUuid, BackupStorageParams.BsUuid("backupStorageUuid")],
         SerialKey = Key,
         Handler = async ctx =>
         {
@@ -128,7 +128,7 @@ public static class SimpleBackupStorageApis
                 throw ApiException.Operation($"backup storage[uuid:{uuid}] has not been attached to zone[uuid:{zone}]");
             }
 
-            return (await BackupStorageInventory.LoadOneAsync(db, uuid, ct)).Reply();
+            return (await BackupStorageInventory.LoadOneAsync(ctx, db, uuid)).Reply();
         },
     };
 
@@ -183,7 +183,7 @@ public static class SimpleBackupStorageApis
         Description = "The registered backup storage types",
         Handler = ctx => Task.FromResult(ApiReply.Of(new JsonObject
         {
-            ["types"] = new JsonArray([.. ctx.Get<Core.Storage.BackupStorageDriverRegistry>().Types.Order(StringComparer.Ordinal).Select(t => JsonValue.Create(t))]),
+            ["types"] = new JsonArray([.. ctx.Get<StorageTypeRegistry>().Types.Select(t => JsonValue.Create(t))]),
         })),
     };
 }

@@ -19,25 +19,25 @@ public sealed partial class DirectFetchKeys(CredentialProtector protector, Backu
     public static string Tag(string bsUuid) => "stowage-download-" + bsUuid;
 
     /// <summary>The stored key, made and installed when there is none; an existing one is installed again (self-healing) when the host is reachable.</summary>
-    public async Task<(DownloadCredentialEntity Row, string PrivateKey)> EnsureAsync(StowageDbContext db, BackupStorageEntity bs, SftpBackupStorageEntity sftp, CancellationToken ct)
+    public async Task<(DownloadCredentialEntity Row, string PrivateKey)> EnsureAsync(StowageDbContext db, BackupStorageEntity bs, BackupStorageTarget target, CancellationToken ct)
     {
         var access = Access(bs);
         var row = await db.DownloadCredentials.FirstOrDefaultAsync(c => c.BackupStorageUuid == bs.Uuid, ct);
         if (row is null)
         {
-            return await ReplaceAsync(db, bs, sftp, ct);
+            return await ReplaceAsync(db, bs, target, ct);
         }
 
         if (bs.Status == BackupStorageStatus.Connected)
         {
-            await InstallAsync(access, bs, sftp, row.PublicKey, ct);
+            await InstallAsync(access, bs, target, row.PublicKey, ct);
         }
 
         return (row, protector.Unprotect(row.PrivateKeyCipher).Value);
     }
 
     /// <summary>A new key pair replaces the old one on the host (one atomic rename) and then in the database.</summary>
-    public async Task<(DownloadCredentialEntity Row, string PrivateKey)> ReplaceAsync(StowageDbContext db, BackupStorageEntity bs, SftpBackupStorageEntity sftp, CancellationToken ct)
+    public async Task<(DownloadCredentialEntity Row, string PrivateKey)> ReplaceAsync(StowageDbContext db, BackupStorageEntity bs, BackupStorageTarget target, CancellationToken ct)
     {
         var access = Access(bs);
         if (bs.Status != BackupStorageStatus.Connected)
@@ -46,7 +46,7 @@ public sealed partial class DirectFetchKeys(CredentialProtector protector, Backu
         }
 
         var pair = access.CreateKey(Tag(bs.Uuid));
-        await InstallAsync(access, bs, sftp, pair.PublicKey, ct);
+        await InstallAsync(access, bs, target, pair.PublicKey, ct);
         var row = await db.DownloadCredentials.FirstOrDefaultAsync(c => c.BackupStorageUuid == bs.Uuid, ct);
         if (row is null)
         {
@@ -90,15 +90,15 @@ public sealed partial class DirectFetchKeys(CredentialProtector protector, Backu
     }
 
     private IDirectFetchAccess Access(BackupStorageEntity bs) =>
-        connector.Drivers.TryGet(bs.Type, out var driver) && driver is IDirectFetchAccess access
+        connector.Drivers.TryGet(bs.Type, out var driver) && driver.Capabilities.DirectFetchKeys && driver is IDirectFetchAccess access
             ? access
-            : throw new ApiException(Errors.Of(Errors.UnknownMessage, $"backup storage type {bs.Type} has no direct fetch"));
+            : throw StorageRefusal.Lacks(bs, "direct fetch keys (hypervisor hosts reading its files themselves)");
 
-    private async Task InstallAsync(IDirectFetchAccess access, BackupStorageEntity bs, SftpBackupStorageEntity sftp, string publicKey, CancellationToken ct)
+    private static async Task InstallAsync(IDirectFetchAccess access, BackupStorageEntity bs, BackupStorageTarget target, string publicKey, CancellationToken ct)
     {
         try
         {
-            await access.InstallKeyAsync(connector.BuildTarget(bs, sftp), publicKey, Tag(bs.Uuid), ct);
+            await access.InstallKeyAsync(target, publicKey, Tag(bs.Uuid), ct);
         }
         catch (StorageException e)
         {

@@ -200,8 +200,7 @@ public static partial class ExportDownload
             return Lookup.Fail(StatusCodes.Status404NotFound, gone);
         }
 
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == bs.Uuid, ct);
-        return new Lookup(StatusCodes.Status200OK, null, image, copy, connector.BuildTarget(bs, sftp), reader);
+        return new Lookup(StatusCodes.Status200OK, null, image, copy, await connector.LoadTargetAsync(db, bs, ct), reader);
     }
 
     /// <summary>RFC 3230 <c>Digest</c> and RFC 9530 <c>Repr-Digest</c> of the whole file (also on 206 answers).</summary>

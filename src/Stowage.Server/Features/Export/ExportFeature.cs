@@ -10,8 +10,6 @@ public sealed class ExportFeature : IApiFeature
     [
         ExportImage.Export,
         ExportImage.DeleteExported,
-        DownloadCredentialApis.Get,
-        DownloadCredentialApis.Rotate,
     ];
 
     public static void AddExports(IServiceCollection services)

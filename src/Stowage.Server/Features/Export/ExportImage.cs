@@ -38,7 +38,7 @@ public static class ExportImage
         Timeout = TimeSpan.FromHours(3),
         Params =
         [
-            SftpRules.BsUuid(),
+            BackupStorageParams.BsUuid(),
             new("imageUuid") { Required = true, ResourceType = ImageRules.ResourceType, Description = "image to export (must have a Ready copy on this backup storage)" },
             new("exportFormat") { ValidValues = ["raw", "qcow2"], Description = "accepted when it is the image's format; Stowage does not convert" },
         ],
@@ -55,7 +55,7 @@ public static class ExportImage
         Description = "End every export URL of the image's copy on this backup storage (succeeds when there is none)",
         Params =
         [
-            SftpRules.BsUuid("backupStorageUuid"),
+            BackupStorageParams.BsUuid("backupStorageUuid"),
             ImageRules.ImageUuid("imageUuid"),
         ],
         SerialKey = a => "image-" + a.String("imageUuid"),
@@ -74,9 +74,10 @@ public static class ExportImage
             ?? throw ApiException.NotFound($"Cannot find backup storage[uuid:{bsUuid}], it may have been deleted");
         ImageRules.RequireEnabledAndConnected(bs, ExportMessage);
 
+        StorageRefusal.Require(connector.Drivers, bs, c => c.ExportsOverHttp && c.ReadsFiles, "exporting images over HTTP");
         if (!connector.Drivers.TryGet(bs.Type, out var driver) || driver is not IImageReader reader)
         {
-            throw new ApiException(Errors.Of(Errors.UnknownMessage, "No service deals with message: " + ExportMessage));
+            throw StorageRefusal.Lacks(bs, "reading its files");
         }
 
         var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Uuid == imageUuid, ct)
@@ -98,10 +99,9 @@ public static class ExportImage
         }
 
         // Prove the file is there and readable before handing out a URL (this also opens the read session).
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == bsUuid, ct);
         try
         {
-            await using var probe = await reader.OpenReadAsync(connector.BuildTarget(bs, sftp), copy.InstallPath, 0, ct);
+            await using var probe = await reader.OpenReadAsync(await connector.LoadTargetAsync(db, bs, ct), copy.InstallPath, 0, ct);
         }
         catch (StorageException e)
         {

@@ -81,7 +81,7 @@ public static class AddImage
         await using (var db = dbFactory.CreateDbContext())
         {
             var bss = await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct);
-            CheckTargets(bss, source, url);
+            CheckTargets(ctx.Get<BackupStorageDriverRegistry>(), bss, source, url);
 
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var uuid = await ResourceIndex.ClaimUuidAsync(db, a.String("resourceUuid"), ct);
@@ -179,11 +179,21 @@ public static class AddImage
     }
 
     /// <summary>Every target must be Enabled and Connected, and a file:/// source must not lie inside its directory.</summary>
-    public static void CheckTargets(IEnumerable<BackupStorageEntity> bss, Uri source, string url)
+    public static void CheckTargets(BackupStorageDriverRegistry drivers, IEnumerable<BackupStorageEntity> bss, Uri source, string url)
     {
         foreach (var bs in bss)
         {
             ImageRules.RequireEnabledAndConnected(bs, DownloadMessage);
+            StorageRefusal.Require(drivers, bs, c => c.WritesFiles, "writing files");
+            if (source.Scheme == "upload")
+            {
+                StorageRefusal.Require(drivers, bs, c => c.ResumableUpload, "uploads (upload://)");
+            }
+
+            if (source.IsFile)
+            {
+                StorageRefusal.Require(drivers, bs, c => c.CopiesHostFiles, "a file:/// source on its host");
+            }
 
             // The host also refuses it after resolving symlinks; this catches the plain case with a clear SYS.1007.
             if (source.IsFile && ImageRules.HostPath(source).StartsWith(bs.Url.TrimEnd('/') + "/", StringComparison.Ordinal))

@@ -33,15 +33,15 @@ public sealed partial class BackupStorageCopies(
         await using var db = dbFactory.CreateDbContext();
         var bs = await db.BackupStorages.AsNoTracking().FirstOrDefaultAsync(b => b.Uuid == from.BsUuid, ct)
             ?? throw new StorageException(StorageFailure.SourceFailed, $"the source backup storage[uuid:{from.BsUuid}] was deleted");
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == from.BsUuid, ct);
-        var source = new StoredCopy(connector.BuildTarget(bs, sftp), from.InstallPath, job.Expect);
+        var source = new StoredCopy(await connector.LoadTargetAsync(db, bs, ct), from.InstallPath, job.Expect);
         var sourceDriver = connector.Drivers.Get(bs.Type);
         var mode = configs.Get(ImageConfigs.CopyMode);
         if (mode != Stream)
         {
             try
             {
-                if (sftp is null || sourceDriver.Type != driver.Type)
+                // The destination pulls with the source's read-only key: both types must say they can.
+                if (!driver.Capabilities.HostToHostCopy || !sourceDriver.Capabilities.DirectFetchKeys || sourceDriver.Type != driver.Type)
                 {
                     throw new StorageException(StorageFailure.SourceUnreachable, $"a {driver.Type} host cannot pull from a {bs.Type}");
                 }
@@ -50,7 +50,7 @@ public sealed partial class BackupStorageCopies(
                 using (await locks.AcquireAsync(BackupStorageConnector.LockKey(bs.Uuid), ct))
                 {
                     // Installs the key again when it is already there: a host whose authorized_keys was reset heals here.
-                    (_, readKey) = await keys.EnsureAsync(db, bs, sftp, ct);
+                    (_, readKey) = await keys.EnsureAsync(db, bs, source.Storage, ct);
                 }
 
                 return await driver.CopyFromStorageHostAsync(target, source, readKey, job.InstallPath, progress, ct);

@@ -6,7 +6,6 @@ using Stowage.Core.Storage;
 using Stowage.Persistence;
 using Stowage.Server.Features.GlobalConfigs;
 using Stowage.Server.Storage;
-using Stowage.Sftp;
 
 namespace Stowage.Server.Features.Images;
 
@@ -47,6 +46,7 @@ public sealed partial class ImageCopier(
     TransferRegistry transfers,
     GlobalConfigStore configs,
     BackupStorageCopies peers,
+    IEnumerable<IImageSourceOpener> sources,
     IHttpClientFactory httpFactory,
     TimeProvider clock,
     ILogger<ImageCopier> logger)
@@ -71,8 +71,7 @@ public sealed partial class ImageCopier(
             await using (var db = dbFactory.CreateDbContext())
             {
                 var bs = await db.BackupStorages.AsNoTracking().FirstAsync(b => b.Uuid == job.BsUuid, cts.Token);
-                var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == job.BsUuid, cts.Token);
-                target = connector.BuildTarget(bs, sftp);
+                target = await connector.LoadTargetAsync(db, bs, cts.Token);
                 bsName = bs.Name;
                 driver = connector.Drivers.Get(bs.Type);
                 await capacity.ReserveAsync(driver, target, bs.Name, job.Row, job.Expect.Size ?? 0, $"{job.Noun}[{job.ImageName}]", cts.Token);
@@ -126,7 +125,8 @@ public sealed partial class ImageCopier(
         job.Source.Scheme switch
         {
             "file" => driver.CopyFromHostFileAsync(target, ImageRules.HostPath(job.Source), job.InstallPath, job.Expect, progress, ct),
-            "sftp" => FromSftpAsync(driver, target, job, size => capacity.ReserveAsync(driver, target, bsName, job.Row, size, $"{job.Noun}[{job.ImageName}]", ct), progress, ct),
+            var scheme when sources.FirstOrDefault(s => s.Scheme == scheme) is { } opener =>
+                FromOpenerAsync(opener, driver, target, job, size => capacity.ReserveAsync(driver, target, bsName, job.Row, size, $"{job.Noun}[{job.ImageName}]", ct), progress, ct),
             _ => TransferAsync(driver, target, job, progress, ct),
         };
 
@@ -176,19 +176,11 @@ public sealed partial class ImageCopier(
         }
     }
 
-    /// <summary>
-    /// Stowage reads the SFTP source itself and streams it to the storage; the capacity is reserved once the
-    /// source tells its size. An unpinned host key is accepted and logged so it can be pinned next time.
-    /// </summary>
-    private async Task<ImageFileFacts> FromSftpAsync(
-        IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, Func<long, Task> reserve, IProgress<TransferProgress> progress, CancellationToken ct)
+    /// <summary>Stowage reads a source it opens itself and streams it to the storage; the capacity is reserved once the source tells its size.</summary>
+    private static async Task<ImageFileFacts> FromOpenerAsync(
+        IImageSourceOpener opener, IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, Func<long, Task> reserve, IProgress<TransferProgress> progress, CancellationToken ct)
     {
-        await using var file = await SftpSourceFile.OpenAsync(job.Source, job.SourceHostKey, TimeSpan.FromSeconds(30), ct);
-        if (job.SourceHostKey is null)
-        {
-            LogSourceHostKey(logger, job.ImageUuid, job.Source.Host, file.HostKey);
-        }
-
+        await using var file = await opener.OpenAsync(job, ct);
         await reserve(file.Length);
         var expect = job.Expect with { Size = file.Length };
         return await driver.WriteFromStreamAsync(target, file.Content, job.InstallPath, expect, progress, ct);
@@ -202,9 +194,6 @@ public sealed partial class ImageCopier(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image} on backup storage {Bs}: {Reason}")]
     private static partial void LogCopyFailed(ILogger logger, string image, string bs, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image}: accepted the unpinned host key {HostKey} of SFTP source {Host}; pin it with the system tag sourceHostKey::{HostKey}")]
-    private static partial void LogSourceHostKey(ILogger logger, string image, string host, string hostKey);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "image {Image} on backup storage {Bs}: the host cannot pull the source ({Reason}); Stowage streams it")]
     private static partial void LogStreaming(ILogger logger, string image, string bs, string reason);

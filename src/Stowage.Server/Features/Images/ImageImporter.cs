@@ -17,7 +17,7 @@ public sealed record SkippedImage(int Line, string? Uuid, string Reason);
 public sealed record ImportReport(IReadOnlyList<string> Imported, IReadOnlyList<SkippedImage> Skipped);
 
 /// <summary>
-/// <c>importImages=true</c> on AddSftpBackupStorage (§11.6): registers the images of <c>bs_sftp_info.json</c>
+/// <c>importImages=true</c> on a type's Add…BackupStorage (§11.6): registers the images of <c>bs_sftp_info.json</c>
 /// found in the directory. Only lines of status Ready with a copy are taken; the copy's install path is
 /// re-rooted at this url (the directory may have moved) and the file must be there with the recorded
 /// <c>actualSize</c>. An image whose uuid is known gets a copy on this backup storage; a free uuid is kept;

@@ -67,11 +67,10 @@ public sealed partial class ImageMetadataFile(
             return;
         }
 
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == uuid, ct);
         var content = await RenderAsync(db, uuid, ct);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(TimeSpan.FromMinutes(2));
-        await housekeeping.WriteMetadataAsync(connector.BuildTarget(bs, sftp), content, limit.Token);
+        await housekeeping.WriteMetadataAsync(await connector.LoadTargetAsync(db, bs, ct), content, limit.Token);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not rewrite the image metadata file of backup storage {Bs} (the next write or sweep retries): {Reason}")]

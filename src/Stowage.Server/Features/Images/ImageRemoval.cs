@@ -29,8 +29,7 @@ public sealed partial class ImageRemoval(
             return true;
         }
 
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == bs.Uuid, ct);
-        var target = knownTarget ?? connector.BuildTarget(bs, sftp);
+        var target = knownTarget ?? await connector.LoadTargetAsync(db, bs, ct);
         var driver = connector.Drivers.Get(bs.Type);
         try
         {

@@ -52,8 +52,7 @@ public sealed class ImageTrash(
             throw ApiException.Operation($"backup storage type {bs.Type} cannot list its files");
         }
 
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == bsUuid, ct);
-        var target = connector.BuildTarget(bs, sftp);
+        var target = await connector.LoadTargetAsync(db, bs, ct);
         var files = await housekeeping.ListImageFilesAsync(target, ct);
         return new TrashScan(bs, target, housekeeping, Classify(bs, files, await CopiesOnAsync(db, bsUuid, ct)));
     }

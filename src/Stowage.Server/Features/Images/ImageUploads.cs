@@ -18,7 +18,7 @@ namespace Stowage.Server.Features.Images;
 /// backup's when <see cref="Kind"/> is set) and the backup storage holding it.
 /// </summary>
 public sealed record UploadSession(
-    ImageUploadEntity Row, CopyRow Copy, string ItemUuid, string InstallPath, BackupStorageEntity Bs, SftpBackupStorageEntity? Sftp, string ItemName,
+    ImageUploadEntity Row, CopyRow Copy, string ItemUuid, string InstallPath, BackupStorageEntity Bs, BackupStorageTarget Target, string ItemName,
     VolumeArchiveKind? Kind)
 {
     public string BsUuid => Bs.Uuid;
@@ -86,28 +86,29 @@ public sealed partial class ImageUploads(
         }
 
         var bs = await db.BackupStorages.AsNoTracking().FirstOrDefaultAsync(b => b.Uuid == row.BackupStorageUuid, ct);
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == row.BackupStorageUuid, ct);
         if (bs is null)
         {
             return null;
         }
 
+        var target = await connector.LoadTargetAsync(db, bs, ct);
+
         if (row.RefId is { } refId)
         {
             var copy = await db.ImageBackupStorageRefs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == refId, ct);
             var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Uuid == row.ImageUuid, ct);
-            return copy is null || image is null ? null : new UploadSession(row, CopyRow.Image(copy.Id), image.Uuid, copy.InstallPath, bs, sftp, image.Name, null);
+            return copy is null || image is null ? null : new UploadSession(row, CopyRow.Image(copy.Id), image.Uuid, copy.InstallPath, bs, target, image.Name, null);
         }
 
         var archiveCopy = await db.VolumeArchiveRefs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == row.ArchiveRefId, ct);
         var archive = await db.VolumeArchives.AsNoTracking().FirstOrDefaultAsync(a => a.Uuid == row.ImageUuid, ct);
         return archiveCopy is null || archive is null
             ? null
-            : new UploadSession(row, new CopyRow(CopyTable.VolumeArchive, archiveCopy.Id), archive.Uuid, archiveCopy.InstallPath, bs, sftp, archive.Name, VolumeArchiveKind.Of(archive.Kind));
+            : new UploadSession(row, new CopyRow(CopyTable.VolumeArchive, archiveCopy.Id), archive.Uuid, archiveCopy.InstallPath, bs, target, archive.Name, VolumeArchiveKind.Of(archive.Kind));
     }
 
     public (IBackupStorageDriver Driver, BackupStorageTarget Target) Storage(UploadSession s) =>
-        (connector.Drivers.Get(s.Bs.Type), connector.BuildTarget(s.Bs, s.Sftp));
+        (connector.Drivers.Get(s.Bs.Type), s.Target);
 
     /// <summary>Fixes the total announced by the first PUT and reserves that much capacity for the copy.</summary>
     public async Task AnnounceTotalAsync(UploadSession s, long total, CancellationToken ct)

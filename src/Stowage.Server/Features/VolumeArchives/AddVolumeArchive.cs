@@ -74,7 +74,7 @@ public static partial class AddVolumeArchive
         await using (var db = ctx.Get<StowageDbContextFactory>().CreateDbContext())
         {
             var bss = await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct);
-            AddImage.CheckTargets(bss, source, url);
+            AddImage.CheckTargets(ctx.Get<Core.Storage.BackupStorageDriverRegistry>(), bss, source, url);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var uuid = await ResourceIndex.ClaimUuidAsync(db, a.String("resourceUuid"), ct);
             row = new VolumeArchiveEntity

@@ -3,11 +3,11 @@ using Microsoft.EntityFrameworkCore;
 using Stowage.Core.Errors;
 using Stowage.Persistence;
 using Stowage.Persistence.Entities;
-using Stowage.Server.Features.BackupStorage;
+using Stowage.Server.Features.Export;
 using Stowage.Server.Protocol;
 using Stowage.Server.Storage;
 
-namespace Stowage.Server.Features.Export;
+namespace Stowage.Server.Features.BackupStorage.Sftp;
 
 /// <summary>
 /// GetSftpBackupStorageDownloadCredential (sync, admin only): what a hypervisor host needs to fetch image
@@ -25,7 +25,7 @@ public static class DownloadCredentialApis
         Path = "/backup-storage/sftp/{uuid}/download-credential",
         Kind = ApiKind.Sync,
         Description = "Admin only: {hostname, sshPort, username, privateKey, publicKey, hostKeyFingerprint, url} of a read-only SFTP login (its own ed25519 key, confined to reading) for hosts that fetch image files directly",
-        Params = [SftpRules.BsUuid()],
+        Params = [BackupStorageParams.BsUuid()],
         OwnerBackupStorage = a => a.String("uuid"),
         Handler = ctx => HandleAsync(ctx, rotate: false),
     };
@@ -37,7 +37,7 @@ public static class DownloadCredentialApis
         Path = "/backup-storage/sftp/{uuid}/actions",
         BodyKey = "rotateSftpBackupStorageDownloadCredential",
         Description = "Admin only: replace the direct-fetch key on the host at once (the old key stops working); answers the new public key, get the private key with GetSftpBackupStorageDownloadCredential",
-        Params = [SftpRules.BsUuid()],
+        Params = [BackupStorageParams.BsUuid()],
         SerialKey = a => BackupStorageConnector.LockKey(a.String("uuid") ?? string.Empty),
         Handler = ctx => HandleAsync(ctx, rotate: true),
     };
@@ -58,7 +58,8 @@ public static class DownloadCredentialApis
         var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == uuid, ct)
             ?? throw new ApiException(Errors.Of(Errors.UnknownMessage, $"backup storage[uuid:{uuid}] is not an SFTP backup storage"));
         var keys = ctx.Get<DirectFetchKeys>();
-        var (row, privateKey) = rotate ? await keys.ReplaceAsync(db, bs, sftp, ct) : await keys.EnsureAsync(db, bs, sftp, ct);
+        var target = ctx.Get<BackupStorageConnector>().BuildTarget(bs, new SftpTypeRow(sftp));
+        var (row, privateKey) = rotate ? await keys.ReplaceAsync(db, bs, target, ct) : await keys.EnsureAsync(db, bs, target, ct);
         var reply = new JsonObject
         {
             ["backupStorageUuid"] = uuid,

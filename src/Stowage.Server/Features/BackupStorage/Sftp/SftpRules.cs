@@ -4,10 +4,9 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Stowage.Core.Errors;
 using Stowage.Persistence;
-using Stowage.Server.Features.Common;
 using Stowage.Server.Protocol;
 
-namespace Stowage.Server.Features.BackupStorage;
+namespace Stowage.Server.Features.BackupStorage.Sftp;
 
 /// <summary>
 /// SFTP-specific validation. Every value that reaches the storage host is checked here for shape and
@@ -15,17 +14,11 @@ namespace Stowage.Server.Features.BackupStorage;
 /// </summary>
 public static partial class SftpRules
 {
-    private static readonly string[] ForbiddenRoots = ["/dev", "/proc", "/sys"];
-
     [GeneratedRegex("^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$")]
     private static partial Regex DnsName();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?$")]
     private static partial Regex UserName();
-
-    // Letters, digits and a conservative set of punctuation: no quotes, spaces, $, `, ;, |, & or newlines.
-    [GeneratedRegex("^/[A-Za-z0-9._/@+,:=~-]*$")]
-    private static partial Regex SafePath();
 
     [GeneratedRegex("^SHA256:[A-Za-z0-9+/]{43}=?$")]
     private static partial Regex Fingerprint();
@@ -76,40 +69,7 @@ public static partial class SftpRules
     }
 
     /// <summary>Normalises an SFTP url (absolute directory) and refuses dangerous or unsafe ones.</summary>
-    public static string NormalizeUrl(string url)
-    {
-        if (!url.StartsWith('/'))
-        {
-            throw ApiException.Argument($"the url[{url}] is not an absolute path starting with '/'");
-        }
-
-        var segments = url.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (segments.Any(s => s is "." or ".."))
-        {
-            throw ApiException.Argument($"the url[{url}] must not contain '.' or '..' segments");
-        }
-
-        var normalized = "/" + string.Join('/', segments);
-        if (normalized == "/")
-        {
-            throw ApiException.Argument("the url[/] is the root directory; give a directory dedicated to the backup storage");
-        }
-
-        if (ForbiddenRoots.Any(r => normalized == r || normalized.StartsWith(r + "/", StringComparison.Ordinal)))
-        {
-            throw ApiException.Argument($"the url[{url}] is under /dev, /proc or /sys, which cannot hold a backup storage");
-        }
-
-        if (!SafePath().IsMatch(normalized))
-        {
-            throw ApiException.Argument($"the url[{url}] contains characters that are not allowed; use letters, digits and ._/@+,:=~-");
-        }
-
-        return normalized;
-    }
-
-    public static bool Overlaps(string a, string b) =>
-        a == b || a.StartsWith(b + "/", StringComparison.Ordinal) || b.StartsWith(a + "/", StringComparison.Ordinal);
+    public static string NormalizeUrl(string url) => BackupStorageParams.NormalizeDirectoryUrl(url);
 
     /// <summary>Two backup storages on one host and port must not share or nest directories (<c>SYS.1006</c>).</summary>
     public static async Task CheckNoOverlapAsync(StowageDbContext db, string hostname, int port, string url, string? exceptUuid, CancellationToken ct)
@@ -118,7 +78,7 @@ public static partial class SftpRules
             .Where(s => s.Hostname == hostname && s.SshPort == port && s.Uuid != exceptUuid)
             .Join(db.BackupStorages, s => s.Uuid, b => b.Uuid, (s, b) => new { b.Uuid, b.Url })
             .ToListAsync(ct);
-        var clash = others.FirstOrDefault(o => Overlaps(o.Url, url));
+        var clash = others.FirstOrDefault(o => BackupStorageParams.Overlaps(o.Url, url));
         if (clash is not null)
         {
             throw ApiException.Operation($"the url[{url}] on {hostname}:{port} overlaps the url[{clash.Url}] of backup storage[uuid:{clash.Uuid}]; backup storages on one host must use separate directories");
@@ -126,8 +86,4 @@ public static partial class SftpRules
     }
 
     public static string HostSerialKey(string hostname, int port) => $"sftp-host-{hostname}:{port}";
-
-    public static ParamSpec BsUuid(string name = "uuid") => new(name) { InPath = true, Required = true, ResourceType = BackupStorageQueries.ResourceType, Description = "backup storage uuid" };
-
-    public static ParamSpec BsUuidLoose => new("uuid") { InPath = true, Required = true, Pattern = CommonPatterns.Uuid(), PatternText = "32 lowercase hex characters", Description = "backup storage uuid" };
 }

@@ -7,7 +7,7 @@ using Stowage.Server.Features.Common;
 using Stowage.Server.Protocol;
 using Stowage.Server.Storage;
 
-namespace Stowage.Server.Features.BackupStorage;
+namespace Stowage.Server.Features.BackupStorage.Sftp;
 
 /// <summary>
 /// Changes name/description and the connection of an SFTP backup storage. A changed connection
@@ -22,11 +22,11 @@ public static class UpdateSftpBackupStorage
         Method = "PUT",
         Path = "/backup-storage/sftp/{uuid}/actions",
         BodyKey = "updateSftpBackupStorage",
-        ResultClass = BackupStorageInventory.SftpClass,
+        ResultClass = SftpStorageType.InventoryClassName,
         Description = "Change an SFTP backup storage; connection changes are verified by a reconnect and rolled back if it fails. acceptHostKey=true pins the host's current key after a legitimate change",
         Params =
         [
-            SftpRules.BsUuid(),
+            BackupStorageParams.BsUuid(),
             new("name") { MaxLength = 255, EmptyString = false, Description = "new name" },
             new("description") { MaxLength = 2048, Description = "new description" },
             SftpRules.Hostname(required: false),
@@ -90,7 +90,8 @@ public static class UpdateSftpBackupStorage
                 try
                 {
                     // The probe runs on detached copies: nothing of it is saved unless it succeeds.
-                    await connector.ConnectAsync(scratch, probe, candidate, connector.BuildTarget(probe, candidate, secret), ConnectMode.Adopt, ct);
+                    var candidateRow = new SftpTypeRow(candidate);
+                    await connector.ConnectAsync(scratch, probe, candidateRow, connector.BuildTarget(probe, candidateRow, secret), ConnectMode.Adopt, ct);
                 }
                 catch (StorageException e)
                 {
@@ -119,6 +120,6 @@ public static class UpdateSftpBackupStorage
 
         SimpleBackupStorageApis.ApplyNameAndDescription(a, bs, clock);
         await ResourceIndex.SaveAsync(db, ct);
-        return (await BackupStorageInventory.LoadOneAsync(db, uuid, ct)).Reply();
+        return (await BackupStorageInventory.LoadOneAsync(ctx, db, uuid)).Reply();
     }
 }

@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+
+namespace Stowage.Server.Tests.StorageTypes;
+
+/// <summary>
+/// A place a backup storage of some type lives: <see cref="Url"/> is what its Add API takes, <see cref="LocalPath"/>
+/// the directory on this machine where its files can be seen (the same for SFTP on loopback and FileSystem; the
+/// export's backing directory for NFS).
+/// </summary>
+public sealed record StorageLocation(string Url, string LocalPath)
+{
+    /// <summary>Where an install path of a backup storage at this location is on this machine.</summary>
+    public string Local(string installPath) =>
+        installPath.StartsWith(Url, StringComparison.Ordinal) ? LocalPath + installPath[Url.Length..] : installPath;
+}
+
+/// <summary>
+/// One storage type under test. The contract suites take the type as a theory parameter and reach the type
+/// only through this interface, so a new type joins them by adding one implementation to
+/// <see cref="StorageWorld"/> (its real server, if any, started once per run there).
+/// </summary>
+public interface IStorageTypeFixture
+{
+    /// <summary>ZStack type name, e.g. <c>SftpBackupStorage</c>.</summary>
+    string Type { get; }
+
+    /// <summary>The path of the type's Add and Query APIs, e.g. <c>/backup-storage/sftp</c>.</summary>
+    string ApiPath { get; }
+
+    /// <summary>The class the <c>schema</c> of its inventories names.</summary>
+    string InventoryClass { get; }
+
+    /// <summary>What the type can do that not every type can; suites skip the parts a type declares it lacks.</summary>
+    StorageTypeTraits Traits { get; }
+
+    /// <summary>A fresh location that does not exist yet (the add creates it).</summary>
+    StorageLocation NewLocation(string name = "bs");
+
+    /// <summary>The <c>params</c> of an Add call for <paramref name="location"/> with working credentials.</summary>
+    JsonObject AddParams(StorageLocation location, string name);
+
+    /// <summary>Makes the storage unreachable for every backup storage of this type (its server stopped, its directory gone).</summary>
+    Task BreakAsync();
+
+    /// <summary>Undoes <see cref="BreakAsync"/>.</summary>
+    Task RestoreAsync();
+
+    /// <summary>Writes a file at <paramref name="localPath"/> the way the storage itself would own it.</summary>
+    void Plant(string localPath, byte[] content);
+
+    /// <summary>Fails when a transfer process of this storage still works on <paramref name="location"/> (within a few seconds).</summary>
+    void AssertNoTransferLeft(StorageLocation location);
+}
+
+/// <summary>What a type declares about itself for the suites (mirrors the server's StorageCapabilities).</summary>
+public sealed record StorageTypeTraits(bool HostPullsFromUrl, bool HostFileSource, bool HostToHostCopy, bool DirectFetch);

@@ -1,0 +1,75 @@
+using Stowage.Server.Tests.Infrastructure;
+using Stowage.Sftp.Tests.Infrastructure;
+
+namespace Stowage.Server.Tests.StorageTypes;
+
+/// <summary>
+/// Every storage type under test, with the real servers they need, started once per test run for the
+/// <see cref="StorageCollection"/>. Suites take a type name from <see cref="Types"/> (or
+/// <see cref="TypesOnBothDatabases"/>) and use <c>world[type]</c>. Adding a type: start its server here,
+/// add its <see cref="IStorageTypeFixture"/> to <see cref="InitializeAsync"/> and its name to <see cref="Names"/>.
+/// </summary>
+public sealed class StorageWorld : IAsyncLifetime
+{
+    private static readonly string[] Names = [SftpStorageFixture.TypeName];
+    private readonly Dictionary<string, IStorageTypeFixture> _types = new(StringComparer.Ordinal);
+
+    /// <summary>The run's sshd (SFTP-only tests use it directly).</summary>
+    public SshdFixture Sshd { get; } = new();
+
+    public IStorageTypeFixture this[string type] => _types[type];
+
+    /// <summary>The types the contract suites run on.</summary>
+    public static TheoryData<string> Types => [.. Names];
+
+    /// <summary>Every type on SQLite, and on PostgreSQL when the test script started one.</summary>
+    public static TheoryData<string, Db> TypesOnBothDatabases
+    {
+        get
+        {
+            var data = new TheoryData<string, Db>();
+            foreach (var type in Names)
+            {
+                foreach (var db in Databases.Both)
+                {
+                    data.Add(type, db);
+                }
+            }
+
+            return data;
+        }
+    }
+
+    /// <summary>Every ordered pair of types (source, destination), for copies.</summary>
+    public static TheoryData<string, string> TypePairs
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var from in Names)
+            {
+                foreach (var to in Names)
+                {
+                    data.Add(from, to);
+                }
+            }
+
+            return data;
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        await Sshd.InitializeAsync();
+        _types[SftpStorageFixture.TypeName] = new SftpStorageFixture(Sshd);
+    }
+
+    public Task DisposeAsync() => Sshd.DisposeAsync();
+}
+
+/// <summary>The tests that use real storage share one <see cref="StorageWorld"/> (and so one sshd) and run one after another.</summary>
+[CollectionDefinition(Name)]
+public sealed class StorageCollection : ICollectionFixture<StorageWorld>
+{
+    public const string Name = "storage";
+}
