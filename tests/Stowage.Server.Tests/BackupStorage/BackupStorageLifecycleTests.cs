@@ -151,6 +151,35 @@ public sealed class BackupStorageLifecycleTests(StorageWorld world)
 
     [Theory]
     [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task A_broken_storage_fails_the_reconnect_with_the_reason_and_a_restored_one_reconnects(string type)
+    {
+        var storage = world[type];
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var (uuid, _) = await storage.AddNewAsync(client);
+        await storage.BreakAsync();
+        try
+        {
+            var r = await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "reconnectBackupStorage");
+            Assert.Equal("BS.1500", r.ErrorCode);
+            var down = await BsKit.GetAsync(client, uuid);
+            Assert.Equal("Disconnected", down["status"]!.GetValue<string>());
+            Assert.False(string.IsNullOrEmpty(down["lastError"]?.GetValue<string>()));
+        }
+        finally
+        {
+            await storage.RestoreAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "reconnectBackupStorage")).Status);
+        var up = await BsKit.GetAsync(client, uuid);
+        Assert.Equal("Connected", up["status"]!.GetValue<string>());
+        Assert.Null(up["lastError"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
     public async Task Concurrent_calls_on_one_backup_storage_leave_a_serial_state(string type)
     {
         var storage = world[type];

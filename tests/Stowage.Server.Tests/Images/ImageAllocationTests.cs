@@ -52,16 +52,18 @@ public sealed class ImageAllocationTests(StorageWorld world)
         Assert.Equal(elsewhere, (await AddInZoneOkAsync(client, url, other, "there"))["backupStorageRefs"]![0]!["backupStorageUuid"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task Refuses_without_a_target_and_explains_why_no_backup_storage_fits()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Refuses_without_a_target_and_explains_why_no_backup_storage_fits(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
         var zone = await client.CreateZoneAsync("z1");
         var empty = await client.CreateZoneAsync("z2");
-        var bs = await BsKit.AddOkAsync(client, sshd, sshd.NewPath(), "only");
+        var bs = await storage.AddOkAsync(client, storage.NewLocation(), "only");
         await AttachAsync(client, zone, bs);
         var url = source.Add("one.raw", ImageKit.RandomBytes(2 << 20));
 

@@ -13,17 +13,21 @@ public sealed class ImageDeletionTests(StorageWorld world)
 {
     private readonly SshdFixture sshd = world.Sshd;
 
-    [Fact]
-    public async Task Delay_policy_marks_deleted_recover_brings_back_expunge_removes_files()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Delay_policy_marks_deleted_recover_brings_back_expunge_removes_files(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url1 = sshd.NewPath();
-        var url2 = sshd.NewPath();
-        var bs1 = await BsKit.AddOkAsync(client, sshd, url1, "one");
-        var bs2 = await BsKit.AddOkAsync(client, sshd, url2, "two");
+        var loc1 = storage.NewLocation();
+        var url1 = loc1.LocalPath;
+        var loc2 = storage.NewLocation();
+        var url2 = loc2.LocalPath;
+        var bs1 = await storage.AddOkAsync(client, loc1, "one");
+        var bs2 = await storage.AddOkAsync(client, loc2, "two");
         var image = await ImageKit.AddOkAsync(client, source.Add("d.raw", ImageKit.RandomBytes(500_000)), [bs1, bs2]);
         var uuid = image["uuid"]!.GetValue<string>();
 
@@ -52,18 +56,22 @@ public sealed class ImageDeletionTests(StorageWorld world)
         Assert.Empty(await ImageKit.QueryAsync(client));
     }
 
-    [Fact]
-    public async Task Direct_policy_removes_files_at_once_and_deleting_a_backup_storage_takes_its_copies()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Direct_policy_removes_files_at_once_and_deleting_a_backup_storage_takes_its_copies(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
         await ImageKit.SetConfigAsync(client, "image", "deletionPolicy", "Direct");
-        var url1 = sshd.NewPath();
-        var url2 = sshd.NewPath();
-        var bs1 = await BsKit.AddOkAsync(client, sshd, url1, "one");
-        var bs2 = await BsKit.AddOkAsync(client, sshd, url2, "two");
+        var loc1 = storage.NewLocation();
+        var url1 = loc1.LocalPath;
+        var loc2 = storage.NewLocation();
+        var url2 = loc2.LocalPath;
+        var bs1 = await storage.AddOkAsync(client, loc1, "one");
+        var bs2 = await storage.AddOkAsync(client, loc2, "two");
         var file = source.Add("e.raw", ImageKit.RandomBytes(400_000));
         var direct = (await ImageKit.AddOkAsync(client, file, [bs1], "direct"))["uuid"]!.GetValue<string>();
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/images/{direct}")).Status);

@@ -51,16 +51,19 @@ public sealed class ImageFailureTests(StorageWorld world)
         await NoReservationAsync(host, url, bs);
     }
 
-    [Fact]
-    public async Task One_failed_copy_of_two_keeps_the_good_copy_and_says_which_failed()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task One_failed_copy_of_two_keeps_the_good_copy_and_says_which_failed(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var good = await BsKit.AddOkAsync(client, sshd, sshd.NewPath(), "good");
-        var badUrl = sshd.NewPath();
-        var bad = await BsKit.AddOkAsync(client, sshd, badUrl, "bad");
+        var good = await storage.AddOkAsync(client, storage.NewLocation(), "good");
+        var badLoc = storage.NewLocation();
+        var badUrl = badLoc.LocalPath;
+        var bad = await storage.AddOkAsync(client, badLoc, "bad");
         await File.WriteAllTextAsync(Path.Combine(badUrl, "rootVolumeTemplates"), "a file where the folder should be");
         var image = await ImageKit.AddOkAsync(client, source.Add("x.qcow2", ImageKit.Qcow2()), [good, bad]);
 
@@ -72,15 +75,18 @@ public sealed class ImageFailureTests(StorageWorld world)
         Assert.Contains($"on backup storage[uuid: {bad}]", failed["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Delete_while_downloading_kills_the_transfer_and_removes_everything()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Delete_while_downloading_kills_the_transfer_and_removes_everything(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var loc = storage.NewLocation();
+        var url = loc.LocalPath;
+        var bs = await storage.AddOkAsync(client, loc);
         source.Add("big.raw", ImageKit.RandomBytes(8_000_000));
         var accepted = await client.SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Url("slow", "big.raw"), [bs]));
         Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
@@ -89,7 +95,7 @@ public sealed class ImageFailureTests(StorageWorld world)
         Assert.Equal("Downloading", (await ImageKit.QueryAsync(client)).Single()!["status"]!.GetValue<string>());
 
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, "/images/" + uuid)).Status);
-        ImageKit.NoTransferProcess(sshd);
+        storage.AssertNoTransferLeft(loc);
         Assert.Empty(ImageKit.Files(url));
         var add = await client.PollAsync(accepted);
         Assert.Equal("SYS.1006", add.ErrorCode);
@@ -98,21 +104,24 @@ public sealed class ImageFailureTests(StorageWorld world)
         await NoReservationAsync(host, url, bs);
     }
 
-    [Fact]
-    public async Task A_download_past_the_timeout_is_stopped_and_cleaned_up()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task A_download_past_the_timeout_is_stopped_and_cleaned_up(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var loc = storage.NewLocation();
+        var url = loc.LocalPath;
+        var bs = await storage.AddOkAsync(client, loc);
         await ImageKit.SetConfigAsync(client, "image", "download.timeout", "2");
         source.Add("big.raw", ImageKit.RandomBytes(8_000_000));
         var r = await ImageKit.AddAsync(client, source.Url("slow", "big.raw"), [bs]);
         Assert.Equal("SYS.1002", r.ErrorCode);
         Assert.Contains("timed out after 2 s", r.Body, StringComparison.Ordinal);
-        ImageKit.NoTransferProcess(sshd);
+        storage.AssertNoTransferLeft(loc);
         Assert.Empty(ImageKit.Files(url));
         await NoReservationAsync(host, url, bs);
     }

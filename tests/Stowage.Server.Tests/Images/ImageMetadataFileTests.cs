@@ -13,11 +13,14 @@ public sealed class ImageMetadataFileTests(StorageWorld world)
 {
     private readonly SshdFixture sshd = world.Sshd;
 
-    [Fact]
-    public async Task Metadata_file_follows_adds_and_deletes_and_a_fresh_server_imports_it()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Metadata_file_follows_adds_and_deletes_and_a_fresh_server_imports_it(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
-        var url = sshd.NewPath();
+        var loc = storage.NewLocation();
+        var url = loc.LocalPath;
         var file = Path.Combine(url, "bs_sftp_info.json");
         JsonNode kept;
         string deleted;
@@ -25,7 +28,7 @@ public sealed class ImageMetadataFileTests(StorageWorld world)
         {
             using var client = first.Client();
             await client.LoginAsync();
-            var bs = await BsKit.AddOkAsync(client, sshd, url);
+            var bs = await storage.AddOkAsync(client, loc);
             Assert.False(File.Exists(file));
             kept = await ImageKit.AddOkAsync(client, source.Add("a.qcow2", ImageKit.Qcow2()), [bs], "kept");
             var gone = await ImageKit.AddOkAsync(client, source.Add("b.raw", ImageKit.RandomBytes(3 << 20)), [bs], "gone", "DataVolumeTemplate");
@@ -54,7 +57,7 @@ public sealed class ImageMetadataFileTests(StorageWorld world)
         await using var second = await StowageHost.StartAsync();
         using var c2 = second.Client();
         await c2.LoginAsync();
-        var body = BsKit.AddBody(sshd, url, "again");
+        var body = storage.AddBody(loc, "again");
         body["params"]!["importImages"] = true;
         var added = await c2.CallAsync(HttpMethod.Post, "/backup-storage/sftp", body);
         Assert.True(added.Status == HttpStatusCode.OK, added.ToString());

@@ -14,15 +14,17 @@ public sealed class ImageProgressTests(StorageWorld world)
 {
     private readonly SshdFixture sshd = world.Sshd;
 
-    [Fact]
-    public async Task Task_progress_reports_bytes_percent_rate_and_eta_during_a_download_and_100_at_the_end()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Task_progress_reports_bytes_percent_rate_and_eta_during_a_download_and_100_at_the_end(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         source.SlowChunk = 80 * 1024; // about 7 s, so the host's once-a-second progress is sampled several times
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var bs = await BsKit.AddOkAsync(client, sshd, sshd.NewPath(), "one");
+        var bs = await storage.AddOkAsync(client, storage.NewLocation(), "one");
         const int size = 6_000_000;
         source.Add("p.raw", ImageKit.RandomBytes(size));
         var job = Guid.NewGuid().ToString("N");

@@ -91,14 +91,17 @@ public sealed class ImageTrashTests(StorageWorld world)
         Assert.True(Directory.Exists(orphan));
     }
 
-    [Fact]
-    public async Task Trash_of_a_disconnected_backup_storage_is_an_operation_error()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Trash_of_a_disconnected_backup_storage_is_an_operation_error(string type)
     {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync(fakeClock: true);
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var loc = storage.NewLocation();
+        var url = loc.LocalPath;
+        var bs = await storage.AddOkAsync(client, loc);
         File.Delete(Path.Combine(url, ".stowage-backup-storage"));
         await BsKit.ActionAsync(client, $"/backup-storage/{bs}/actions", "reconnectBackupStorage");
         Assert.Equal("SYS.1006", (await client.QueryAsync("/backup-storage/trash", "uuid=" + bs)).ErrorCode);

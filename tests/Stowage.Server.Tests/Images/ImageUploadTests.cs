@@ -17,14 +17,16 @@ public sealed class ImageUploadTests(StorageWorld world)
     private readonly SshdFixture sshd = world.Sshd;
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
-    public async Task Single_put_completes_the_image_with_checked_sums(Db db)
+    [MemberData(nameof(StorageWorld.TypesOnBothDatabases), MemberType = typeof(StorageWorld))]
+    public async Task Single_put_completes_the_image_with_checked_sums(string type, Db db)
     {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync(db);
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var loc = storage.NewLocation();
+        var url = loc.LocalPath;
+        var bs = await storage.AddOkAsync(client, loc);
         var content = ImageKit.Qcow2();
         var (image, uploadUrl) = await StartAsync(client, bs, "upload://centos.qcow2", ["checksum::sha256::" + ImageKit.Sha256(content), "checksum::md5::" + ImageKit.Md5(content)]);
         Assert.Equal("Downloading", image["status"]!.GetValue<string>());
@@ -59,14 +61,17 @@ public sealed class ImageUploadTests(StorageWorld world)
         Assert.Equal("SYS.1003", JsonNode.Parse(await again.Content.ReadAsStringAsync())!["error"]!["code"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task Resumed_upload_in_two_pieces_reserves_the_total_and_reports_progress()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Resumed_upload_in_two_pieces_reserves_the_total_and_reports_progress(string type)
     {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var loc = storage.NewLocation();
+        var url = loc.LocalPath;
+        var bs = await storage.AddOkAsync(client, loc);
         var content = ImageKit.RandomBytes(3_000_000);
         var (_, uploadUrl) = await StartAsync(client, bs, "upload://disk.raw", ["checksum::sha256::" + ImageKit.Sha256(content)]);
         using var http = new HttpClient();
@@ -115,14 +120,17 @@ public sealed class ImageUploadTests(StorageWorld world)
         await SourceKit.NoReservationAsync(host, url, bs);
     }
 
-    [Fact]
-    public async Task Unknown_token_checksum_mismatch_and_expiry_answer_envelopes_and_leave_nothing()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Unknown_token_checksum_mismatch_and_expiry_answer_envelopes_and_leave_nothing(string type)
     {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var loc = storage.NewLocation();
+        var url = loc.LocalPath;
+        var bs = await storage.AddOkAsync(client, loc);
         using var http = new HttpClient();
         var unknown = new Uri(host.BaseAddress, "/zstack/v1/image-uploads/" + new string('x', 43)).ToString();
         await ExpectErrorAsync(await http.PutAsync(unknown, new ByteArrayContent([1, 2, 3])), HttpStatusCode.NotFound, "SYS.1003", "no upload at this url");
@@ -136,7 +144,7 @@ public sealed class ImageUploadTests(StorageWorld world)
         await SourceKit.NoReservationAsync(host, url, bs);
 
         // Two backup storages cannot share one upload.
-        var two = await ImageKit.AddAsync(client, "upload://x.raw", [bs, await BsKit.AddOkAsync(client, sshd, sshd.NewPath(), "bs2")]);
+        var two = await ImageKit.AddAsync(client, "upload://x.raw", [bs, await storage.AddOkAsync(client, storage.NewLocation(), "bs2")]);
         Assert.Equal("SYS.1007", two.ErrorCode);
 
         await ImageKit.SetConfigAsync(client, "image", "upload.timeout", "2");
@@ -154,14 +162,17 @@ public sealed class ImageUploadTests(StorageWorld world)
         await SourceKit.NoReservationAsync(host, url, bs);
     }
 
-    [Fact]
-    public async Task Deleting_the_image_during_a_put_cancels_it_and_leaves_no_file()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Deleting_the_image_during_a_put_cancels_it_and_leaves_no_file(string type)
     {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        var loc = storage.NewLocation();
+        var url = loc.LocalPath;
+        var bs = await storage.AddOkAsync(client, loc);
         var (image, uploadUrl) = await StartAsync(client, bs, "upload://big.raw", null);
         using var http = new HttpClient();
         var put = http.PutAsync(uploadUrl, new SlowContent(8_000_000));
@@ -184,7 +195,7 @@ public sealed class ImageUploadTests(StorageWorld world)
             // The server may close the connection before the client finished sending: also a refusal.
         }
 
-        ImageKit.NoTransferProcess(sshd);
+        storage.AssertNoTransferLeft(loc);
         Assert.Empty(ImageKit.Files(url));
         Assert.Empty(await ImageKit.QueryAsync(client));
         Assert.Equal("", await AllUploadRowsAsync(host));
@@ -193,13 +204,14 @@ public sealed class ImageUploadTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
-    public async Task Other_schemes_are_refused_on_both_databases(Db db)
+    [MemberData(nameof(StorageWorld.TypesOnBothDatabases), MemberType = typeof(StorageWorld))]
+    public async Task Other_schemes_are_refused_on_both_databases(string type, Db db)
     {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync(db);
         using var client = host.Client();
         await client.LoginAsync();
-        var bs = await BsKit.AddOkAsync(client, sshd, sshd.NewPath());
+        var bs = await storage.AddOkAsync(client, storage.NewLocation());
         foreach (var bad in new[] { "ftp://example.com/a.qcow2", "nfs://10.0.0.1/a.qcow2", "gopher://x/a", "upload://" })
         {
             var r = await ImageKit.AddAsync(client, bad, [bs]);

@@ -17,17 +17,21 @@ public sealed class VolumeArchiveDeletionTests(StorageWorld world)
 {
     private readonly SshdFixture sshd = world.Sshd;
 
-    [Fact]
-    public async Task Deleting_a_backup_storage_removes_its_copies_and_items_only_it_held_and_Permissive_refuses_when_files_cannot_go()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Deleting_a_backup_storage_removes_its_copies_and_items_only_it_held_and_Permissive_refuses_when_files_cannot_go(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url1 = sshd.NewPath();
-        var url2 = sshd.NewPath();
-        var bs1 = await BsKit.AddOkAsync(client, sshd, url1, "one");
-        var bs2 = await BsKit.AddOkAsync(client, sshd, url2, "two");
+        var loc1 = storage.NewLocation();
+        var url1 = loc1.LocalPath;
+        var loc2 = storage.NewLocation();
+        var url2 = loc2.LocalPath;
+        var bs1 = await storage.AddOkAsync(client, loc1, "one");
+        var bs2 = await storage.AddOkAsync(client, loc2, "two");
         var file = source.Add("s.raw", ImageKit.RandomBytes(200_000));
         var only1 = VolumeKit.Uuid(await VolumeKit.AddOkAsync(client, "/volume-snapshots", file, [bs1], "only-one"));
         var both = VolumeKit.Uuid(await VolumeKit.AddOkAsync(client, "/volume-snapshots", file, [bs1, bs2], "both"));
@@ -62,17 +66,21 @@ public sealed class VolumeArchiveDeletionTests(StorageWorld world)
         Assert.False(await db.Resources.AnyAsync(r => r.Uuid == both || r.Uuid == only1 || r.Uuid == backup));
     }
 
-    [Fact]
-    public async Task Restart_recovery_fails_copies_left_downloading_and_settles_their_items()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task Restart_recovery_fails_copies_left_downloading_and_settles_their_items(string type)
     {
+        var storage = world[type];
         await using var source = await HttpSource.StartAsync();
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url1 = sshd.NewPath();
-        var url2 = sshd.NewPath();
-        var bs1 = await BsKit.AddOkAsync(client, sshd, url1, "one");
-        var bs2 = await BsKit.AddOkAsync(client, sshd, url2, "two");
+        var loc1 = storage.NewLocation();
+        var url1 = loc1.LocalPath;
+        var loc2 = storage.NewLocation();
+        var url2 = loc2.LocalPath;
+        var bs1 = await storage.AddOkAsync(client, loc1, "one");
+        var bs2 = await storage.AddOkAsync(client, loc2, "two");
         var kept = VolumeKit.Uuid(await VolumeKit.AddOkAsync(client, "/volume-snapshots", source.Add("k.raw", ImageKit.RandomBytes(50_000)), [bs1], "kept"));
         var factory = host.Services.GetRequiredService<StowageDbContextFactory>();
         var now = DateTime.UtcNow;

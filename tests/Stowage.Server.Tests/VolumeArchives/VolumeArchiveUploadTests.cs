@@ -15,15 +15,18 @@ public sealed class VolumeArchiveUploadTests(StorageWorld world)
 {
     private readonly SshdFixture sshd = world.Sshd;
 
-    [Fact]
-    public async Task A_snapshot_uploaded_in_two_pieces_lands_in_its_folder_verified_and_a_bad_backup_upload_leaves_nothing()
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task A_snapshot_uploaded_in_two_pieces_lands_in_its_folder_verified_and_a_bad_backup_upload_leaves_nothing(string type)
     {
+        var storage = world[type];
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
-        var url = sshd.NewPath();
-        var bs = await BsKit.AddOkAsync(client, sshd, url);
-        var other = await BsKit.AddOkAsync(client, sshd, sshd.NewPath(), "other");
+        var loc = storage.NewLocation();
+        var url = loc.LocalPath;
+        var bs = await storage.AddOkAsync(client, loc);
+        var other = await storage.AddOkAsync(client, storage.NewLocation(), "other");
         Assert.Equal("SYS.1007", (await VolumeKit.AddAsync(client, "/volume-snapshots", "upload://disk", [bs, other])).ErrorCode);
 
         var content = ImageKit.RandomBytes(300_000);
