@@ -2,8 +2,16 @@ using Stowage.Core.Storage;
 
 namespace Stowage.FileSystem;
 
-/// <summary>A directory entry as a file-access layer sees it.</summary>
-public sealed record FileEntry(string Name, bool IsDirectory, long Size, DateTime ModifiedUtc);
+/// <summary>
+/// A directory entry as a file-access layer sees it. <see cref="IFileAccess.StatAsync"/> follows symbolic links
+/// (the url may be one); <see cref="IFileAccess.ListAsync"/> describes each entry itself (lstat, READDIRPLUS):
+/// a symbolic link there has <see cref="IsSymbolicLink"/> set and is neither a directory nor a file to walk into.
+/// </summary>
+public sealed record FileEntry(string Name, bool IsDirectory, long Size, DateTime ModifiedUtc)
+{
+    /// <summary>The entry is a symbolic link (only set by ListAsync); walkers skip it, so nothing outside the tree is listed or deleted through one.</summary>
+    public bool IsSymbolicLink { get; init; }
+}
 
 /// <summary>How <see cref="IFileAccess.OpenWriteAsync"/> opens a file.</summary>
 public enum FileWriteMode

@@ -1,0 +1,74 @@
+using System.Runtime.InteropServices;
+using Stowage.Core.Storage;
+
+namespace Stowage.FileSystem;
+
+/// <summary>
+/// The two libc calls System.IO has no exact counterpart for: statvfs (DriveInfo computes available space
+/// from f_bsize, which differs from the fragment size f_frsize on some filesystems, and needs a mount
+/// point) and realpath (every symbolic link of every component resolved, like <c>readlink -f</c>).
+/// </summary>
+internal static partial class LocalNative
+{
+    /// <summary>Capacity as <c>df -B1 --output=size,avail</c> computes it: f_blocks and f_bavail times f_frsize (root-reserved blocks count as used).</summary>
+    public static StorageCapacity StatVfs(string path)
+    {
+        if (!Environment.Is64BitProcess)
+        {
+            throw new PlatformNotSupportedException("statvfs is read with the 64-bit Linux layout");
+        }
+
+        if (StatVfsNative(path, out var s) != 0)
+        {
+            throw LocalFailures.FromErrno(Marshal.GetLastPInvokeError(), $"cannot read the capacity of {path}");
+        }
+
+        var unit = s.Frsize != 0 ? s.Frsize : s.Bsize;
+        return new StorageCapacity(checked((long)(s.Blocks * unit)), checked((long)(s.Bavail * unit)));
+    }
+
+    /// <summary>The canonical absolute path, every symbolic link resolved; null when a component does not exist.</summary>
+    public static string? RealPath(string path)
+    {
+        var p = RealPathNative(path, 0);
+        if (p == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Marshal.PtrToStringUTF8(p);
+        }
+        finally
+        {
+            Free(p);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "statvfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int StatVfsNative(string path, out StatVfsBuffer buffer);
+
+    [LibraryImport("libc", EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint RealPathNative(string path, nint resolved);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    private static partial void Free(nint pointer);
+
+    /// <summary>
+    /// struct statvfs of 64-bit glibc and musl: the five leading fields are the same in both; the rest is
+    /// padding, larger than either layout (112 bytes), so the call never writes past the buffer.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct StatVfsBuffer
+    {
+        public ulong Bsize;
+        public ulong Frsize;
+        public ulong Blocks;
+        public ulong Bfree;
+        public ulong Bavail;
+#pragma warning disable CS0169, IDE0051 // written by statvfs, never read
+        private ulong _files, _ffree, _favail, _fsid, _flag, _namemax, _spare0, _spare1, _spare2, _spare3, _spare4, _spare5, _spare6, _spare7, _spare8, _spare9;
+#pragma warning restore CS0169, IDE0051
+    }
+}
