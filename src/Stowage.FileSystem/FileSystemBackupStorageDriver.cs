@@ -25,6 +25,13 @@ public sealed class FileSystemBackupStorageDriver(ILogger<FileSystemBackupStorag
 
     public override string Type => TypeName;
 
+    /// <summary>
+    /// Directories a <c>file:///</c> source may not come from (ZStack's default <c>download.localPath.blacklist</c>
+    /// plus /boot and /run). The server adds its data directory (database, keys, cluster secret). Dot and tilde
+    /// folders are refused wherever they are. Checked on the path as given and on its real path.
+    /// </summary>
+    public IReadOnlyList<string> DeniedSourceRoots { get; set; } = ["/etc", "/dev", "/proc", "/sys", "/var/log", "/boot", "/run"];
+
     /// <summary>Mount points declared and mounted; replaced by tests.</summary>
     internal Func<MountTable> Mounts { get; set; } = () => MountTable.Read();
 
@@ -73,6 +80,11 @@ public sealed class FileSystemBackupStorageDriver(ILogger<FileSystemBackupStorag
 
             var real = LocalNative.RealPath(hostPath);
             var root = LocalNative.RealPath(Root(target));
+            if ((Denied(hostPath) ?? (real is null ? null : Denied(real))) is { } rule)
+            {
+                throw new StorageException(StorageFailure.SourceFailed, $"source path {hostPath} is refused: {rule}");
+            }
+
             if (real is null || !File.Exists(real) || Directory.Exists(real))
             {
                 throw new StorageException(StorageFailure.SourceFailed, $"the source file does not exist or is not a regular file on {Where(target)}");
@@ -104,6 +116,18 @@ public sealed class FileSystemBackupStorageDriver(ILogger<FileSystemBackupStorag
     }
 
     protected override IFileAccess Access(BackupStorageTarget target) => LocalAccess;
+
+    /// <summary>Why a source path is refused, or null.</summary>
+    private string? Denied(string path)
+    {
+        if (path.Split('/').Any(s => s.Length > 0 && (s[0] == '.' || s[0] == '~')))
+        {
+            return "files in dot or tilde folders (or dot files) are not image sources";
+        }
+
+        var hit = DeniedSourceRoots.Select(r => r.TrimEnd('/')).FirstOrDefault(r => path == r || path.StartsWith(r + "/", StringComparison.Ordinal));
+        return hit is null ? null : $"files under {hit} are not image sources";
+    }
 
     protected override string Root(BackupStorageTarget target)
     {

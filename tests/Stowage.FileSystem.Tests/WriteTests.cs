@@ -202,6 +202,30 @@ public sealed class WriteTests : IDisposable
     }
 
     [Fact]
+    public async Task Server_files_under_the_deny_list_are_refused_also_through_a_link()
+    {
+        var (url, target) = await ConnectedAsync();
+        var secrets = Path.Combine(_dir.Path, "secrets");
+        Directory.CreateDirectory(secrets);
+        await File.WriteAllTextAsync(Path.Combine(secrets, "key"), "k");
+        var hidden = Path.Combine(_dir.Path, ".hidden");
+        Directory.CreateDirectory(hidden);
+        await File.WriteAllTextAsync(Path.Combine(hidden, "f"), "x");
+        var link = Path.Combine(_dir.Path, "innocent.img");
+        File.CreateSymbolicLink(link, Path.Combine(secrets, "key"));
+        _driver.DeniedSourceRoots = [.. _driver.DeniedSourceRoots, secrets];
+
+        foreach (var source in new[] { "/etc/passwd", "/proc/self/environ", Path.Combine(secrets, "key"), link, Path.Combine(hidden, "f") })
+        {
+            var e = await Assert.ThrowsAsync<StorageException>(() => _driver.CopyFromHostFileAsync(target, source, TestDir.InstallPath(url), new ImageExpectations(), null, CancellationToken.None));
+            Assert.Equal(StorageFailure.SourceFailed, e.Failure);
+            Assert.Contains("refused", e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.GetDirectoryName(TestDir.InstallPath(url))));
+    }
+
+    [Fact]
     public async Task There_is_no_host_pull_so_the_server_streams()
     {
         var (url, target) = await ConnectedAsync();
