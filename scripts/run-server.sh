@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts Stowage on the embedded default: SQLite under ./stowage-data, listening on 127.0.0.1:8080.
-# Extra arguments (--urls, --data-dir, --postgres, --export-transport) are passed through.
+# Starts Stowage on the embedded default: SQLite under ./stowage-data, listening on 127.0.0.1:8080, with a
+# FileSystem backup storage "default" in <data dir>/images so an image can be stored at once.
+# Extra arguments (--urls, --data-dir, --postgres, --export-transport, --default-backup-storage) are passed through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Export downloads read through the local OpenSSH client when it is there (SFTP otherwise, slower):
@@ -18,4 +19,10 @@ fi
 if [ -z "${STOWAGE_DATA_DIR:-}" ] && [[ " $* " != *" --data-dir "* ]]; then
   export STOWAGE_DATA_DIR="$PWD/stowage-data"
 fi
-exec dotnet run --project src/Stowage.Server -c Release -- "$@"
+# The newcomer's backup storage: given first, so a --default-backup-storage among the arguments wins;
+# STOWAGE_DEFAULT_BACKUP_STORAGE (e.g. off) is respected as it is.
+default_bs=()
+if [ -z "${STOWAGE_DEFAULT_BACKUP_STORAGE:-}" ]; then
+  default_bs=(--default-backup-storage images)
+fi
+exec dotnet run --project src/Stowage.Server -c Release -- "${default_bs[@]}" "$@"

@@ -19,6 +19,12 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
     /// </summary>
     public string? ExportTransport { get; init; }
 
+    /// <summary>
+    /// <c>--default-backup-storage</c>: the directory of the FileSystem backup storage the server adds at start
+    /// when none has that url (a relative path is under the data directory); null when off.
+    /// </summary>
+    public string? DefaultBackupStorage { get; init; }
+
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     public static StowageSettings From(IConfiguration config)
@@ -47,7 +53,23 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
                 FirstNonEmpty(config["advertise-url"], config["STOWAGE_ADVERTISE_URL"]),
                 FirstNonEmpty(config["cluster-secret-file"], config["STOWAGE_CLUSTER_SECRET_FILE"])),
             ExportTransport = FirstNonEmpty(config["export-transport"], config["STOWAGE_EXPORT_TRANSPORT"]),
+            DefaultBackupStorage = ParseDefaultBackupStorage(FirstNonEmpty(config["default-backup-storage"], config["STOWAGE_DEFAULT_BACKUP_STORAGE"]), dataDir),
         };
+    }
+
+    /// <summary>Off when unset or <c>off</c>; a relative directory lies under the data directory.</summary>
+    private static string? ParseDefaultBackupStorage(string? text, string dataDir)
+    {
+        text = text?.Trim();
+        if (text is null || text.Equals("off", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var path = Path.GetFullPath(Path.Combine(dataDir, text)).TrimEnd('/');
+        return path.Length == 0 || path.Contains('\0', StringComparison.Ordinal)
+            ? throw new InvalidOperationException($"invalid --default-backup-storage '{text}': expected a directory (absolute, or relative to the data directory) or off")
+            : path;
     }
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
