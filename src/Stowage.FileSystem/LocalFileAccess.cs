@@ -156,6 +156,10 @@ public sealed class LocalFileAccess : IFileAccess
     /// </summary>
     private sealed class DurableFileStream(string path, FileWriteMode mode) : Stream
     {
+        /// <summary>Writeback is started for every this many bytes written (see <see cref="LocalNative.StartWriteback"/>).</summary>
+        private const long WritebackChunk = 32L * 1024 * 1024;
+
+        private long _unsynced;
         private readonly FileStream _file = new(path, new FileStreamOptions
         {
             Mode = mode == FileWriteMode.Append ? FileMode.Append : FileMode.Create,
@@ -200,6 +204,13 @@ public sealed class LocalFileAccess : IFileAccess
             catch (Exception e) when (LocalFailures.IsFileSystem(e))
             {
                 throw LocalFailures.Map(e, $"cannot write {path}");
+            }
+
+            _unsynced += buffer.Length;
+            if (_unsynced >= WritebackChunk)
+            {
+                LocalNative.StartWriteback(_file.SafeFileHandle, _file.Position - _unsynced, _unsynced);
+                _unsynced = 0;
             }
         }
 
