@@ -39,7 +39,7 @@ public abstract partial class FileStoreDriver : IBackupStorageDriver, IImageRead
     private const int MarkerReadLimit = 256;
     private const int MaxMetadata = 32 * 1024 * 1024;
 
-    private static readonly StorageCapabilities FileCapabilities = new(ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true);
+    private static readonly StorageCapabilities FileCapabilities = new(ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true, ResumableUpload: true);
 
     protected FileStoreDriver(ILogger? logger) => Logger = logger ?? NullLogger.Instance;
 

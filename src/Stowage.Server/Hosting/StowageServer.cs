@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Stowage.Core.Storage;
 using Stowage.Server.Cluster;
 using Stowage.Server.Features.BackupStorage;
+using Stowage.Server.Features.BackupStorage.FileSystem;
 using Stowage.Server.Features.BackupStorage.Sftp;
 using Stowage.Server.Features.Export;
 using Stowage.Server.Features.GlobalConfigs;
@@ -107,6 +108,7 @@ public static class StowageServer
 
         // The storage types: one call each brings the driver, the type's APIs, query resource and inventory.
         services.AddStorageType(new SftpStorageType(settings.ExportTransport));
+        services.AddStorageType(new FileSystemStorageType(settings.DataDir));
         services.AddSingleton<ISystemTagValidator, BackupStorageTags>();
         AddOwnership(services, settings);
         services.AddSingleton<PingStats>();
@@ -197,5 +199,9 @@ public static class StowageServer
         await sp.GetRequiredService<JobStore>().FailInterruptedAsync(cancellationToken);
         await ImageRecovery.RecoverAsync(sp, cancellationToken);
         await VolumeArchiveRecovery.RecoverAsync(sp, cancellationToken);
+        if (settings.DefaultBackupStorage is { } directory)
+        {
+            await DefaultBackupStorage.EnsureAsync(sp, directory, cancellationToken);
+        }
     }
 }

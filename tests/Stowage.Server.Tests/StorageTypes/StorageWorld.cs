@@ -11,7 +11,7 @@ namespace Stowage.Server.Tests.StorageTypes;
 /// </summary>
 public sealed class StorageWorld : IAsyncLifetime
 {
-    private static readonly string[] Names = [SftpStorageFixture.TypeName];
+    private static readonly string[] Names = [SftpStorageFixture.TypeName, FileSystemStorageFixture.TypeName];
     private readonly Dictionary<string, IStorageTypeFixture> _types = new(StringComparer.Ordinal);
 
     /// <summary>The run's sshd (SFTP-only tests use it directly).</summary>
@@ -62,9 +62,14 @@ public sealed class StorageWorld : IAsyncLifetime
     {
         await Sshd.InitializeAsync();
         _types[SftpStorageFixture.TypeName] = new SftpStorageFixture(Sshd);
+        _types[FileSystemStorageFixture.TypeName] = new FileSystemStorageFixture();
     }
 
-    public Task DisposeAsync() => Sshd.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        (_types.GetValueOrDefault(FileSystemStorageFixture.TypeName) as IDisposable)?.Dispose();
+        await Sshd.DisposeAsync();
+    }
 }
 
 /// <summary>The tests that use real storage share one <see cref="StorageWorld"/> (and so one sshd) and run one after another.</summary>
