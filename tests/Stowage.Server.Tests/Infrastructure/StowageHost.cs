@@ -45,10 +45,10 @@ public sealed class StowageHost : IAsyncDisposable
     /// <summary>Connection string of the PostgreSQL server for tests, or null when none was started.</summary>
     public static string? PostgresServer => Environment.GetEnvironmentVariable("STOWAGE_TEST_POSTGRES");
 
-    public static async Task<StowageHost> StartAsync(Db db = Db.Sqlite, bool fakeClock = false, string? dataDir = null, Action<IServiceCollection>? configure = null)
+    public static async Task<StowageHost> StartAsync(Db db = Db.Sqlite, bool fakeClock = false, string? dataDir = null, Action<IServiceCollection>? configure = null, IEnumerable<string>? extraArgs = null)
     {
         dataDir ??= Directory.CreateTempSubdirectory("stowage-test-").FullName;
-        var args = new List<string> { "--urls", "http://127.0.0.1:0", "--data-dir", dataDir };
+        List<string> args = ["--urls", "http://127.0.0.1:0", "--data-dir", dataDir, .. extraArgs ?? []];
         string? pgDatabase = null;
         if (db == Db.Postgres)
         {
