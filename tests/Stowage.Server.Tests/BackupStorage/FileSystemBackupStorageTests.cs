@@ -124,10 +124,16 @@ public sealed class FileSystemBackupStorageTests
             Assert.Equal(Path.Combine(root, "a"), ok.Json!["inventory"]!["url"]!.GetValue<string>());
             Assert.Equal("org.zstack.storage.backup.filesystem.FileSystemBackupStorageInventory", ok.Json!["schema"]!["inventory"]!.GetValue<string>());
 
-            foreach (var bad in new[] { "relative/dir", "/", "/proc/stowage", Path.Combine(root, "a", "inner"), root, root + "/x/../a" })
+            foreach (var bad in new[] { "relative/dir", "/", "/proc/stowage", root + "/x/../a" })
             {
                 var r = await AddAsync(client, "bad", bad);
                 Assert.True(r.ErrorCode == "SYS.1007", $"{bad}: {r}");
+            }
+
+            foreach (var nested in new[] { Path.Combine(root, "a", "inner"), root })
+            {
+                var r = await AddAsync(client, "nested", nested);
+                Assert.True(r.ErrorCode == "SYS.1006" && r.Body.Contains("overlaps", StringComparison.Ordinal), $"{nested}: {r}");
             }
 
             var query = await client.QueryAsync("/backup-storage/file-system", "q=name=fs1");

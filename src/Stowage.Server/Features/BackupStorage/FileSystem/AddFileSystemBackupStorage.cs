@@ -36,7 +36,7 @@ public static class AddFileSystemBackupStorage
                 var others = await db.BackupStorages.AsNoTracking().Where(b => b.Type == FileSystemStorageType.TypeName).Select(b => new { b.Uuid, b.Url }).ToListAsync(ct);
                 if (others.FirstOrDefault(o => BackupStorageParams.Overlaps(o.Url.TrimEnd('/'), url)) is { } clash)
                 {
-                    throw ApiException.Argument($"the url[{url}] overlaps the directory {clash.Url} of backup storage[uuid:{clash.Uuid}]; two backup storages cannot share a directory");
+                    throw ApiException.Operation($"the url[{url}] overlaps the url[{clash.Url}] of backup storage[uuid:{clash.Uuid}]; FileSystem backup storages must use separate directories");
                 }
             }));
     }
