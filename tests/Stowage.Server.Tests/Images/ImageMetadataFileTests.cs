@@ -59,7 +59,7 @@ public sealed class ImageMetadataFileTests(StorageWorld world)
         await c2.LoginAsync();
         var body = storage.AddBody(loc, "again");
         body["params"]!["importImages"] = true;
-        var added = await c2.CallAsync(HttpMethod.Post, "/backup-storage/sftp", body);
+        var added = await c2.CallAsync(HttpMethod.Post, storage.ApiPath, body);
         Assert.True(added.Status == HttpStatusCode.OK, added.ToString());
         var uuid = kept["uuid"]!.GetValue<string>();
         Assert.Equal([uuid], added.Json!["importedImageUuids"]!.AsArray().Select(u => u!.GetValue<string>()));
