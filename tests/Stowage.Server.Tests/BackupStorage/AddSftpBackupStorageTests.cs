@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using Stowage.Server.Tests.Infrastructure;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
+using Stowage.Sftp.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.BackupStorage;
 

@@ -3,9 +3,9 @@ using System.Net;
 using Npgsql;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
+using Stowage.Server.Tests.StorageTypes;
 using Stowage.Sftp.Tests.Infrastructure;
 using Xunit.Abstractions;
-using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Cluster;
 

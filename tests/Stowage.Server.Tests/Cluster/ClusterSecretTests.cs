@@ -1,6 +1,6 @@
 using Stowage.Server.Tests.BackupStorage;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
+using Stowage.Sftp.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.Cluster;
 

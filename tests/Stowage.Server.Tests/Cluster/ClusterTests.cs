@@ -5,9 +5,9 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
+using Stowage.Server.Tests.StorageTypes;
 using Stowage.Sftp.Tests.Infrastructure;
 using Xunit.Abstractions;
-using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Cluster;
 

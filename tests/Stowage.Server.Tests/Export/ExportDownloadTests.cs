@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Export;
@@ -11,8 +10,6 @@ namespace Stowage.Server.Tests.Export;
 [Collection(StorageCollection.Name)]
 public sealed class ExportDownloadTests(StorageWorld world)
 {
-    private readonly SshdFixture sshd = world.Sshd;
-
     [Theory]
     [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
     public async Task Export_serves_the_whole_file_ranges_and_head_with_digests(string type)

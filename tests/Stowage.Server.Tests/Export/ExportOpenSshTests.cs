@@ -3,9 +3,9 @@ using Microsoft.Extensions.Configuration;
 using Stowage.Server.Features.BackupStorage.Sftp;
 using Stowage.Server.Hosting;
 using Stowage.Server.Tests.Images;
+using Stowage.Server.Tests.StorageTypes;
 using Stowage.Sftp;
 using Stowage.Sftp.Tests.Infrastructure;
-using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Export;
 

@@ -2,8 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
+using Stowage.Sftp.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.Images;
 

@@ -4,8 +4,8 @@ using Microsoft.EntityFrameworkCore;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
+using Stowage.Sftp.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.Images;
 

@@ -3,8 +3,8 @@ using Microsoft.EntityFrameworkCore;
 using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
+using Stowage.Sftp.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.Images;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
@@ -11,8 +10,6 @@ namespace Stowage.Server.Tests.Images;
 [Collection(StorageCollection.Name)]
 public sealed class ImageMetadataFileTests(StorageWorld world)
 {
-    private readonly SshdFixture sshd = world.Sshd;
-
     [Theory]
     [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
     public async Task Metadata_file_follows_adds_and_deletes_and_a_fresh_server_imports_it(string type)

@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore;
 using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Images;
@@ -14,8 +13,6 @@ namespace Stowage.Server.Tests.Images;
 [Collection(StorageCollection.Name)]
 public sealed class ImageUploadTests(StorageWorld world)
 {
-    private readonly SshdFixture sshd = world.Sshd;
-
     [Theory]
     [MemberData(nameof(StorageWorld.TypesOnBothDatabases), MemberType = typeof(StorageWorld))]
     public async Task Single_put_completes_the_image_with_checked_sums(string type, Db db)

@@ -6,8 +6,8 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
+using Stowage.Sftp.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.VolumeArchives;
 

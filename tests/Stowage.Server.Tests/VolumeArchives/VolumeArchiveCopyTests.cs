@@ -2,8 +2,8 @@ using System.Net;
 using Stowage.Persistence;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Protocol;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
+using Stowage.Sftp.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.VolumeArchives;
 

@@ -6,7 +6,6 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.VolumeArchives;
@@ -15,8 +14,6 @@ namespace Stowage.Server.Tests.VolumeArchives;
 [Collection(StorageCollection.Name)]
 public sealed class VolumeArchiveDeletionTests(StorageWorld world)
 {
-    private readonly SshdFixture sshd = world.Sshd;
-
     [Theory]
     [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
     public async Task Deleting_a_backup_storage_removes_its_copies_and_items_only_it_held_and_Permissive_refuses_when_files_cannot_go(string type)

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
-using Stowage.Sftp.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.VolumeArchives;
@@ -13,8 +12,6 @@ namespace Stowage.Server.Tests.VolumeArchives;
 [Collection(StorageCollection.Name)]
 public sealed class VolumeArchiveUploadTests(StorageWorld world)
 {
-    private readonly SshdFixture sshd = world.Sshd;
-
     [Theory]
     [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
     public async Task A_snapshot_uploaded_in_two_pieces_lands_in_its_folder_verified_and_a_bad_backup_upload_leaves_nothing(string type)
