@@ -46,6 +46,23 @@ public sealed class ImageCopyTests(StorageWorld world, SecondSshd second) : ICla
         Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(x => x.ReservedSize));
     }
 
+    /// <summary>Every ordered pair: a source copy whose bytes no longer match its digests is not copied, and nothing is left at the destination.</summary>
+    [Theory]
+    [MemberData(nameof(StorageWorld.TypePairs), MemberType = typeof(StorageWorld))]
+    public async Task A_corrupted_source_is_not_copied_between_any_two_types(string from, string to)
+    {
+        await using var w = await CopyWorld.StartAsync(world[from], world[to], 1_000_000);
+        world[from].Corrupt(w.SrcPath);
+        var r = await w.CopyAsync();
+        Wire.AssertError(r, HttpStatusCode.ServiceUnavailable, "SYS.1006");
+        Assert.Contains("checksum mismatch", r.Body, StringComparison.Ordinal);
+        Assert.Empty(ImageKit.Files(w.DstUrl));
+        world[to].AssertNoTransferLeft(w.DstLocation!);
+        await using var db = w.Host.Services.GetRequiredService<Stowage.Persistence.StowageDbContextFactory>().CreateDbContext();
+        Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(x => x.ReservedSize));
+        Assert.DoesNotContain(await db.ImageBackupStorageRefs.Where(x => x.ImageUuid == w.Image).Select(x => x.BackupStorageUuid).ToListAsync(), u => u == w.Dst);
+    }
+
     [Theory]
     [InlineData("HostToHost", "copyImageToBackupStorage", true)]
     [InlineData("Stream", "copyImageToBackupStorage", false)]

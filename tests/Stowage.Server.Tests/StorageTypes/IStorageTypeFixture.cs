@@ -48,6 +48,9 @@ public interface IStorageTypeFixture
     /// <summary>Writes a file at <paramref name="localPath"/> the way the storage itself would own it.</summary>
     void Plant(string localPath, byte[] content);
 
+    /// <summary>Changes one byte in the middle of a stored file (same size, other digest), as bit rot or a stray write would.</summary>
+    void Corrupt(string localPath);
+
     /// <summary>Fails when a transfer process of this storage still works on <paramref name="location"/> (within a few seconds).</summary>
     void AssertNoTransferLeft(StorageLocation location);
 }

@@ -51,5 +51,7 @@ public sealed class SftpStorageFixture(SshdFixture sshd) : IStorageTypeFixture
         Proc.Run("chown", "-R", $"{sshd.User}:", Path.GetDirectoryName(localPath)!);
     }
 
+    public void Corrupt(string localPath) => LocalFiles.Corrupt(localPath);
+
     public void AssertNoTransferLeft(StorageLocation location) => ImageKit.NoProcessFor(sshd.User, location.LocalPath);
 }
