@@ -83,6 +83,8 @@ public sealed class FileSystemStorageFixture : IStorageTypeFixture, IDisposable
         File.WriteAllBytes(localPath, content);
     }
 
+    public void Corrupt(string localPath) => LocalFiles.Corrupt(localPath);
+
     /// <summary>Transfers run inside the server process: what must not be left is a partial file.</summary>
     public void AssertNoTransferLeft(StorageLocation location)
     {
