@@ -82,7 +82,10 @@ internal static partial class ImageCommands
     public static string UploadSize(string installPath) =>
         $"t={RemoteCommands.Quote(UploadPath(installPath))}; stat -c %s -- \"$t\" 2>/dev/null || echo 0";
 
-    /// <summary>Fetches the url read from stdin with curl (or wget) into the temporary name, then finishes.</summary>
+    /// <summary>
+    /// Fetches the url read from stdin with curl (or wget) into the temporary name, then finishes. No redirect is
+    /// followed here: Stowage follows them itself and checks every hop, so the host gets the final url.
+    /// </summary>
     public static string Download(string installPath, bool skipTlsVerify, ImageExpectations expect) => new StringBuilder()
         .Append(Prologue(installPath, expect))
         .Append($"IFS= read -r u || exit {ExitNoUrl}; ")
@@ -90,11 +93,11 @@ internal static partial class ImageCommands
         .Append($"k={RemoteCommands.Quote(skipTlsVerify ? "1" : "0")}; ")
         .Append("if command -v curl >/dev/null 2>&1; then ")
         .Append("if [ \"$k\" = 1 ]; then i=-k; else i=; fi; ")
-        .Append("printf 'url = \"%s\"\\n' \"$u\" | curl -q -fsSL --proto =http,https --proto-redir =http,https $i -o \"$t\" -K -; r=$?; ")
+        .Append("printf 'url = \"%s\"\\n' \"$u\" | curl -q -fsSL --max-redirs 0 --proto =http,https --proto-redir =http,https $i -o \"$t\" -K -; r=$?; ")
         .Append($"[ $r -eq 0 ] || {{ echo \"TOOL curl $r\"; exit {ExitCurl}; }}; ")
         .Append("elif command -v wget >/dev/null 2>&1; then ")
         .Append("if [ \"$k\" = 1 ]; then i=--no-check-certificate; else i=; fi; ")
-        .Append("printf '%s\\n' \"$u\" | wget -q $i -O \"$t\" -i -; r=$?; ")
+        .Append("printf '%s\\n' \"$u\" | wget -q --max-redirect=0 $i -O \"$t\" -i -; r=$?; ")
         .Append($"[ $r -eq 0 ] || {{ echo \"TOOL wget $r\"; exit {ExitWget}; }}; ")
         .Append($"else exit {ExitNoTool}; fi; ")
         .Append(Finish)

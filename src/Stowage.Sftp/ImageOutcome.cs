@@ -76,6 +76,8 @@ internal static class ImageOutcome
         var (failure, reason) = (name, code) switch
         {
             ("curl", 6) or ("curl", 7) or ("wget", 4) => (StorageFailure.SourceUnreachable, "cannot reach the source"),
+            // The host follows no redirect (Stowage checks each hop); in download mode Auto Stowage then streams it.
+            ("curl", 47) => (StorageFailure.SourceUnreachable, "the source redirected the download, which the host does not follow"),
             ("curl", 22) or ("wget", 8) => (StorageFailure.SourceFailed, "the source answered with an HTTP error"),
             ("curl", 18) or ("curl", 56) => (StorageFailure.SourceFailed, "the source broke off the transfer"),
             ("curl", 23) or ("wget", 3) => (StorageFailure.NoSpace, "no space left (disk full): cannot write the file"),

@@ -178,9 +178,15 @@ public static class StowageServer
         services.AddSingleton<ImageImporter>();
         services.AddSingleton<ImageSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ImageSweeper>());
-        services.AddHttpClient(ImageCopier.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+
+        // Redirects are followed by SourceProbe and ImageCopier, hop by hop, through SourceRules.
+        services.AddHttpClient(ImageCopier.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { AllowAutoRedirect = false });
         services.AddHttpClient(ImageCopier.InsecureHttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator });
+            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler
+            {
+                AllowAutoRedirect = false, ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+            });
     }
 
     /// <summary>Migrates, seeds and recovers before the first request is served.</summary>

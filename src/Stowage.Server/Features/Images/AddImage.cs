@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Stowage.Core.Errors;
 using Stowage.Core.Resources;
@@ -62,9 +60,9 @@ public static class AddImage
         var ct = ctx.CancellationToken;
         var url = a.RequiredString("url");
         var source = ImageRules.ParseSource(url);
-        RefuseOwnPort(ctx, source);
-        var expect = ImageRules.Expectations(ctx.SystemTags, null);
-        var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, ct);
+        var probe = await SourceProbe.RunAsync(ctx, source, ct);
+        var expect = ImageRules.Expectations(ctx.SystemTags, probe.Size);
+        var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, probe.Size, ct);
         if (source.Scheme == "upload" && bsUuids.Count != 1)
         {
             throw ApiException.Argument($"url[{url}] uploads to exactly one backup storage, not {bsUuids.Count}");
@@ -104,22 +102,25 @@ public static class AddImage
             await tx.CommitAsync(ct);
         }
 
-        if (source.Scheme == "upload")
+        try
         {
-            return await StartUploadAsync(ctx, image.Uuid, refs.Single(), expect);
-        }
+            if (source.Scheme == "upload")
+            {
+                return await StartUploadAsync(ctx, image.Uuid, refs.Single(), expect);
+            }
 
-        if (source.Scheme is "http" or "https")
+            var hostKey = ctx.SystemTags.FirstOrDefault(t => t.StartsWith(SourceHostKeyPrefix, StringComparison.Ordinal))?[SourceHostKeyPrefix.Length..];
+            var copier = ctx.Get<ImageCopier>();
+            var results = await Task.WhenAll(refs.Select(r => copier.CopyAsync(
+                new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, probe.Url, display, r.InstallPath, expect, hostKey) { JobUuid = ctx.JobUuid }, ct)));
+            await AddImageCancel.ThrowIfCancelledByUserAsync(ctx, image.Uuid, refs, results);
+            return await FinishAsync(ctx, image, bsUuids, results);
+        }
+        catch (Exception e)
         {
-            expect = expect with { Size = await AddImageCancel.GuardAsync(ctx, image.Uuid, SourceSize.HeadAsync(ctx, source, ct)) };
+            await AddImageCancel.SettleFailedAsync(ctx, image.Uuid, $"the job ended: {e.GetType().Name}");
+            throw;
         }
-
-        var hostKey = ctx.SystemTags.FirstOrDefault(t => t.StartsWith(SourceHostKeyPrefix, StringComparison.Ordinal))?[SourceHostKeyPrefix.Length..];
-        var copier = ctx.Get<ImageCopier>();
-        var results = await Task.WhenAll(refs.Select(r => copier.CopyAsync(
-            new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, source, display, r.InstallPath, expect, hostKey) { JobUuid = ctx.JobUuid }, ct)));
-        await AddImageCancel.ThrowIfCancelledByUserAsync(ctx, image.Uuid, refs, results);
-        return await FinishAsync(ctx, image, bsUuids, results);
     }
 
     /// <summary>An upload:// image stays Downloading; the answer carries the copy's upload url, shown only here.</summary>
@@ -200,17 +201,6 @@ public static class AddImage
             {
                 throw ApiException.Argument($"url[{url}] lies inside the directory of backup storage[uuid:{bs.Uuid}]; copy images between backup storages instead");
             }
-        }
-    }
-
-    /// <summary>A source on this server's own listening port would make Stowage download from its admin API.</summary>
-    public static void RefuseOwnPort(ApiContext ctx, Uri source)
-    {
-        var addresses = ctx.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var own = addresses.Select(x => Uri.TryCreate(x, UriKind.Absolute, out var u) ? u.Port : -1);
-        if (source.Scheme is "http" or "https" && source.IsLoopback && own.Contains(source.Port))
-        {
-            throw ApiException.Argument($"url[{ImageRules.Redact(source.OriginalString)}] points at this server's own port");
         }
     }
 }

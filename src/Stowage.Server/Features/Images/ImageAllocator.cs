@@ -25,7 +25,7 @@ public static class ImageAllocator
     };
 
     /// <summary>The backup storages to download to; SYS.1007 when neither or both ways are given, BS.1003 when none fits.</summary>
-    public static async Task<List<string>> TargetsAsync(ApiContext ctx, Uri source, CancellationToken ct)
+    public static async Task<List<string>> TargetsAsync(ApiContext ctx, Uri source, long? sourceSize, CancellationToken ct)
     {
         var listed = ctx.Args.List("backupStorageUuids");
         var zone = ctx.Args.String("zoneUuid");
@@ -44,7 +44,7 @@ public static class ImageAllocator
             throw ApiException.Argument("field[backupStorageUuids] is mandatory unless zoneUuid is given (Stowage then picks a backup storage of that zone)");
         }
 
-        var size = await SourceSize.HeadAsync(ctx, source, ct) ?? 0;
+        var size = sourceSize ?? 0;
         var reserved = SizeString.TryParse(ctx.Get<GlobalConfigStore>().Get(CoreGlobalConfigs.ReservedCapacity), out var r) ? r : 0;
         return [await PickAsync(ctx.Get<StowageDbContextFactory>(), zone, size, reserved, ct)];
     }

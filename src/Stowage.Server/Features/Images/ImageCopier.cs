@@ -48,6 +48,7 @@ public sealed partial class ImageCopier(
     BackupStorageCopies peers,
     IEnumerable<IImageSourceOpener> sources,
     IHttpClientFactory httpFactory,
+    IServiceProvider services,
     TimeProvider clock,
     ILogger<ImageCopier> logger)
 {
@@ -103,6 +104,12 @@ public sealed partial class ImageCopier(
         {
             error = e.Error.Details ?? e.Message;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not a failure the copy expects: still a final state for the copy, and the stack trace for the log.
+            LogUnexpected(logger, e, job.ImageUuid, job.BsUuid);
+            error = $"unexpected error ({e.GetType().Name})";
+        }
         finally
         {
             if (reserved)
@@ -146,23 +153,8 @@ public sealed partial class ImageCopier(
             }
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(job.Source) { UserName = string.Empty, Password = string.Empty }.Uri);
-        if (job.Source.UserInfo.Length > 0)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(job.Source.UserInfo))));
-        }
-
         var http = httpFactory.CreateClient(insecure ? InsecureHttpClientName : HttpClientName);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new StorageException(StorageFailure.SourceFailed, $"cannot reach the source from Stowage either ({e.HttpRequestError})", e);
-        }
-
+        var response = await GetAsync(http, job.Source, ct);
         using (response)
         {
             if (!response.IsSuccessStatusCode)
@@ -173,6 +165,47 @@ public sealed partial class ImageCopier(
             var expect = job.Expect with { Size = response.Content.Headers.ContentLength ?? job.Expect.Size };
             await using var body = await response.Content.ReadAsStreamAsync(ct);
             return await driver.WriteFromStreamAsync(target, body, job.InstallPath, expect, progress, ct);
+        }
+    }
+
+    /// <summary>GET with redirects followed hop by hop, each checked by <see cref="SourceRules"/> (a refused hop is SourceFailed).</summary>
+    private async Task<HttpResponseMessage> GetAsync(HttpClient http, Uri source, CancellationToken ct)
+    {
+        var url = source;
+        for (var hop = 1; ; hop++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(url) { UserName = string.Empty, Password = string.Empty }.Uri);
+            if (url.UserInfo.Length > 0)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(url.UserInfo))));
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new StorageException(StorageFailure.SourceFailed, $"cannot reach the source from Stowage either ({e.HttpRequestError})", e);
+            }
+
+            if (!SourceRules.IsRedirect(response.StatusCode))
+            {
+                return response;
+            }
+
+            using (response)
+            {
+                try
+                {
+                    url = SourceRules.NextHop(services, url, response.Headers.Location, hop);
+                }
+                catch (ApiException e)
+                {
+                    throw new StorageException(StorageFailure.SourceFailed, e.Error.Details ?? e.Message, e);
+                }
+            }
         }
     }
 
@@ -194,6 +227,9 @@ public sealed partial class ImageCopier(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image} on backup storage {Bs}: {Reason}")]
     private static partial void LogCopyFailed(ILogger logger, string image, string bs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "image {Image} on backup storage {Bs}: unexpected error")]
+    private static partial void LogUnexpected(ILogger logger, Exception e, string image, string bs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "image {Image} on backup storage {Bs}: the host cannot pull the source ({Reason}); Stowage streams it")]
     private static partial void LogStreaming(ILogger logger, string image, string bs, string reason);

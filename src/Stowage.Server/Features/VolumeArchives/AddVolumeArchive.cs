@@ -57,9 +57,9 @@ public static partial class AddVolumeArchive
         var ct = ctx.CancellationToken;
         var url = a.RequiredString("url");
         var source = ImageRules.ParseSource(url);
-        AddImage.RefuseOwnPort(ctx, source);
-        var expect = ImageRules.Expectations(ctx.SystemTags, null);
-        var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, ct);
+        var probe = await SourceProbe.RunAsync(ctx, source, ct);
+        var expect = ImageRules.Expectations(ctx.SystemTags, probe.Size);
+        var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, probe.Size, ct);
         if (source.Scheme == "upload" && bsUuids.Count != 1)
         {
             throw ApiException.Argument($"url[{url}] uploads to exactly one backup storage, not {bsUuids.Count}");
@@ -95,33 +95,27 @@ public static partial class AddVolumeArchive
             await tx.CommitAsync(ct);
         }
 
-        if (source.Scheme == "upload")
+        try
         {
-            return await StartUploadAsync(ctx, kind, row.Uuid, refs.Single(), expect);
-        }
+            if (source.Scheme == "upload")
+            {
+                return await StartUploadAsync(ctx, kind, row.Uuid, refs.Single(), expect);
+            }
 
-        var removal = ctx.Get<VolumeArchiveRemoval>();
-        if (source.Scheme is "http" or "https")
+            var hostKey = ctx.SystemTags.FirstOrDefault(t => t.StartsWith(AddImage.SourceHostKeyPrefix, StringComparison.Ordinal))?[AddImage.SourceHostKeyPrefix.Length..];
+            var copier = ctx.Get<ImageCopier>();
+            var results = await Task.WhenAll(refs.Select(r => copier.CopyAsync(
+                new CopyJob(row.Uuid, name, r.Id, r.BackupStorageUuid, probe.Url, display, r.InstallPath, expect, hostKey)
+                {
+                    JobUuid = ctx.JobUuid, Table = CopyTable.VolumeArchive, Noun = kind.Noun,
+                }, ct)));
+            return await FinishAsync(ctx, kind, row, bsUuids, refs, results);
+        }
+        catch (Exception e)
         {
-            try
-            {
-                expect = expect with { Size = await SourceSize.HeadAsync(ctx, source, ct) };
-            }
-            catch (OperationCanceledException)
-            {
-                await removal.RemoveRowAsync(row.Uuid);
-                throw;
-            }
+            await ctx.Get<VolumeArchiveRemoval>().SettleFailedAsync(row.Uuid, $"the job ended: {e.GetType().Name}", ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime);
+            throw;
         }
-
-        var hostKey = ctx.SystemTags.FirstOrDefault(t => t.StartsWith(AddImage.SourceHostKeyPrefix, StringComparison.Ordinal))?[AddImage.SourceHostKeyPrefix.Length..];
-        var copier = ctx.Get<ImageCopier>();
-        var results = await Task.WhenAll(refs.Select(r => copier.CopyAsync(
-            new CopyJob(row.Uuid, name, r.Id, r.BackupStorageUuid, source, display, r.InstallPath, expect, hostKey)
-            {
-                JobUuid = ctx.JobUuid, Table = CopyTable.VolumeArchive, Noun = kind.Noun,
-            }, ct)));
-        return await FinishAsync(ctx, kind, row, bsUuids, refs, results);
     }
 
     /// <summary>An upload:// item stays Downloading; the answer carries the copy's upload url, shown only here.</summary>

@@ -30,6 +30,26 @@ public sealed class VolumeArchiveRemoval(StowageDbContextFactory dbFactory, Imag
         }
     }
 
+    /// <summary>
+    /// The failure path of an add job, whatever ended it: copies still Downloading become Error, and an item
+    /// with no Ready copy goes, so nothing stays in a transitional status without a job behind it.
+    /// </summary>
+    public async Task SettleFailedAsync(string uuid, string reason, DateTime now)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        await db.VolumeArchiveRefs.Where(r => r.ArchiveUuid == uuid && r.Status == ImageStatus.Downloading).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.Status, ImageStatus.Error).SetProperty(r => r.LastError, reason).SetProperty(r => r.LastOpDate, now)
+            .SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
+        if (!await db.VolumeArchiveRefs.AnyAsync(r => r.ArchiveUuid == uuid && r.Status == ImageStatus.Ready, CancellationToken.None))
+        {
+            await RemoveRowAsync(db, uuid);
+            return;
+        }
+
+        await db.VolumeArchives.Where(a => a.Uuid == uuid && a.Status == ImageStatus.Downloading).ExecuteUpdateAsync(s => s
+            .SetProperty(a => a.Status, ImageStatus.Ready).SetProperty(a => a.LastOpDate, now).SetProperty(a => a.Version, a => a.Version + 1), CancellationToken.None);
+    }
+
     private static async Task RemoveRowAsync(StowageDbContext db, string uuid)
     {
         await db.VolumeArchiveRefs.Where(r => r.ArchiveUuid == uuid).ExecuteDeleteAsync(CancellationToken.None);
