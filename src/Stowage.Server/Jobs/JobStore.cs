@@ -73,6 +73,25 @@ public sealed class JobStore(StowageDbContextFactory dbFactory, NodeIdentity nod
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobStates.Failed).SetProperty(j => j.FinishDate, now).SetProperty(j => j.ErrorJson, error), cancellationToken);
     }
 
+    /// <summary>How many failed jobs one session keeps before its oldest go (the hour of retention aside).</summary>
+    public const int MaxFailedPerSession = 200;
+
+    /// <summary>
+    /// Drops the oldest failed jobs of a session beyond <see cref="MaxFailedPerSession"/>: a client that keeps
+    /// sending refused calls cannot fill the database within the retention time.
+    /// </summary>
+    public async Task TrimFailedAsync(string? sessionUuid, CancellationToken cancellationToken)
+    {
+        await using var db = dbFactory.CreateDbContext();
+        var failed = db.ApiJobs.Where(j => j.SessionUuid == sessionUuid && j.State == JobStates.Failed);
+        var cutoff = await failed.OrderByDescending(j => j.CreateDate).ThenByDescending(j => j.Uuid).Skip(MaxFailedPerSession)
+            .Select(j => (DateTime?)j.CreateDate).FirstOrDefaultAsync(cancellationToken);
+        if (cutoff is { } c)
+        {
+            await failed.Where(j => j.CreateDate <= c).ExecuteDeleteAsync(cancellationToken);
+        }
+    }
+
     public async Task<int> PurgeAsync(TimeSpan retention, CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow().UtcDateTime - retention;

@@ -78,17 +78,23 @@ public sealed partial class ApiDispatcher(
             webHook = ReadWebHook(request);
         }
 
+        // The session is checked before anything else exists: a caller who is not logged in gets its 503
+        // ID.1001 at once, for async APIs too, so it can neither create job rows nor have a web hook posted.
         SessionInfo? session = null;
-        ApiArguments args;
         string? sessionUuid = null;
+        if (api.NeedSession)
+        {
+            sessionUuid = ReadSessionHeader(request);
+            session = await sessions.RequireAsync(sessionUuid, ct);
+        }
+        else
+        {
+            webHook = null;
+        }
+
+        ApiArguments args;
         try
         {
-            if (api.NeedSession)
-            {
-                sessionUuid = ReadSessionHeader(request);
-                session = await sessions.RequireAsync(sessionUuid, ct);
-            }
-
             args = root is not null || api.BodyKey is not null && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsDelete(request.Method)
                 ? ArgumentBinder.FromJson(api, wrapper, path)
                 : ArgumentBinder.FromQuery(api, request.Query.Select(q => new KeyValuePair<string, string[]>(q.Key, q.Value.Select(v => v ?? string.Empty).ToArray())), path);
@@ -101,8 +107,10 @@ public sealed partial class ApiDispatcher(
         }
         catch (ApiException e) when (e is not BadRequestException && api.Kind == ApiKind.Async)
         {
-            // ZStack reports argument and session errors of async APIs through the job, not the first answer.
+            // ZStack reports argument errors of async APIs through the job, not the first answer. The caller is
+            // logged in; the rows its failing calls leave are bounded per session all the same.
             await jobs.CreateAsync(jobUuid!, api.Name, sessionUuid, timeout, webHook, e.Error, ct);
+            await jobs.TrimFailedAsync(sessionUuid, ct);
             NotifyFailure(webHook, jobUuid!, e.Error);
             await AcceptedAsync(http, jobUuid!, timeout);
             return;

@@ -366,7 +366,7 @@ public sealed class FuzzCaseGenerator(Random rng, FuzzTargets targets)
             yield return Header(api, "X-Web-Hook", h);
         }
 
-        // Authorization that names no live session: sync APIs answer 503 at once, async ones through the job.
+        // Authorization that names no live session: 503 at once, sync and async APIs alike (no job is created).
         if (api.NeedSession)
         {
             foreach (var a in new[] { "OAuth", "OAuth ", "Bearer x", "Basic YWRtaW46cGFzc3dvcmQ=", "OAuth " + NoSuchUuid, "OAuth abc", "OAuth ../x", "ZStack a:b", "oauth " + NoSuchUuid, "OAuth " + new string('a', 4000) })

@@ -164,7 +164,7 @@ public sealed class JobTests
     }
 
     /// <summary>A loopback HTTP listener standing in for the client's web-hook endpoint.</summary>
-    private sealed class HookReceiver : IDisposable
+    internal sealed class HookReceiver : IDisposable
     {
         private readonly HttpListener _listener = new();
 
