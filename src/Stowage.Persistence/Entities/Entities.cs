@@ -102,6 +102,7 @@ public sealed class AccountEntity : IVersioned
 
 public sealed class SessionEntity
 {
+    /// <summary>The hash of the session id (see Stowage.Server.Identity.SessionKeys); the clear id is only ever the client's.</summary>
     public required string Uuid { get; set; }
 
     public required string AccountUuid { get; set; }
@@ -132,6 +133,7 @@ public sealed class ApiJobEntity
 
     public required string State { get; set; }
 
+    /// <summary>The hash of the session that started the job (see Stowage.Server.Identity.SessionKeys), never the clear id.</summary>
     public string? SessionUuid { get; set; }
 
     public required string NodeId { get; set; }

@@ -15,7 +15,7 @@ public sealed class DataDirectoryLock : IDisposable
         var path = Path.Combine(dataDir, "stowage.lock");
         try
         {
-            return new DataDirectoryLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            return new DataDirectoryLock(new FileStream(path, DataDirectory.CreateOptions(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)));
         }
         catch (IOException)
         {

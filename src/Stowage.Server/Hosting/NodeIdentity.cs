@@ -25,7 +25,11 @@ public sealed class NodeIdentity
         }
 
         var id = ResourceUuid.New();
-        File.WriteAllText(path, id);
+        using (var stream = new FileStream(path, DataDirectory.CreateOptions(FileMode.Create, FileAccess.Write)))
+        {
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(id));
+        }
+
         return new NodeIdentity(id);
     }
 }

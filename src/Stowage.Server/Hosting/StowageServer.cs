@@ -33,7 +33,7 @@ public static class StowageServer
         builder.Configuration.AddEnvironmentVariables();
         var settings = StowageSettings.From(builder.Configuration);
         AdminAccount.EnsureSafe(settings.AdminPassword, settings.Urls);
-        Directory.CreateDirectory(settings.DataDir);
+        var tightened = DataDirectory.Secure(settings.DataDir, settings.Database.Provider == DatabaseProvider.Sqlite);
         builder.WebHost.UseUrls([.. settings.Urls]);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
@@ -78,6 +78,11 @@ public static class StowageServer
         configure?.Invoke(services);
 
         var app = builder.Build();
+        if (tightened.Count > 0)
+        {
+            DataDirectory.LogTightened(app.Logger, settings.DataDir, tightened.Count, string.Join(", ", tightened));
+        }
+
         if (settings.Database.Provider == DatabaseProvider.Sqlite)
         {
             var dirLock = DataDirectoryLock.Acquire(settings.DataDir);
@@ -125,7 +130,18 @@ public static class StowageServer
         var protection = services.AddDataProtection().SetApplicationName("stowage");
         if (settings.Database.Provider != DatabaseProvider.Postgres)
         {
-            protection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(settings.DataDir, "keys")));
+            // Made 0700 here: the key ring creates it lazily, under the process umask.
+            var keys = Path.Combine(settings.DataDir, "keys");
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(keys);
+            }
+            else
+            {
+                Directory.CreateDirectory(keys, DataDirectory.DirectoryMode);
+            }
+
+            protection.PersistKeysToFileSystem(new DirectoryInfo(keys));
             return;
         }
 
@@ -195,6 +211,12 @@ public static class StowageServer
         var sp = app.Services;
         var settings = sp.GetRequiredService<StowageSettings>();
         await sp.GetRequiredService<StowageDbContextFactory>().MigrateAsync(cancellationToken);
+
+        // The migration may have created the key ring or other files under a loose umask.
+        if (DataDirectory.Secure(settings.DataDir, false) is { Count: > 0 } late)
+        {
+            DataDirectory.LogTightened(app.Logger, settings.DataDir, late.Count, string.Join(", ", late));
+        }
         if (sp.GetService<ClusterSecret>() is { } secret)
         {
             ClusterSecretXmlDecryptor.VerifyAll(sp.GetRequiredService<DatabaseXmlRepository>(), secret);

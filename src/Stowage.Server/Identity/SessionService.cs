@@ -45,9 +45,10 @@ public sealed class SessionService(StowageDbContextFactory dbFactory, GlobalConf
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
+        var id = ResourceUuid.New();
         var session = new SessionEntity
         {
-            Uuid = ResourceUuid.New(),
+            Uuid = SessionKeys.Of(id),
             AccountUuid = account.Uuid,
             UserUuid = account.Uuid,
             CreateDate = now,
@@ -55,7 +56,7 @@ public sealed class SessionService(StowageDbContextFactory dbFactory, GlobalConf
         };
         db.Sessions.Add(session);
         await db.SaveChangesAsync(cancellationToken);
-        return ToInfo(session);
+        return ToInfo(id, session);
     }
 
     /// <summary>Returns the live session, or null when it is unknown or expired.</summary>
@@ -78,13 +79,14 @@ public sealed class SessionService(StowageDbContextFactory dbFactory, GlobalConf
         }
 
         await using var db = dbFactory.CreateDbContext();
-        var s = await db.Sessions.AsNoTracking().FirstOrDefaultAsync(x => x.Uuid == uuid, cancellationToken);
+        var key = SessionKeys.Of(uuid);
+        var s = await db.Sessions.AsNoTracking().FirstOrDefaultAsync(x => x.Uuid == key, cancellationToken);
         if (s is null || s.ExpiredDate <= now || _loggedOut.ContainsKey(uuid))
         {
             return null;
         }
 
-        var info = ToInfo(s);
+        var info = ToInfo(uuid, s);
         if (_cache.Count >= MaxCached)
         {
             _cache.Clear();
@@ -113,7 +115,8 @@ public sealed class SessionService(StowageDbContextFactory dbFactory, GlobalConf
         _loggedOut[uuid] = now + TimeSpan.FromMinutes(1);
         _cache.TryRemove(uuid, out _);
         await using var db = dbFactory.CreateDbContext();
-        var deleted = await db.Sessions.Where(s => s.Uuid == uuid).ExecuteDeleteAsync(cancellationToken);
+        var key = SessionKeys.Of(uuid);
+        var deleted = await db.Sessions.Where(s => s.Uuid == key).ExecuteDeleteAsync(cancellationToken);
         _cache.TryRemove(uuid, out _);
         if (deleted == 0)
         {
@@ -131,5 +134,6 @@ public sealed class SessionService(StowageDbContextFactory dbFactory, GlobalConf
 
     private static readonly string DummyHash = PasswordHasher.Hash(new string('0', 128));
 
-    private static SessionInfo ToInfo(SessionEntity s) => new(s.Uuid, s.AccountUuid, s.UserUuid, s.CreateDate, s.ExpiredDate);
+    /// <summary>The session as the caller knows it: its clear id, which the row does not hold.</summary>
+    private static SessionInfo ToInfo(string id, SessionEntity s) => new(id, s.AccountUuid, s.UserUuid, s.CreateDate, s.ExpiredDate);
 }

@@ -4,6 +4,7 @@ using Stowage.Core.Errors;
 using Stowage.Persistence;
 using Stowage.Persistence.Entities;
 using Stowage.Server.Hosting;
+using Stowage.Server.Identity;
 using Stowage.Server.Protocol;
 
 namespace Stowage.Server.Jobs;
@@ -21,7 +22,7 @@ public sealed class JobStore(StowageDbContextFactory dbFactory, NodeIdentity nod
             Uuid = uuid,
             ApiName = apiName,
             State = failure is null ? JobStates.Running : JobStates.Failed,
-            SessionUuid = sessionUuid,
+            SessionUuid = SessionKeys.OfOptional(sessionUuid),
             NodeId = node.Id,
             CreateDate = now,
             FinishDate = failure is null ? null : now,
@@ -83,7 +84,8 @@ public sealed class JobStore(StowageDbContextFactory dbFactory, NodeIdentity nod
     public async Task TrimFailedAsync(string? sessionUuid, CancellationToken cancellationToken)
     {
         await using var db = dbFactory.CreateDbContext();
-        var failed = db.ApiJobs.Where(j => j.SessionUuid == sessionUuid && j.State == JobStates.Failed);
+        var key = SessionKeys.OfOptional(sessionUuid);
+        var failed = db.ApiJobs.Where(j => j.SessionUuid == key && j.State == JobStates.Failed);
         var cutoff = await failed.OrderByDescending(j => j.CreateDate).ThenByDescending(j => j.Uuid).Skip(MaxFailedPerSession)
             .Select(j => (DateTime?)j.CreateDate).FirstOrDefaultAsync(cancellationToken);
         if (cutoff is { } c)

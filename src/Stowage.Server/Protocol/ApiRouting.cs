@@ -63,7 +63,7 @@ public static class ApiRouting
         }
 
         var job = Core.Resources.ResourceUuid.IsValid(jobUuid) ? await jobs.FindAsync(jobUuid, ct) : null;
-        if (sessionUuid != job?.SessionUuid && await sessions.FindValidAsync(sessionUuid, ct) is null)
+        if (SessionKeys.Of(sessionUuid) != job?.SessionUuid && await sessions.FindValidAsync(sessionUuid, ct) is null)
         {
             await ApiErrors.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, Errors.Of(Errors.InvalidSession, $"Session expired or invalid, session uuid[{sessionUuid}]"));
             return;
