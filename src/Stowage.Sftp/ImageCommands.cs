@@ -86,17 +86,20 @@ internal static partial class ImageCommands
     /// Fetches the url read from stdin with curl (or wget) into the temporary name, then finishes. No redirect is
     /// followed here: Stowage follows them itself and checks every hop, so the host gets the final url.
     /// </summary>
-    public static string Download(string installPath, bool skipTlsVerify, ImageExpectations expect) => new StringBuilder()
+    public static string Download(string installPath, bool skipTlsVerify, ImageExpectations expect, long stallSeconds = 0) => new StringBuilder()
         .Append(Prologue(installPath, expect))
         .Append($"IFS= read -r u || exit {ExitNoUrl}; ")
         .Append(Watchdog)
         .Append($"k={RemoteCommands.Quote(skipTlsVerify ? "1" : "0")}; ")
+        .Append($"w={RemoteCommands.Quote(stallSeconds.ToString(CultureInfo.InvariantCulture))}; ")
         .Append("if command -v curl >/dev/null 2>&1; then ")
         .Append("if [ \"$k\" = 1 ]; then i=-k; else i=; fi; ")
+        .Append("if [ \"$w\" -gt 0 ]; then i=\"$i --speed-limit 1 --speed-time $w\"; fi; ")
         .Append("printf 'url = \"%s\"\\n' \"$u\" | curl -q -fsSL --max-redirs 0 --proto =http,https --proto-redir =http,https $i -o \"$t\" -K -; r=$?; ")
         .Append($"[ $r -eq 0 ] || {{ echo \"TOOL curl $r\"; exit {ExitCurl}; }}; ")
         .Append("elif command -v wget >/dev/null 2>&1; then ")
         .Append("if [ \"$k\" = 1 ]; then i=--no-check-certificate; else i=; fi; ")
+        .Append("if [ \"$w\" -gt 0 ]; then i=\"$i --read-timeout=$w\"; fi; ")
         .Append("printf '%s\\n' \"$u\" | wget -q --max-redirect=0 $i -O \"$t\" -i -; r=$?; ")
         .Append($"[ $r -eq 0 ] || {{ echo \"TOOL wget $r\"; exit {ExitWget}; }}; ")
         .Append($"else exit {ExitNoTool}; fi; ")

@@ -81,7 +81,7 @@ internal static class ImageOutcome
             ("curl", 22) or ("wget", 8) => (StorageFailure.SourceFailed, "the source answered with an HTTP error"),
             ("curl", 18) or ("curl", 56) => (StorageFailure.SourceFailed, "the source broke off the transfer"),
             ("curl", 23) or ("wget", 3) => (StorageFailure.NoSpace, "no space left (disk full): cannot write the file"),
-            ("curl", 28) => (StorageFailure.SourceFailed, "the source timed out"),
+            ("curl", 28) => (StorageFailure.SourceFailed, "the source timed out or sent no data for image/download.stallTimeout seconds"),
             ("curl", 35) or ("curl", 60) or ("wget", 5) => (StorageFailure.SourceFailed, "TLS handshake or certificate verification failed"),
             _ => (StorageFailure.SourceFailed, "the download failed"),
         };

@@ -22,7 +22,7 @@ public sealed partial class SftpBackupStorageDriver
         }
 
         var text = download.Source.AbsoluteUri;
-        var script = ImageCommands.Download(download.InstallPath, download.SkipTlsVerify, download.Expect);
+        var script = ImageCommands.Download(download.InstallPath, download.SkipTlsVerify, download.Expect, download.StallSeconds);
         var lines = await TransferAsync(target, download.InstallPath, script, async (input, ct) =>
         {
             await input.WriteAsync(Encoding.UTF8.GetBytes(text + "\n"), ct);

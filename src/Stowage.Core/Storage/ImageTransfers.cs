@@ -13,6 +13,9 @@ public sealed record ImageExpectations(long? Size = null, string? Md5 = null, st
 /// </summary>
 public sealed record ImageDownload(Uri Source, string InstallPath, bool SkipTlsVerify, ImageExpectations Expect)
 {
+    /// <summary>Seconds without a received byte after which the host's download tool gives up (0: no limit).</summary>
+    public long StallSeconds { get; init; }
+
     public override string ToString() => $"ImageDownload[{Source.Scheme}://{Source.Host}:{Source.Port}{Source.AbsolutePath} -> {InstallPath}]";
 }
 

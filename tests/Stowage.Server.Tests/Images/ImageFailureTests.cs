@@ -106,7 +106,7 @@ public sealed class ImageFailureTests(StorageWorld world)
 
     [Theory]
     [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
-    public async Task A_download_past_the_timeout_is_stopped_and_cleaned_up(string type)
+    public async Task A_download_whose_source_stalls_is_stopped_and_cleaned_up(string type)
     {
         var storage = world[type];
         await using var source = await HttpSource.StartAsync();
@@ -116,11 +116,11 @@ public sealed class ImageFailureTests(StorageWorld world)
         var loc = storage.NewLocation();
         var url = loc.LocalPath;
         var bs = await storage.AddOkAsync(client, loc);
-        await ImageKit.SetConfigAsync(client, "image", "download.timeout", "2");
+        await ImageKit.SetConfigAsync(client, "image", "download.stallTimeout", "2");
         source.Add("big.raw", ImageKit.RandomBytes(8_000_000));
-        var r = await ImageKit.AddAsync(client, source.Url("slow", "big.raw"), [bs]);
+        var r = await ImageKit.AddAsync(client, source.Url("stall", "big.raw"), [bs]);
         Assert.Equal("SYS.1002", r.ErrorCode);
-        Assert.Contains("timed out after 2 s", r.Body, StringComparison.Ordinal);
+        Assert.Contains("stallTimeout", r.Body, StringComparison.Ordinal);
         storage.AssertNoTransferLeft(loc);
         Assert.Empty(ImageKit.Files(url));
         await NoReservationAsync(host, url, bs);

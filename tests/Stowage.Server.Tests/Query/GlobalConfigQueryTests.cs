@@ -8,7 +8,7 @@ public sealed class GlobalConfigQueryTests
     private static readonly string[] Everything =
     [
         "connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "copy.mode", "deletionPolicy",
-        "download.insecureSkipTlsVerify", "download.mode", "download.timeout", "export.baseUrl", "export.expirationTime", "expungeInterval", "expungePeriod",
+        "download.insecureSkipTlsVerify", "download.mode", "download.stallTimeout", "export.baseUrl", "export.expirationTime", "expungeInterval", "expungePeriod",
         "job.resultRetention", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity", "session.timeout", "sweep.interval", "upload.timeout",
     ];
 
@@ -58,7 +58,7 @@ public sealed class GlobalConfigQueryTests
 
         Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "export.baseUrl", "export.expirationTime", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity"],
             await Query("q=category=backupStorage"));
-        Assert.Equal(["copy.mode", "deletionPolicy", "download.insecureSkipTlsVerify", "download.mode", "download.timeout", "expungeInterval", "expungePeriod", "job.resultRetention", "session.timeout", "sweep.interval", "upload.timeout"], await Query("q=category!=backupStorage"));
+        Assert.Equal(["copy.mode", "deletionPolicy", "download.insecureSkipTlsVerify", "download.mode", "download.stallTimeout", "expungeInterval", "expungePeriod", "job.resultRetention", "session.timeout", "sweep.interval", "upload.timeout"], await Query("q=category!=backupStorage"));
         Assert.Equal(["job.resultRetention", "session.timeout"], await Query("q=category?=identity,api"));
         Assert.Equal(["ping.interval"], await Query("q=name~=ping_interval"));
         Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum"], await Query("q=name~=%reconnect%"));

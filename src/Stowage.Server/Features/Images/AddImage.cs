@@ -19,6 +19,12 @@ public static class AddImage
 {
     public const string DownloadMessage = "org.zstack.header.storage.backup.DownloadImageMsg";
 
+    /// <summary>
+    /// System tag of an image whose completeness nothing proved: the source announced no size and no checksum
+    /// tag was given.
+    /// </summary>
+    public const string UnverifiedTag = "completeness::unverified";
+
     /// <summary>System tag pinning the host key of an sftp:// source, <c>sourceHostKey::SHA256:&lt;base64&gt;</c>.</summary>
     public const string SourceHostKeyPrefix = "sourceHostKey::";
 
@@ -114,7 +120,8 @@ public static class AddImage
             var results = await Task.WhenAll(refs.Select(r => copier.CopyAsync(
                 new CopyJob(image.Uuid, name, r.Id, r.BackupStorageUuid, probe.Url, display, r.InstallPath, expect, hostKey) { JobUuid = ctx.JobUuid }, ct)));
             await AddImageCancel.ThrowIfCancelledByUserAsync(ctx, image.Uuid, refs, results);
-            return await FinishAsync(ctx, image, bsUuids, results);
+            var unverified = source.Scheme is "http" or "https" && expect is { Size: null, Md5: null, Sha256: null };
+            return await FinishAsync(ctx, image, bsUuids, results, unverified);
         }
         catch (Exception e)
         {
@@ -132,7 +139,7 @@ public static class AddImage
         return (inventory with { BackupStorageRefs = [.. inventory.BackupStorageRefs.Select(r => r with { UploadUrl = uploadUrl })] }).Reply();
     }
 
-    private static async Task<ApiReply> FinishAsync(ApiContext ctx, ImageEntity image, IReadOnlyList<string> bsUuids, CopyResult[] results)
+    private static async Task<ApiReply> FinishAsync(ApiContext ctx, ImageEntity image, IReadOnlyList<string> bsUuids, CopyResult[] results, bool unverified)
     {
         await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
         var row = await db.Images.FirstOrDefaultAsync(i => i.Uuid == image.Uuid, CancellationToken.None);
@@ -151,6 +158,14 @@ public static class AddImage
 
         ApplyFacts(row, first);
         row.LastOpDate = ctx.Get<TimeProvider>().GetUtcNow().UtcDateTime;
+        if (unverified)
+        {
+            // A source that closes early without having announced a length looks like a complete short file;
+            // only a checksum tag proves completeness, so the image says that nothing did.
+            db.Tags.Add(ResourceIndex.NewTag(image.Uuid, ImageRules.ResourceType, UnverifiedTag, "System", row.LastOpDate));
+            ctx.Get<ILoggerFactory>().CreateLogger(typeof(AddImage)).LogUnverified(image.Uuid, first.ActualSize);
+        }
+
         await ResourceIndex.SaveAsync(db, CancellationToken.None);
         await ctx.Get<ImageMetadataFile>().RefreshAsync(results.Where(r => r.Facts is not null).Select(r => r.BsUuid), CancellationToken.None);
         return (await ImageInventory.LoadOneAsync(db, image.Uuid, CancellationToken.None)).Reply();
@@ -203,4 +218,11 @@ public static class AddImage
             }
         }
     }
+}
+
+/// <summary>Log lines of AddImage.</summary>
+internal static partial class AddImageLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image}: the source announced no size and no checksum tag was given; {Bytes} bytes were received and nothing proves they are the whole file (system tag completeness::unverified)")]
+    public static partial void LogUnverified(this ILogger logger, string image, long bytes);
 }

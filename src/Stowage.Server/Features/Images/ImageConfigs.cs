@@ -19,8 +19,14 @@ public static class ImageConfigs
     public static readonly GlobalConfigDefinition ExpungeInterval = new(
         "image", "expungeInterval", "Seconds between two runs of the expunge task", "3600", GlobalConfigType.Long, NumberGreaterThan: 1);
 
-    public static readonly GlobalConfigDefinition DownloadTimeout = new(
-        "image", "download.timeout", "Seconds one image download may take before it is stopped and its file removed", "10800", GlobalConfigType.Long, NumberGreaterThan: 1);
+    /// <summary>
+    /// Replaces ZStack's wall-clock download.timeout, which cut healthy long downloads and let a stalled one
+    /// hold its job for hours; the job's own timeout still bounds the whole call.
+    /// </summary>
+    public static readonly GlobalConfigDefinition StallTimeout = new(
+        "image", "download.stallTimeout",
+        "Seconds a download (http, sftp, streamed or pulled by the host, or a copy between backup storages) may go without receiving a byte before it is stopped and its file removed; read live by running downloads",
+        "300", GlobalConfigType.Long, NumberGreaterThan: 1, NumberLessThan: 86400);
 
     public static readonly GlobalConfigDefinition DownloadMode = new(
         "image", "download.mode",
@@ -38,5 +44,5 @@ public static class ImageConfigs
     public static readonly GlobalConfigDefinition UploadTimeout = new(
         "image", "upload.timeout", "Seconds an upload url (AddImage with upload://) stays valid; an upload not finished by then is dropped with its partial file", "86400", GlobalConfigType.Long, NumberGreaterThan: 1);
 
-    public static IEnumerable<GlobalConfigDefinition> All => [DeletionPolicy, ExpungePeriod, ExpungeInterval, DownloadTimeout, DownloadMode, CopyMode, SkipTlsVerify, UploadTimeout];
+    public static IEnumerable<GlobalConfigDefinition> All => [DeletionPolicy, ExpungePeriod, ExpungeInterval, StallTimeout, DownloadMode, CopyMode, SkipTlsVerify, UploadTimeout];
 }

@@ -57,9 +57,8 @@ public sealed partial class ImageCopier(
 
     public async Task<CopyResult> CopyAsync(CopyJob job, CancellationToken cancellationToken)
     {
-        var timeout = TimeSpan.FromSeconds(configs.GetLong(ImageConfigs.DownloadTimeout));
-        using var timer = new CancellationTokenSource(timeout);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        using var watch = new StallWatch(configs, clock, cancellationToken) { Total = job.Expect.Size };
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch.Token);
         var entry = transfers.Start(job.ImageUuid, job.BsUuid, cts, job.JobUuid);
         entry.Total = job.Expect.Size;
         BackupStorageTarget? target = null;
@@ -79,17 +78,21 @@ public sealed partial class ImageCopier(
                 reserved = true;
             }
 
-            var progress = new Progress<TransferProgress>(p => entry.BytesDone = p.BytesDone);
+            var progress = new Progress<TransferProgress>(p =>
+            {
+                entry.BytesDone = p.BytesDone;
+                watch.Report(p.BytesDone);
+            });
             var facts = job.FromBackupStorage is { } stored
                 ? await peers.CopyAsync(driver, target, job, stored, progress, cts.Token)
-                : await FromUrlAsync(driver, target, bsName, job, progress, cts.Token);
+                : await FromUrlAsync(driver, target, bsName, job, watch, progress, cts.Token);
             entry.Complete(facts.ActualSize);
             await SetRefAsync(job.Row, ImageStatus.Ready, null);
             return new CopyResult(job.BsUuid, facts, null);
         }
-        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !entry.CancelledByDelete)
+        catch (OperationCanceledException) when (watch.StalledAfter > 0 && !cancellationToken.IsCancellationRequested && !entry.CancelledByDelete && !entry.CancelledByUser)
         {
-            error = $"the download timed out after {timeout.TotalSeconds:0} s (global config image/download.timeout)";
+            error = $"the source sent no data for {watch.StalledAfter} s (global config image/download.stallTimeout); the download was stopped";
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
@@ -128,16 +131,18 @@ public sealed partial class ImageCopier(
         return new CopyResult(job.BsUuid, null, text, entry.CancelledByDelete, entry.CancelledByUser);
     }
 
-    private Task<ImageFileFacts> FromUrlAsync(IBackupStorageDriver driver, BackupStorageTarget target, string bsName, CopyJob job, IProgress<TransferProgress> progress, CancellationToken ct) =>
+    private Task<ImageFileFacts> FromUrlAsync(
+        IBackupStorageDriver driver, BackupStorageTarget target, string bsName, CopyJob job, StallWatch watch, IProgress<TransferProgress> progress, CancellationToken ct) =>
         job.Source.Scheme switch
         {
             "file" => driver.CopyFromHostFileAsync(target, ImageRules.HostPath(job.Source), job.InstallPath, job.Expect, progress, ct),
             var scheme when sources.FirstOrDefault(s => s.Scheme == scheme) is { } opener =>
-                FromOpenerAsync(opener, driver, target, job, size => capacity.ReserveAsync(driver, target, bsName, job.Row, size, $"{job.Noun}[{job.ImageName}]", ct), progress, ct),
-            _ => TransferAsync(driver, target, job, progress, ct),
+                FromOpenerAsync(opener, driver, target, job, watch, size => capacity.ReserveAsync(driver, target, bsName, job.Row, size, $"{job.Noun}[{job.ImageName}]", ct), progress, ct),
+            _ => TransferAsync(driver, target, job, watch, progress, ct),
         };
 
-    private async Task<ImageFileFacts> TransferAsync(IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, IProgress<TransferProgress> progress, CancellationToken ct)
+    private async Task<ImageFileFacts> TransferAsync(
+        IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, StallWatch watch, IProgress<TransferProgress> progress, CancellationToken ct)
     {
         var mode = configs.Get(ImageConfigs.DownloadMode);
         var insecure = configs.GetBool(ImageConfigs.SkipTlsVerify);
@@ -145,7 +150,8 @@ public sealed partial class ImageCopier(
         {
             try
             {
-                return await driver.DownloadFromUrlAsync(target, new ImageDownload(job.Source, job.InstallPath, insecure, job.Expect), progress, ct);
+                var download = new ImageDownload(job.Source, job.InstallPath, insecure, job.Expect) { StallSeconds = configs.GetLong(ImageConfigs.StallTimeout) };
+                return await driver.DownloadFromUrlAsync(target, download, progress, ct);
             }
             catch (StorageException e) when (e.Failure == StorageFailure.SourceUnreachable && mode == "Auto")
             {
@@ -164,7 +170,7 @@ public sealed partial class ImageCopier(
 
             var expect = job.Expect with { Size = response.Content.Headers.ContentLength ?? job.Expect.Size };
             await using var body = await response.Content.ReadAsStreamAsync(ct);
-            return await driver.WriteFromStreamAsync(target, body, job.InstallPath, expect, progress, ct);
+            return await driver.WriteFromStreamAsync(target, watch.Wrap(body), job.InstallPath, expect, progress, ct);
         }
     }
 
@@ -211,12 +217,12 @@ public sealed partial class ImageCopier(
 
     /// <summary>Stowage reads a source it opens itself and streams it to the storage; the capacity is reserved once the source tells its size.</summary>
     private static async Task<ImageFileFacts> FromOpenerAsync(
-        IImageSourceOpener opener, IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, Func<long, Task> reserve, IProgress<TransferProgress> progress, CancellationToken ct)
+        IImageSourceOpener opener, IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, StallWatch watch, Func<long, Task> reserve, IProgress<TransferProgress> progress, CancellationToken ct)
     {
         await using var file = await opener.OpenAsync(job, ct);
         await reserve(file.Length);
         var expect = job.Expect with { Size = file.Length };
-        return await driver.WriteFromStreamAsync(target, file.Content, job.InstallPath, expect, progress, ct);
+        return await driver.WriteFromStreamAsync(target, watch.Wrap(file.Content), job.InstallPath, expect, progress, ct);
     }
 
     private async Task SetRefAsync(CopyRow row, string status, string? error)

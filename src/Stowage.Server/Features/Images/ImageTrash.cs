@@ -23,16 +23,18 @@ public sealed record TrashScan(BackupStorageEntity Bs, BackupStorageTarget Targe
 /// Finds what nothing references on a backup storage. An image folder (<c>&lt;root&gt;/acct-*/&lt;image&gt;</c>)
 /// is referenced while a copy in status Ready, Deleted or Downloading has its install path in it; a
 /// temporary download file while its transfer runs on this server, or while its copy is Downloading and
-/// the file changed within <c>image/download.timeout</c> (another server may be writing it). The database
+/// the file changed within <see cref="OtherServerGrace"/> (another server may be writing it, or hashing what it wrote). The database
 /// is the truth: a scan is taken fresh for every call, nothing is stored.
 /// </summary>
 public sealed class ImageTrash(
     StowageDbContextFactory dbFactory,
     BackupStorageConnector connector,
     TransferRegistry transfers,
-    GlobalConfigStore configs,
     TimeProvider clock)
 {
+    /// <summary>A temporary file untouched this long is not being written or verified by any server.</summary>
+    public static readonly TimeSpan OtherServerGrace = TimeSpan.FromHours(3);
+
     public const string OrphanImage = "OrphanImage";
     public const string StaleDownload = "StaleDownload";
 
@@ -82,7 +84,7 @@ public sealed class ImageTrash(
     {
         var root = bs.Url.TrimEnd('/') + "/";
         var now = clock.GetUtcNow().UtcDateTime;
-        var timeout = TimeSpan.FromSeconds(configs.GetLong(ImageConfigs.DownloadTimeout));
+        var timeout = OtherServerGrace;
         var live = refs.Where(r => r.Status != ImageStatus.Error && r.InstallPath.StartsWith(root, StringComparison.Ordinal))
             .Select(r => (Ref: r, Rel: r.InstallPath[root.Length..])).ToList();
         var folders = live.GroupBy(x => Folder(x.Rel) ?? x.Rel, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Ref.ImageUuid, StringComparer.Ordinal);
