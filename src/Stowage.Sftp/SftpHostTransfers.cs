@@ -20,6 +20,13 @@ public sealed partial class SftpBackupStorageDriver
         return ImageOutcome.Facts(installPath, lines);
     }
 
+    public async Task<long?> GetHostFileSizeAsync(BackupStorageTarget target, string hostPath, CancellationToken cancellationToken)
+    {
+        var (endpoint, _) = Resolve(target);
+        var result = await RunAsync(target, endpoint, $"stat -L -c %s -- {RemoteCommands.Quote(hostPath)} 2>/dev/null", cancellationToken);
+        return result.ExitStatus == 0 && long.TryParse(result.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : null;
+    }
+
     public async Task<UploadChunk> WriteUploadChunkAsync(BackupStorageTarget target, Stream source, string installPath, long offset, long total, ImageExpectations expect, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);

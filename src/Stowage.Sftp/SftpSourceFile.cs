@@ -31,6 +31,22 @@ public sealed class SftpSourceFile : IAsyncDisposable
     /// <summary>The fingerprint the source presented, <c>SHA256:...</c>.</summary>
     public string HostKey { get; }
 
+    /// <summary>
+    /// The path as the source server resolves it (SFTP realpath: symlinks followed), or null when it will not
+    /// say; deny rules compare this, not the text of the url.
+    /// </summary>
+    public async Task<string?> CanonicalPathAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await Task.Run(() => _client.Get(path), cancellationToken)).FullName;
+        }
+        catch (Exception e) when (e is SshException or SftpPathNotFoundException or SftpPermissionDeniedException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     public static async Task<SftpSourceFile> OpenAsync(Uri source, string? pinnedHostKey, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);

@@ -66,6 +66,14 @@ public interface IImageStore
         throw new StorageException(StorageFailure.SourceUnreachable, "this storage type cannot copy files on its host");
 
     /// <summary>
+    /// The apparent size in bytes of <paramref name="hostPath"/>, a file on the storage host (a sparse file counts
+    /// its full length, which a copy writes and hashes); null when this storage type cannot tell or the file is
+    /// missing (the copy then reports that).
+    /// </summary>
+    Task<long?> GetHostFileSizeAsync(BackupStorageTarget target, string hostPath, CancellationToken cancellationToken) =>
+        Task.FromResult<long?>(null);
+
+    /// <summary>
     /// The storage host pulls <paramref name="source"/> from the source storage's host itself (no bytes through
     /// Stowage), logging in with <paramref name="readKey"/>, the source's read-only direct-fetch key (OpenSSH
     /// private key text; drivers keep it off command lines and remove it when done), and verifies

@@ -212,7 +212,7 @@ public static class AddImage
             }
 
             // The host also refuses it after resolving symlinks; this catches the plain case with a clear SYS.1007.
-            if (source.IsFile && ImageRules.HostPath(source).StartsWith(bs.Url.TrimEnd('/') + "/", StringComparison.Ordinal))
+            if (source.IsFile && SourceRules.DeniedHostPath(ImageRules.HostPath(source), [bs.Url]) is not null)
             {
                 throw ApiException.Argument($"url[{url}] lies inside the directory of backup storage[uuid:{bs.Uuid}]; copy images between backup storages instead");
             }

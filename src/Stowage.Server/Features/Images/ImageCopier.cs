@@ -135,7 +135,7 @@ public sealed partial class ImageCopier(
         IBackupStorageDriver driver, BackupStorageTarget target, string bsName, CopyJob job, StallWatch watch, IProgress<TransferProgress> progress, CancellationToken ct) =>
         job.Source.Scheme switch
         {
-            "file" => driver.CopyFromHostFileAsync(target, ImageRules.HostPath(job.Source), job.InstallPath, job.Expect, progress, ct),
+            "file" => FromHostFileAsync(driver, target, job, watch, size => capacity.ReserveAsync(driver, target, bsName, job.Row, size, $"{job.Noun}[{job.ImageName}]", ct), progress, ct),
             var scheme when sources.FirstOrDefault(s => s.Scheme == scheme) is { } opener =>
                 FromOpenerAsync(opener, driver, target, job, watch, size => capacity.ReserveAsync(driver, target, bsName, job.Row, size, $"{job.Noun}[{job.ImageName}]", ct), progress, ct),
             _ => TransferAsync(driver, target, job, watch, progress, ct),
@@ -172,57 +172,6 @@ public sealed partial class ImageCopier(
             await using var body = await response.Content.ReadAsStreamAsync(ct);
             return await driver.WriteFromStreamAsync(target, watch.Wrap(body), job.InstallPath, expect, progress, ct);
         }
-    }
-
-    /// <summary>GET with redirects followed hop by hop, each checked by <see cref="SourceRules"/> (a refused hop is SourceFailed).</summary>
-    private async Task<HttpResponseMessage> GetAsync(HttpClient http, Uri source, CancellationToken ct)
-    {
-        var url = source;
-        for (var hop = 1; ; hop++)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(url) { UserName = string.Empty, Password = string.Empty }.Uri);
-            if (url.UserInfo.Length > 0)
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(url.UserInfo))));
-            }
-
-            HttpResponseMessage response;
-            try
-            {
-                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-            }
-            catch (HttpRequestException e)
-            {
-                throw new StorageException(StorageFailure.SourceFailed, $"cannot reach the source from Stowage either ({e.HttpRequestError})", e);
-            }
-
-            if (!SourceRules.IsRedirect(response.StatusCode))
-            {
-                return response;
-            }
-
-            using (response)
-            {
-                try
-                {
-                    url = SourceRules.NextHop(services, url, response.Headers.Location, hop);
-                }
-                catch (ApiException e)
-                {
-                    throw new StorageException(StorageFailure.SourceFailed, e.Error.Details ?? e.Message, e);
-                }
-            }
-        }
-    }
-
-    /// <summary>Stowage reads a source it opens itself and streams it to the storage; the capacity is reserved once the source tells its size.</summary>
-    private static async Task<ImageFileFacts> FromOpenerAsync(
-        IImageSourceOpener opener, IBackupStorageDriver driver, BackupStorageTarget target, CopyJob job, StallWatch watch, Func<long, Task> reserve, IProgress<TransferProgress> progress, CancellationToken ct)
-    {
-        await using var file = await opener.OpenAsync(job, ct);
-        await reserve(file.Length);
-        var expect = job.Expect with { Size = file.Length };
-        return await driver.WriteFromStreamAsync(target, watch.Wrap(file.Content), job.InstallPath, expect, progress, ct);
     }
 
     private async Task SetRefAsync(CopyRow row, string status, string? error)

@@ -5,9 +5,10 @@ using Stowage.Core.Errors;
 namespace Stowage.Server.Features.Images;
 
 /// <summary>
-/// The one place that says what a source url may name, for the first url and for every redirect hop alike:
-/// http(s) only after a redirect, never this server's own port on a loopback address, at most
-/// <see cref="MaxRedirects"/> hops.
+/// The one place that says what a source url may name. http(s): for the first url and for every redirect hop
+/// alike, http(s) only after a redirect, never this server's own port on a loopback address, at most
+/// <see cref="MaxRedirects"/> hops. Paths read on a host (<c>file:///</c> on the storage host, <c>sftp://</c> on
+/// a host that is a backup storage's host): never inside a backup storage's directory (<see cref="DeniedHostPath"/>).
 /// </summary>
 public static class SourceRules
 {
@@ -70,6 +71,26 @@ public static class SourceRules
 
         var info = from.UserInfo.Split(':', 2);
         return new UriBuilder(next) { UserName = Uri.UnescapeDataString(info[0]), Password = info.Length == 2 ? Uri.UnescapeDataString(info[1]) : string.Empty }.Uri;
+    }
+
+    /// <summary>
+    /// Why a path on a storage host may not be a source, or null when it may. <paramref name="storageDirectories"/>
+    /// are the directories of the backup storages on that host (as configured and, when known, as resolved there):
+    /// their marker, index, other images and partial files are not sources. Both <c>file:///</c> and <c>sftp://</c>
+    /// sources go through here.
+    /// </summary>
+    public static string? DeniedHostPath(string path, IEnumerable<string?> storageDirectories)
+    {
+        foreach (var dir in storageDirectories.Where(d => !string.IsNullOrEmpty(d)))
+        {
+            var root = dir!.TrimEnd('/') + "/";
+            if (path.StartsWith(root, StringComparison.Ordinal) || path == dir!.TrimEnd('/'))
+            {
+                return $"lies inside the backup storage directory {dir}";
+            }
+        }
+
+        return null;
     }
 
     public static bool IsRedirect(System.Net.HttpStatusCode status) => (int)status is 301 or 302 or 303 or 307 or 308;
