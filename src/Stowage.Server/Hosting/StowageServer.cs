@@ -3,6 +3,7 @@ using Stowage.Core.Resources;
 using Stowage.Persistence;
 using Stowage.Persistence.Query;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Stowage.Core.Storage;
 using Stowage.Server.Cluster;
@@ -36,6 +37,7 @@ public static class StowageServer
         var tightened = DataDirectory.Secure(settings.DataDir, settings.Database.Provider == DatabaseProvider.Sqlite);
         builder.WebHost.UseUrls([.. settings.Urls]);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Logging.AddConsole(o => o.FormatterName = EscapingConsoleFormatter.Name).AddConsoleFormatter<EscapingConsoleFormatter, ConsoleFormatterOptions>();
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 

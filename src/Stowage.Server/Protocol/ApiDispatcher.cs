@@ -293,6 +293,7 @@ public sealed partial class ApiDispatcher(
         foreach (var t in systemTags.Concat(userTags))
         {
             TextRules.Check("tag", t);
+            TextRules.CheckDisplay("tag", t);
             if (string.IsNullOrWhiteSpace(t) || t.Length > Features.Tags.TagRules.MaxLength)
             {
                 throw ApiException.Argument($"a tag must be non-empty text of at most {Features.Tags.TagRules.MaxLength} characters");

@@ -241,7 +241,18 @@ public static class ArgumentBinder
     private static string CheckString(ApiDescriptor api, ParamSpec spec, string value)
     {
         TextRules.Check(spec.Name, value);
+        if (TextRules.IsDisplayText(spec.Name))
+        {
+            TextRules.CheckDisplay(spec.Name, value);
+        }
+
         var v = spec.NoTrim ? value : value.Trim();
+        if (spec.InPath && v.Length == 0)
+        {
+            // A path segment of only spaces names nothing: refused, not taken as "no such resource, done".
+            throw ApiException.Argument($"field[{spec.Name}] of message[{api.MessageName}] cannot be empty or only white space");
+        }
+
         if (spec.MaxLength is { } max && v.Length > max)
         {
             throw ApiException.Argument($"field[{spec.Name}] of message[{api.MessageName}] exceeds max length of string. expected was <= {max}, actual was {v.Length}");
@@ -263,7 +274,8 @@ public static class ArgumentBinder
             throw ApiException.Argument($"field[{spec.Name}] cannot be an empty string");
         }
 
-        if (spec.Pattern is { } pattern && v.Length > 0 && !pattern.IsMatch(v))
+        // A required field must match its pattern even when empty: "" is no 32-hex uuid.
+        if (spec.Pattern is { } pattern && (v.Length > 0 || spec.Required) && !pattern.IsMatch(v))
         {
             throw ApiException.Argument($"field[{spec.Name}] of message[{api.MessageName}] does not match the pattern {spec.PatternText ?? pattern.ToString()}");
         }
@@ -277,9 +289,32 @@ public static class ArgumentBinder
     }
 }
 
-/// <summary>Rules every user-supplied text obeys, whatever the field: no NUL (PostgreSQL cannot store it) and no broken UTF-16.</summary>
+/// <summary>
+/// Rules every user-supplied text obeys, whatever the field: no NUL (PostgreSQL cannot store it) and no broken
+/// UTF-16. Names and descriptions, which are shown in tables, terminals and log lines, also hold no control
+/// characters (line breaks, ESC...) and no bidirectional overrides, which could forge or disguise what is shown.
+/// </summary>
 public static class TextRules
 {
+    /// <summary>Fields shown to people: <c>name</c>, <c>description</c>, <c>tag</c> and any <c>...Name</c>.</summary>
+    public static bool IsDisplayText(string field) =>
+        field is "name" or "description" or "tag" || field.EndsWith("Name", StringComparison.Ordinal);
+
+    public static void CheckDisplay(string field, string value)
+    {
+        foreach (var c in value)
+        {
+            if (char.IsControl(c) || IsBidiControl(c))
+            {
+                throw ApiException.Argument($"field[{field}] contains a control character (U+{(int)c:X4}); names and descriptions are one line of visible text");
+            }
+        }
+    }
+
+    /// <summary>Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069) and the marks U+200E/U+200F, U+061C.</summary>
+    public static bool IsBidiControl(char c) => c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F' or '\u061C';
+
+
     public static void Check(string field, string value)
     {
         for (var i = 0; i < value.Length; i++)

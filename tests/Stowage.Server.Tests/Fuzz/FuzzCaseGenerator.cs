@@ -48,6 +48,8 @@ public sealed class FuzzCaseGenerator(Random rng, FuzzTargets targets)
         "0123456789abcdef%000123456789abcde",
         "%FF%FE", // not UTF-8
         "%20",
+        "%20%20%20", // only white space: refused, never "no such resource, done"
+        "%09%0A",
         "a%20b",
         "%25",
         "%22%3E%3Cscript%3E",
@@ -229,6 +231,11 @@ public sealed class FuzzCaseGenerator(Random rng, FuzzTargets targets)
                 yield return "\"a\\u0000b\"";
                 yield return "\"\\ud800x\"";
                 yield return "\"\\udc00\"";
+
+                // Control characters and bidi overrides: refused in names and descriptions, never a 500.
+                yield return "\"line\\nfail: forged\"";
+                yield return "\"\\u001b[31mred\"";
+                yield return "\"\\u202egnp.exe\"";
                 if (p.MaxLength is { } max)
                 {
                     yield return JsonSerializer.Serialize(new string('x', Math.Max(max + 1, Oversized)));
