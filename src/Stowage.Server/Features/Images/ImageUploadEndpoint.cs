@@ -128,7 +128,9 @@ public static partial class ImageUploadEndpoint
             }
 
             var expect = new ImageExpectations(range.Total, s.Row.Md5, s.Row.Sha256);
-            var chunk = await driver.WriteUploadChunkAsync(target, http.Request.Body, s.InstallPath, range.Start, range.Total, expect, cts.Token);
+            // A chunked piece (curl -T - sends one) has no Content-Length: its range says how long it is.
+            var body = http.Request.ContentLength is null ? new LengthLimitedStream(http.Request.Body, range.End - range.Start + 1) : http.Request.Body;
+            var chunk = await driver.WriteUploadChunkAsync(target, body, s.InstallPath, range.Start, range.Total, expect, cts.Token);
             entry.BytesDone = chunk.Size;
             if (chunk.Facts is { } facts)
             {
@@ -176,7 +178,8 @@ public static partial class ImageUploadEndpoint
 
     /// <summary>
     /// Without Content-Range the body is the whole file (Content-Length bytes, starting over). With it, the
-    /// piece must be well formed and its Content-Length must match; null means a 400.
+    /// piece must be well formed and its Content-Length, when given, must match; a chunked piece (no
+    /// Content-Length) is read up to the range's end. Null means a 400.
     /// </summary>
     private static (long Start, long End, long Total)? ParseRange(HttpRequest request)
     {
@@ -192,13 +195,16 @@ public static partial class ImageUploadEndpoint
             || !long.TryParse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var start)
             || !long.TryParse(m.Groups[2].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var end)
             || !long.TryParse(m.Groups[3].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var total)
-            || start > end || end >= total || length != end - start + 1)
+            || start > end || end >= total || (length is not null && length != end - start + 1) || (length is null && !IsChunked(request)))
         {
             return null;
         }
 
         return (start, end, total);
     }
+
+    private static bool IsChunked(HttpRequest request) =>
+        request.Headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase);
 
     private static Task RangeErrorAsync(HttpContext http, UploadSession s, long have, string why)
     {
