@@ -16,6 +16,8 @@ public sealed class ExportFeature : IApiFeature
     {
         services.AddSingleton<IApiFeature, ExportFeature>();
         services.AddSingleton<DirectFetchKeys>();
+        services.AddSingleton<ExportReaper>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExportReaper>());
         services.AddSingleton<IBackupStorageDeletionHook>(sp => sp.GetRequiredService<DirectFetchKeys>());
     }
 }

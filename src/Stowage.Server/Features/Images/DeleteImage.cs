@@ -65,6 +65,9 @@ public static class DeleteImage
             }
         }
 
+        // Exports of a deleted copy are revoked for good: RecoverImage does not bring its URLs back.
+        var deleted = copies.Select(c => c.Id).ToList();
+        await db.ImageExports.Where(x => deleted.Contains(x.RefId)).ExecuteDeleteAsync(CancellationToken.None);
         await removal.SettleAsync(db, uuid);
         await ctx.Get<ImageMetadataFile>().RefreshAsync(copies.Select(c => c.BackupStorageUuid), CancellationToken.None);
         return ApiReply.Empty();
