@@ -6,6 +6,7 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Hardening;
 
@@ -13,10 +14,12 @@ namespace Stowage.Server.Tests.Hardening;
 /// Issue 15 item 3: another local user cannot read the data directory, and the database holds no live
 /// session id (a copy of it opens nothing).
 /// </summary>
-[Collection(SshdCollection.Name)]
+[Collection(StorageCollection.Name)]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class DataAtRestTests(SshdFixture sshd)
+public sealed class DataAtRestTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 

@@ -5,6 +5,7 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Hardening;
 
@@ -12,9 +13,11 @@ namespace Stowage.Server.Tests.Hardening;
 /// Issue 15 item 1: an http source that redirects. Only http(s) hops are followed, a bounded number of times,
 /// each one checked like a first url (own port included); a refused hop leaves no image in a transitional status.
 /// </summary>
-[Collection(SshdCollection.Name)]
-public sealed class SourceRedirectTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class SourceRedirectTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     public static TheoryData<Db, string> RefusedTargets()
     {
         var data = new TheoryData<Db, string>();

@@ -4,6 +4,7 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Hardening;
 
@@ -12,10 +13,12 @@ namespace Stowage.Server.Tests.Hardening;
 /// and refused when it does not fit; an sftp source on a backup storage's host may not read that storage's
 /// directory, as a file:/// source may not.
 /// </summary>
-[Collection(SshdCollection.Name)]
+[Collection(StorageCollection.Name)]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class SourceSizeAndPlaceTests(SshdFixture sshd)
+public sealed class SourceSizeAndPlaceTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     public static TheoryData<Db, string> DbAndScheme()
     {
         var data = new TheoryData<Db, string>();
@@ -52,7 +55,7 @@ public sealed class SourceSizeAndPlaceTests(SshdFixture sshd)
         Assert.Contains($"Required size:{size}", r.Body, StringComparison.Ordinal);
         Assert.Empty(await ImageKit.QueryAsync(client));
         Assert.DoesNotContain(Directory.EnumerateFiles(url, "*", SearchOption.AllDirectories), f => f.Contains("acct-", StringComparison.Ordinal));
-        ImageKit.NoTransferProcess(sshd);
+        ImageKit.NoProcessFor(sshd.User, url);
         await SourceKit.NoReservationAsync(host, url, bs);
         File.Delete(sparse);
     }

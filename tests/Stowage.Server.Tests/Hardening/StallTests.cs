@@ -6,6 +6,7 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Hardening;
 
@@ -14,9 +15,11 @@ namespace Stowage.Server.Tests.Hardening;
 /// stall timeout (a changed value reaching the running job), a healthy slow download is not cut by any wall
 /// clock, and an image whose completeness nothing proves says so.
 /// </summary>
-[Collection(SshdCollection.Name)]
-public sealed class StallTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class StallTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     public static TheoryData<Db, string> DbAndMode()
     {
         var data = new TheoryData<Db, string>();
@@ -54,7 +57,7 @@ public sealed class StallTests(SshdFixture sshd)
         Assert.Contains("stallTimeout", r.Body, StringComparison.Ordinal);
         Assert.Empty(await ImageKit.QueryAsync(client));
         await WaitAsync(() => source.Stalled == 0, "the stalled connection was not released");
-        ImageKit.NoTransferProcess(sshd);
+        ImageKit.NoProcessFor(sshd.User, url);
         Assert.Empty(ImageKit.Files(url));
         await SourceKit.NoReservationAsync(host, url, bs);
     }
