@@ -37,8 +37,10 @@ public sealed class BackupStorageCapacity(StowageDbContextFactory dbFactory, Key
     public async Task ReleaseAsync(IBackupStorageDriver driver, BackupStorageTarget target, CopyRow row)
     {
         using var held = await locks.AcquireAsync(Key(target.Uuid), CancellationToken.None);
+        long released;
         await using (var db = dbFactory.CreateDbContext())
         {
+            released = await row.ReservedAsync(db, CancellationToken.None);
             await row.SetReservedAsync(db, 0L, CancellationToken.None);
         }
 
@@ -49,9 +51,21 @@ public sealed class BackupStorageCapacity(StowageDbContextFactory dbFactory, Key
         }
         catch (Exception e) when (e is StorageException or OperationCanceledException)
         {
-            // Unreachable now: the next refresh (connect, another image operation) puts the numbers right.
+            // Unreachable now (Disconnected): the reservation is given back on the stored number at once; the
+            // next measure (connect, ping) puts it right.
+            await using var db = dbFactory.CreateDbContext();
+            await db.BackupStorages.Where(b => b.Uuid == target.Uuid).ExecuteUpdateAsync(s => s
+                .SetProperty(b => b.AvailableCapacity, b => b.AvailableCapacity + released).SetProperty(b => b.Version, b => b.Version + 1), CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// The one computation of <c>availableCapacity</c>: what the storage measured minus every reservation of an
+    /// unfinished copy or upload on it. Ping, connect and every reservation change use it, so the inventory and
+    /// the allocator agree (after a restart too).
+    /// </summary>
+    public static async Task<long> AvailableAsync(StowageDbContext db, string bsUuid, long measured, CancellationToken ct) =>
+        Math.Max(0, measured - await CopyRow.ReservedOnAsync(db, bsUuid, ct));
 
     /// <summary>Re-measures after files were removed.</summary>
     public async Task RefreshAsync(IBackupStorageDriver driver, BackupStorageTarget target, CancellationToken ct)
@@ -64,8 +78,7 @@ public sealed class BackupStorageCapacity(StowageDbContextFactory dbFactory, Key
     {
         var fs = await driver.GetCapacityAsync(target, ct);
         await using var db = dbFactory.CreateDbContext();
-        var reserved = await CopyRow.ReservedOnAsync(db, target.Uuid, ct);
-        var available = Math.Max(0, fs.Available - reserved);
+        var available = await AvailableAsync(db, target.Uuid, fs.Available, ct);
         await db.BackupStorages.Where(b => b.Uuid == target.Uuid).ExecuteUpdateAsync(s => s
             .SetProperty(b => b.TotalCapacity, fs.Total)
             .SetProperty(b => b.AvailableCapacity, available)

@@ -77,7 +77,7 @@ public sealed class BackupStorageConnector(
             var result = await driver.ConnectAsync(target, cancellationToken);
             await ClaimMarkerAsync(db, driver, bs.Type, target, result.ExistingMarker, mode, cancellationToken);
             bs.TotalCapacity = result.Capacity.Total;
-            bs.AvailableCapacity = result.Capacity.Available;
+            bs.AvailableCapacity = await BackupStorageCapacity.AvailableAsync(db, bs.Uuid, result.Capacity.Available, cancellationToken);
             row?.Learn(result.LearnedSettings);
 
             bs.LastError = null;

@@ -22,11 +22,16 @@ public sealed partial class BackupStorageTracker
         try
         {
             var capacity = await driver.PingAsync(connector.BuildTarget(bs, row), linked.Token);
-            if (capacity.Total != bs.TotalCapacity || capacity.Available != bs.AvailableCapacity)
+            var available = await BackupStorageCapacity.AvailableAsync(db, bs.Uuid, capacity.Available, ct);
+            if (capacity.Total != bs.TotalCapacity || available != bs.AvailableCapacity)
             {
+                // A plain update, not the tracked row: image adds change the row (and its version) all the time,
+                // and a ping's numbers are no reason for a concurrency conflict.
+                await db.BackupStorages.Where(b => b.Uuid == bs.Uuid).ExecuteUpdateAsync(s => s
+                    .SetProperty(b => b.TotalCapacity, capacity.Total).SetProperty(b => b.AvailableCapacity, available), ct);
                 bs.TotalCapacity = capacity.Total;
-                bs.AvailableCapacity = capacity.Available;
-                await db.SaveChangesAsync(ct);
+                bs.AvailableCapacity = available;
+                db.Entry(bs).State = EntityState.Unchanged;
             }
         }
         catch (StorageException e)

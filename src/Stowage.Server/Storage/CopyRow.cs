@@ -51,6 +51,14 @@ public readonly record struct CopyRow(CopyTable Table, long Id)
             : db.VolumeArchiveRefs.Where(r => r.Id == id).ExecuteDeleteAsync(CancellationToken.None);
     }
 
+    public Task<long> ReservedAsync(StowageDbContext db, CancellationToken ct)
+    {
+        var id = Id;
+        return Table == CopyTable.Image
+            ? db.ImageBackupStorageRefs.Where(x => x.Id == id).Select(x => x.ReservedSize).FirstOrDefaultAsync(ct)
+            : db.VolumeArchiveRefs.Where(x => x.Id == id).Select(x => x.ReservedSize).FirstOrDefaultAsync(ct);
+    }
+
     public Task SetReservedAsync(StowageDbContext db, long size, CancellationToken ct)
     {
         var id = Id;
