@@ -201,7 +201,14 @@ internal sealed unsafe class NfsContext : IDisposable
             var done = 0;
             while (done < data.Length)
             {
-                var n = Check(LibNfs.nfs_pwrite(Handle, fh, (ulong)(offset + done), (ulong)(data.Length - done), p + done), "write", path);
+                var rc = LibNfs.nfs_pwrite(Handle, fh, (ulong)(offset + done), (ulong)(data.Length - done), p + done);
+                if (rc == -NfsErrors.EFAULT && NoRoomFor(data.Length - done))
+                {
+                    // libnfs 4.0 reports every failed WRITE3 reply as EFAULT and loses the NFS status
+                    // (NFS3ERR_NOSPC included); an export without room for the rest is the likely cause.
+                    throw new StorageException(StorageFailure.NoSpace, $"NFS write {path}: no space left on the NFS export (errno {NfsErrors.EFAULT}: {ErrorOf(_ctx)})");
+                }
+                var n = Check(rc, "write", path);
                 if (n == 0)
                 {
                     throw new StorageException(StorageFailure.CommandFailed, $"NFS write {path}: the server accepted no bytes");
@@ -210,6 +217,9 @@ internal sealed unsafe class NfsContext : IDisposable
             }
         }
     }
+
+    private bool NoRoomFor(int bytes) =>
+        LibNfs.nfs_statvfs64(Handle, "/", out var st) >= 0 && st.Bavail * st.Frsize < (ulong)bytes;
 
     /// <summary>COMMIT: the server has the written bytes on stable storage when this returns.</summary>
     public void Fsync(IntPtr fh, string path) => Check(LibNfs.nfs_fsync(Handle, fh), "commit", path);

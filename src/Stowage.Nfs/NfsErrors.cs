@@ -5,7 +5,7 @@ namespace Stowage.Nfs;
 /// <summary>Turns libnfs's -errno results into <see cref="StorageException"/> kinds callers can act on.</summary>
 internal static class NfsErrors
 {
-    internal const int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EACCES = 13, EEXIST = 17, ENOTDIR = 20,
+    internal const int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EACCES = 13, EFAULT = 14, EEXIST = 17, ENOTDIR = 20,
         EISDIR = 21, EINVAL = 22, EFBIG = 27, ENOSPC = 28, EROFS = 30, EPIPE = 32, ENAMETOOLONG = 36,
         ENOTEMPTY = 39, ENETUNREACH = 101, ECONNRESET = 104, ETIMEDOUT = 110, ECONNREFUSED = 111,
         EHOSTUNREACH = 113, ESTALE = 116, EDQUOT = 122;

@@ -21,12 +21,14 @@ public sealed partial class GaneshaServer : IAsyncDisposable
     private Process? _rpcbind;
     private Process? _ganesha;
 
-    private GaneshaServer(string dir, int nfsPort, int mountPort)
+    private readonly long? _exportSize;
+
+    private GaneshaServer(string dir, int nfsPort, int mountPort, long? exportSize)
     {
         _dir = dir;
+        _exportSize = exportSize;
         NfsPort = nfsPort;
         MountPort = mountPort;
-        ExportDir = Path.Combine(dir, "export");
     }
 
     public const string Pseudo = "/export";
@@ -36,7 +38,9 @@ public sealed partial class GaneshaServer : IAsyncDisposable
     public int MountPort { get; }
 
     /// <summary>The exported directory on the local disk (the tests may look at it or prepare files in it directly).</summary>
-    public string ExportDir { get; }
+    public string ExportDir => _exportSize is null || _rpcbind is null ? ExportPath : $"/proc/{_rpcbind.Id}/root{ExportPath}";
+
+    private string ExportPath => Path.Combine(_dir, "export");
 
     /// <summary>The running Ganesha's pid (0 when it is not running).</summary>
     public int Pid => _ganesha is { HasExited: false } p ? p.Id : 0;
@@ -47,7 +51,12 @@ public sealed partial class GaneshaServer : IAsyncDisposable
 
     private string ConfPath => Path.Combine(_dir, "ganesha.conf");
 
-    public static async Task<GaneshaServer> StartAsync()
+    /// <param name="exportSize">
+    /// When set, the export is a tmpfs of this size mounted in the server's private mount namespace (so it
+    /// fills up for real and disappears with the server); <see cref="ExportDir"/> then names it as the
+    /// server sees it, through /proc.
+    /// </param>
+    public static async Task<GaneshaServer> StartAsync(long? exportSize = null)
     {
         if (!Environment.IsPrivilegedProcess)
         {
@@ -61,10 +70,10 @@ public sealed partial class GaneshaServer : IAsyncDisposable
             }
         }
         var dir = Directory.CreateTempSubdirectory("stowage-nfs-").FullName;
-        var server = new GaneshaServer(dir, FreePort(), FreePort());
+        var server = new GaneshaServer(dir, FreePort(), FreePort(), exportSize);
         try
         {
-            Directory.CreateDirectory(server.ExportDir);
+            Directory.CreateDirectory(server.ExportPath);
             Directory.CreateDirectory(Path.Combine(dir, "state"));
             server.WriteConfig();
             await server.StartRpcbindAsync();
@@ -130,7 +139,7 @@ public sealed partial class GaneshaServer : IAsyncDisposable
             NFS_KRB5 { Active_krb5 = false; }
             EXPORT {
                 Export_Id = 1;
-                Path = "{{ExportDir}}";
+                Path = "{{ExportPath}}";
                 Pseudo = {{Pseudo}};
                 Protocols = 3;
                 Transports = TCP;
@@ -148,8 +157,13 @@ public sealed partial class GaneshaServer : IAsyncDisposable
     private async Task StartRpcbindAsync()
     {
         // unshare execs sh, which execs unshare, which execs rpcbind: the Process is rpcbind itself.
+        // The export path is a fresh temp directory without shell-special characters; it is passed as $1 anyway.
+        var exportMount = _exportSize is { } size
+            ? string.Create(CultureInfo.InvariantCulture, $"mount -t tmpfs -o size={size},mode=755 tmpfs \"$1\" && ")
+            : "";
         _rpcbind = Start("/usr/bin/unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-            "mount -t tmpfs -o size=1m,mode=755 tmpfs /run && mkdir -p /run/rpcbind && exec /usr/bin/unshare --net /sbin/rpcbind -f");
+            exportMount + "mount -t tmpfs -o size=1m,mode=755 tmpfs /run && mkdir -p /run/rpcbind && exec /usr/bin/unshare --net /sbin/rpcbind -f",
+            "sh", ExportPath);
         var socket = $"/proc/{_rpcbind.Id}/root/run/rpcbind.sock";
         await WaitUntilAsync(() => File.Exists(socket), _rpcbind, "rpcbind");
     }
