@@ -14,6 +14,15 @@ if ! { command -v ssh && command -v ssh-agent; } >/dev/null 2>&1 && command -v a
       || echo "could not install openssh-client: export downloads will read over SFTP" >&2
   fi
 fi
+# NfsBackupStorage speaks NFSv3 itself through libnfs (no kernel mount): install libnfs13 when missing.
+if ! ls /usr/lib/*/libnfs.so.13 /lib/*/libnfs.so.13 2>/dev/null | grep -q . && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if [ -z "$SUDO" ] || command -v sudo >/dev/null 2>&1; then
+    echo "installing libnfs13 (NFS backup storage)"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libnfs13 >/dev/null \
+      || echo "could not install libnfs13: NFS backup storage will be unavailable" >&2
+  fi
+fi
 # `dotnet run` starts the server in the project directory; keep the default data directory at the
 # repository root, where the README says it is.
 if [ -z "${STOWAGE_DATA_DIR:-}" ] && [[ " $* " != *" --data-dir "* ]]; then

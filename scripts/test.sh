@@ -13,12 +13,25 @@ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-
 # ssh and ssh-agent: export downloads read through a local OpenSSH client.
 { command -v ssh && command -v ssh-agent; } >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v qemu-img >/dev/null 2>&1 || need_pkgs+=(qemu-utils)
+# NFS: the tests start a real NFS-Ganesha (VFS FSAL, with rpcbind in a private namespace); the server speaks
+# NFSv3 through libnfs.so.13; the NFS benchmarks compare with nfs-cp (libnfs-utils).
+nfs_pkgs=()
+[ -x /usr/bin/ganesha.nfsd ] || nfs_pkgs+=(nfs-ganesha)
+ls /usr/lib/*/ganesha/libfsalvfs.so >/dev/null 2>&1 || nfs_pkgs+=(nfs-ganesha-vfs)
+ls /usr/lib/*/libnfs.so.13 /lib/*/libnfs.so.13 2>/dev/null | grep -q . || nfs_pkgs+=(libnfs13)
+command -v nfs-cp >/dev/null 2>&1 || nfs_pkgs+=(libnfs-utils)
+need_pkgs+=("${nfs_pkgs[@]}")
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
   for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && pg_bin="$d"; done
+  # On a systemd machine the NFS packages enable a Ganesha with the default config (*:2049) and start
+  # rpcbind on 0.0.0.0:111: the tests start their own on loopback, so switch those off.
+  if [ ${#nfs_pkgs[@]} -gt 0 ] && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now nfs-ganesha.service rpcbind.socket rpcbind.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # A private PostgreSQL cluster in a temporary directory, owned by an unprivileged user when we are root.
