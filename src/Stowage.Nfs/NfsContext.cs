@@ -27,6 +27,9 @@ internal sealed unsafe class NfsContext : IDisposable
     /// <summary>A call timed out or the connection failed; the context must not be reused.</summary>
     public bool Broken { get; private set; }
 
+    private int _timeoutMs;
+    private int _commitTimeoutMs;
+
     public static NfsContext Connect(NfsLocation location, NfsOptions options, string mountRoot)
     {
         var ctx = LibNfs.nfs_init_context();
@@ -46,7 +49,7 @@ internal sealed unsafe class NfsContext : IDisposable
             {
                 throw NfsErrors.Exception(rc, ErrorOf(ctx), "mount", $"{location.Server}:{mountRoot}");
             }
-            return new NfsContext(ctx, mountRoot);
+            return new NfsContext(ctx, mountRoot) { _timeoutMs = options.TimeoutMilliseconds, _commitTimeoutMs = options.CommitTimeoutMilliseconds };
         }
         catch
         {
@@ -136,8 +139,8 @@ internal sealed unsafe class NfsContext : IDisposable
 
     public void Chmod(string path, int mode) => Check(LibNfs.nfs_chmod(Handle, path, mode), "chmod", path);
 
-    /// <summary>The entries of a directory without "." and "..", or null when it does not exist.</summary>
-    public List<(string Name, bool IsDirectory, long Size, DateTime ModifiedUtc)>? ReadDirectory(string path)
+    /// <summary>The entries of a directory without "." and ".." (each described itself: a link is a link), or null when it does not exist.</summary>
+    public List<(string Name, bool IsDirectory, bool IsLink, long Size, DateTime ModifiedUtc)>? ReadDirectory(string path)
     {
         var rc = LibNfs.nfs_opendir(Handle, path, out var dir);
         if (rc == -NfsErrors.ENOENT)
@@ -147,7 +150,7 @@ internal sealed unsafe class NfsContext : IDisposable
         Check(rc, "opendir", path);
         try
         {
-            var entries = new List<(string, bool, long, DateTime)>();
+            var entries = new List<(string, bool, bool, long, DateTime)>();
             for (var e = LibNfs.nfs_readdir(Handle, dir); e != null; e = LibNfs.nfs_readdir(Handle, dir))
             {
                 var name = Marshal.PtrToStringUTF8(e->Name) ?? "";
@@ -156,7 +159,7 @@ internal sealed unsafe class NfsContext : IDisposable
                     continue;
                 }
                 var modified = DateTime.UnixEpoch.AddSeconds(e->MtimeSec).AddTicks(e->MtimeUsec * 10);
-                entries.Add((name, e->Type == NfsDirent.TypeDirectory, (long)e->Size, modified));
+                entries.Add((name, e->Type == NfsDirent.TypeDirectory, e->Type == NfsDirent.TypeSymbolicLink, (long)e->Size, modified));
             }
             return entries;
         }
@@ -222,7 +225,18 @@ internal sealed unsafe class NfsContext : IDisposable
         LibNfs.nfs_statvfs64(Handle, "/", out var st) >= 0 && st.Bavail * st.Frsize < (ulong)bytes;
 
     /// <summary>COMMIT: the server has the written bytes on stable storage when this returns.</summary>
-    public void Fsync(IntPtr fh, string path) => Check(LibNfs.nfs_fsync(Handle, fh), "commit", path);
+    public void Fsync(IntPtr fh, string path)
+    {
+        LibNfs.nfs_set_timeout(Handle, _commitTimeoutMs);
+        try
+        {
+            Check(LibNfs.nfs_fsync(Handle, fh), "commit", path);
+        }
+        finally
+        {
+            LibNfs.nfs_set_timeout(Handle, _timeoutMs);
+        }
+    }
 
     /// <summary>Frees a file handle (NFSv3 has no close on the wire, so this cannot hang).</summary>
     public void Close(IntPtr fh)

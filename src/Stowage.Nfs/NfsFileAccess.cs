@@ -12,7 +12,7 @@ namespace Stowage.Nfs;
 /// server ends in a <see cref="StorageException"/> (Unreachable or Timeout) rather than a hang.
 /// Cancellation is honoured between calls, never by abandoning a context mid-call.
 /// </summary>
-public sealed class NfsFileAccess : IFileAccess
+public sealed class NfsFileAccess : IFileAccess, IDisposable
 {
     private const int DirectoryMode = 0x1ED; // 0755
     private const int FileMode = 0x1A4; // 0644
@@ -51,7 +51,7 @@ public sealed class NfsFileAccess : IFileAccess
 
     public async Task<IReadOnlyList<FileEntry>> ListAsync(string path, CancellationToken cancellationToken) =>
         await RunAsync(path, (c, p) => (IReadOnlyList<FileEntry>?)c.ReadDirectory(p)?
-            .Select(e => new FileEntry(e.Name, e.IsDirectory, e.Size, e.ModifiedUtc)).ToList() ?? [], cancellationToken);
+            .Select(e => new FileEntry(e.Name, e.IsDirectory, e.Size, e.ModifiedUtc) { IsSymbolicLink = e.IsLink }).ToList() ?? [], cancellationToken);
 
     public async Task<Stream> OpenReadAsync(string path, long offset, CancellationToken cancellationToken)
     {
@@ -139,9 +139,12 @@ public sealed class NfsFileAccess : IFileAccess
             return true;
         }, cancellationToken);
 
+    /// <summary>Closes the idle connections; those in use close when their call or stream ends.</summary>
+    public void Dispose() => _pool.Dispose();
+
     public ValueTask DisposeAsync()
     {
-        _pool.Dispose();
+        Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -24,5 +24,14 @@ public sealed record NfsOptions
     /// <summary>How many chunks a stream reads ahead or writes behind while the caller works on others.</summary>
     public int Pipeline { get; init; } = 3;
 
+    /// <summary>
+    /// The bound on a COMMIT, which makes the server flush everything written since the last one to its disk and
+    /// so may take much longer than any other call; by default four times <see cref="Timeout"/>.
+    /// </summary>
+    public TimeSpan? CommitTimeout { get; init; }
+
+    internal int CommitTimeoutMilliseconds =>
+        (int)Math.Max(1, Math.Ceiling((CommitTimeout ?? Timeout * 4).TotalSeconds)) * 1000;
+
     internal int TimeoutMilliseconds => (int)Math.Max(1, Math.Ceiling(Timeout.TotalSeconds)) * 1000;
 }

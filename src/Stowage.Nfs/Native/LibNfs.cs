@@ -142,4 +142,5 @@ internal struct NfsDirent
     [FieldOffset(64)] public long MtimeUsec;
 
     public const uint TypeDirectory = 2;
+    public const uint TypeSymbolicLink = 5;
 }
