@@ -10,7 +10,7 @@ namespace Stowage.Nfs.Tests;
 public sealed class NfsDriverTests(NfsFixture fixture) : IDisposable
 {
     private readonly GaneshaServer _server = fixture.Server;
-    private readonly NfsBackupStorageDriver _driver = new(options: new NfsOptions { Timeout = TimeSpan.FromSeconds(2) });
+    private readonly NfsBackupStorageDriver _driver = new(options: new NfsOptions { Timeout = TestData.CallTimeout });
 
     public void Dispose() => _driver.Dispose();
 

@@ -139,6 +139,6 @@ public sealed class NfsFaultTests(NfsFixture fixture)
     private (NfsFileAccess Access, string Root) NewAccess()
     {
         var location = _server.Location("f-" + Guid.NewGuid().ToString("N")[..12]);
-        return (new NfsFileAccess(location, new NfsOptions { Timeout = TimeSpan.FromSeconds(2) }), location.Path);
+        return (new NfsFileAccess(location, new NfsOptions { Timeout = TestData.FaultCallTimeout }), location.Path);
     }
 }

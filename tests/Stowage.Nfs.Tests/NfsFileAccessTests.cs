@@ -11,7 +11,7 @@ public sealed class NfsFileAccessTests(NfsFixture fixture)
 {
     private readonly GaneshaServer _server = fixture.Server;
 
-    private static readonly NfsOptions Options = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private static readonly NfsOptions Options = new() { Timeout = TestData.CallTimeout };
 
     private (NfsFileAccess Access, string Root) NewAccess(NfsOptions? options = null)
     {

@@ -12,7 +12,7 @@ public sealed class NfsFullTests
     {
         await using var server = await GaneshaServer.StartAsync(exportSize: 16L << 20);
         var location = server.Location();
-        await using var access = new NfsFileAccess(location, new NfsOptions { Timeout = TimeSpan.FromSeconds(2) });
+        await using var access = new NfsFileAccess(location, new NfsOptions { Timeout = TestData.CallTimeout });
 
         var capacity = await access.StatFsAsync(location.Path, default);
         Assert.Equal(16L << 20, capacity.Total);

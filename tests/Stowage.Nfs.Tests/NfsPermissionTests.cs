@@ -23,7 +23,7 @@ public sealed class NfsPermissionTests(NfsFixture fixture)
         await File.WriteAllBytesAsync(secret, [1, 2, 3]);
         File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var options = new NfsOptions { Timeout = TimeSpan.FromSeconds(2), Uid = 1000, Gid = 1000 };
+        var options = new NfsOptions { Timeout = TestData.CallTimeout, Uid = 1000, Gid = 1000 };
         var location = _server.Location(name);
         await using var access = new NfsFileAccess(location, options);
 
@@ -53,7 +53,7 @@ public sealed class NfsPermissionTests(NfsFixture fixture)
     public async Task An_export_that_does_not_exist_is_a_bad_location()
     {
         var location = NfsLocation.Parse("127.0.0.1:/not-exported/dir", _server.NfsPort, _server.MountPort);
-        await using var access = new NfsFileAccess(location, new NfsOptions { Timeout = TimeSpan.FromSeconds(2) });
+        await using var access = new NfsFileAccess(location, new NfsOptions { Timeout = TestData.CallTimeout });
         var e = await Assert.ThrowsAsync<StorageException>(() => access.StatFsAsync(location.Path, default));
         Assert.Equal(StorageFailure.BadLocation, e.Failure);
         Assert.Contains("exports no directory", e.Message, StringComparison.Ordinal);
@@ -63,7 +63,7 @@ public sealed class NfsPermissionTests(NfsFixture fixture)
     public async Task A_missing_directory_below_the_export_is_created_through_the_export()
     {
         var location = _server.Location(NewName() + "/deeper/still");
-        await using var access = new NfsFileAccess(location, new NfsOptions { Timeout = TimeSpan.FromSeconds(2) });
+        await using var access = new NfsFileAccess(location, new NfsOptions { Timeout = TestData.CallTimeout });
         await access.CreateDirectoryAsync(location.Path, default);
         await NfsFileAccessTests.WriteAsync(access, location.Path + "/x", [1], FileWriteMode.Truncate);
         Assert.True(File.Exists(Path.Combine(_server.ExportDir, location.Path[(GaneshaServer.Pseudo.Length + 1)..], "x")));
@@ -75,7 +75,7 @@ public sealed class NfsPermissionTests(NfsFixture fixture)
         var name = NewName();
         var dir = Directory.CreateDirectory(Path.Combine(_server.ExportDir, name)).FullName;
         var location = _server.Location(name);
-        await using var access = new NfsFileAccess(location, new NfsOptions { Timeout = TimeSpan.FromSeconds(2) });
+        await using var access = new NfsFileAccess(location, new NfsOptions { Timeout = TestData.CallTimeout });
         await NfsFileAccessTests.WriteAsync(access, location.Path + "/a", [1], FileWriteMode.Truncate);
 
         Directory.Delete(dir, recursive: true);
