@@ -132,6 +132,7 @@ public abstract partial class StowageDbContext(DbContextOptions options) : DbCon
         ConfigureExports(modelBuilder);
         ConfigureVolumeArchives(modelBuilder);
         ConfigureCluster(modelBuilder);
+        ConfigureNfs(modelBuilder);
         ApplySnakeCaseAndUtc(modelBuilder);
     }
 

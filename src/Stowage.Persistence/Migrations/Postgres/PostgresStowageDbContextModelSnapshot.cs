@@ -791,6 +791,58 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.ToTable("management_nodes", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.NfsBackupStorageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("ExportPath")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("export_path");
+
+                    b.Property<int>("Gid")
+                        .HasColumnType("integer")
+                        .HasColumnName("gid");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<int?>("MountPort")
+                        .HasColumnType("integer")
+                        .HasColumnName("mount_port");
+
+                    b.Property<int?>("NfsPort")
+                        .HasColumnType("integer")
+                        .HasColumnName("nfs_port");
+
+                    b.Property<string>("Server")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("server");
+
+                    b.Property<int>("Uid")
+                        .HasColumnType("integer")
+                        .HasColumnName("uid");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Uuid");
+
+                    b.HasIndex("Server")
+                        .HasDatabaseName("ix_nfs_backup_storages_server");
+
+                    b.ToTable("nfs_backup_storages", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ResourceEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -1281,6 +1333,15 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .WithMany()
                         .HasForeignKey("RefId")
                         .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.NfsBackupStorageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.NfsBackupStorageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.SftpBackupStorageEntity", b =>

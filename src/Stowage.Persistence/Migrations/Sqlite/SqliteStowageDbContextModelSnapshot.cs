@@ -772,6 +772,58 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.ToTable("management_nodes", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.NfsBackupStorageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("ExportPath")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("export_path");
+
+                    b.Property<int>("Gid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("gid");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<int?>("MountPort")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("mount_port");
+
+                    b.Property<int?>("NfsPort")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("nfs_port");
+
+                    b.Property<string>("Server")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("server");
+
+                    b.Property<int>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Uuid");
+
+                    b.HasIndex("Server")
+                        .HasDatabaseName("ix_nfs_backup_storages_server");
+
+                    b.ToTable("nfs_backup_storages", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ResourceEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -1260,6 +1312,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("RefId")
                         .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.NfsBackupStorageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.NfsBackupStorageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.SftpBackupStorageEntity", b =>
