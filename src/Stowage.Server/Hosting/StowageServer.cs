@@ -9,6 +9,7 @@ using Stowage.Core.Storage;
 using Stowage.Server.Cluster;
 using Stowage.Server.Features.BackupStorage;
 using Stowage.Server.Features.BackupStorage.FileSystem;
+using Stowage.Server.Features.BackupStorage.Nfs;
 using Stowage.Server.Features.BackupStorage.Sftp;
 using Stowage.Server.Features.Export;
 using Stowage.Server.Features.GlobalConfigs;
@@ -116,6 +117,7 @@ public static class StowageServer
         // The storage types: one call each brings the driver, the type's APIs, query resource and inventory.
         services.AddStorageType(new SftpStorageType(settings.ExportTransport));
         services.AddStorageType(new FileSystemStorageType(settings.DataDir));
+        services.AddStorageType<NfsStorageType>();
         services.AddSingleton<ISystemTagValidator, BackupStorageTags>();
         AddOwnership(services, settings);
         services.AddSingleton<PingStats>();

@@ -1,3 +1,4 @@
+using Stowage.Nfs.Tests.Infrastructure;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
 
@@ -11,11 +12,14 @@ namespace Stowage.Server.Tests.StorageTypes;
 /// </summary>
 public sealed class StorageWorld : IAsyncLifetime
 {
-    private static readonly string[] Names = [SftpStorageFixture.TypeName, FileSystemStorageFixture.TypeName];
+    private static readonly string[] Names = [SftpStorageFixture.TypeName, FileSystemStorageFixture.TypeName, NfsStorageFixture.TypeName];
     private readonly Dictionary<string, IStorageTypeFixture> _types = new(StringComparer.Ordinal);
 
     /// <summary>The run's sshd (SFTP-only tests use it directly).</summary>
     public SshdFixture Sshd { get; } = new();
+
+    /// <summary>The run's NFS-Ganesha (null until started).</summary>
+    public GaneshaServer? Ganesha { get; private set; }
 
     public IStorageTypeFixture this[string type] => _types[type];
 
@@ -63,11 +67,18 @@ public sealed class StorageWorld : IAsyncLifetime
         await Sshd.InitializeAsync();
         _types[SftpStorageFixture.TypeName] = new SftpStorageFixture(Sshd);
         _types[FileSystemStorageFixture.TypeName] = new FileSystemStorageFixture();
+        Ganesha = await GaneshaServer.StartAsync();
+        _types[NfsStorageFixture.TypeName] = new NfsStorageFixture(Ganesha);
     }
 
     public async Task DisposeAsync()
     {
         (_types.GetValueOrDefault(FileSystemStorageFixture.TypeName) as IDisposable)?.Dispose();
+        if (Ganesha is not null)
+        {
+            await Ganesha.DisposeAsync();
+        }
+
         await Sshd.DisposeAsync();
     }
 }
