@@ -87,7 +87,7 @@ public static class BackupStorageCopy
             }
         }
 
-        var job = new CopyJob(uuid, item.Name, row.Id, dstUuid, new Uri("file://" + from.InstallPath), $"backup storage[uuid:{from.BsUuid}]", installPath, item.Expect)
+        var job = new CopyJob(uuid, item.Name, row.Id, dstUuid, ImageRules.StoredCopyUri(from.InstallPath), $"backup storage[uuid:{from.BsUuid}]", installPath, item.Expect)
         {
             JobUuid = ctx.JobUuid,
             FromBackupStorage = new StoredSource(from.BsUuid, from.InstallPath),

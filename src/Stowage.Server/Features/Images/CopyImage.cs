@@ -36,7 +36,7 @@ public static class CopyImage
         var copies = await db.ImageBackupStorageRefs.AsNoTracking().Where(r => r.ImageUuid == uuid)
             .Select(r => new StoredItemCopy(r.BackupStorageUuid, r.Status, r.InstallPath)).ToListAsync(ct);
         return new StoredItem(uuid, image.Name, image.Status, new ImageExpectations(image.ActualSize, image.Md5Sum, image.Sha256Sum), copies,
-            (bsUrl, from) => ImageRules.InstallPath(bsUrl, image.MediaType, image.OwnerAccountUuid, uuid, new Uri("file://" + from)));
+            (bsUrl, from) => ImageRules.InstallPath(bsUrl, image.MediaType, image.OwnerAccountUuid, uuid, ImageRules.StoredCopyUri(from)));
     }
 
     private static async Task<ApiReply> ReplyAsync(ApiContext ctx, StowageDbContext db, string uuid, string dstUuid)

@@ -84,6 +84,16 @@ public static partial class ImageRules
         }
     }
 
+    /// <summary>
+    /// A <c>file://</c> uri that only names a stored copy (for its file name): the install path itself, or for a
+    /// type whose url is not a local path (NFS's <c>server:/export/path</c>) the path part of it.
+    /// </summary>
+    public static Uri StoredCopyUri(string installPath)
+    {
+        var colon = installPath.IndexOf(":/", StringComparison.Ordinal);
+        return new Uri("file://" + (installPath.StartsWith('/') || colon < 0 ? installPath : installPath[(colon + 1)..]));
+    }
+
     /// <summary>The path on the storage host a <c>file:///</c> source names.</summary>
     public static string HostPath(Uri source) => Uri.UnescapeDataString(source.AbsolutePath);
 
