@@ -16,10 +16,17 @@
 # `scripts/bench.sh export [...]` adds one large image (host pull), exports it and downloads it with curl
 # through the export URL, next to OpenSSH sftp -R 64 get and scp of the same file (root only).
 # Extra arguments: --size-mib N --repeat N
+#
+# `scripts/bench.sh nfs [...]` starts an NFS-Ganesha on loopback (as the tests do), adds one large image into an
+# NFS backup storage and downloads its export, next to nfs-cp to and from the same export (root only).
+# Extra arguments: --size-mib N --repeat N
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=()
-if [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ] || [ "${1:-}" = "export" ]; then
+if [ "${1:-}" = "nfs" ]; then
+  shift
+  mode=(nfs)
+elif [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ] || [ "${1:-}" = "export" ]; then
   kind="$1"; shift
   # The same local account as the SFTP tests; the benchmark logs in with its own key through its own
   # sshd config and leaves the account's password and authorized_keys alone.

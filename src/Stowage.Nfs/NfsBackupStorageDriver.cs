@@ -27,7 +27,13 @@ public sealed class NfsBackupStorageDriver(ILogger<NfsBackupStorageDriver>? logg
     private readonly NfsOptions _options = options ?? new NfsOptions();
     private readonly ConcurrentDictionary<string, (NfsConfig Config, NfsFileAccess Access)> _accesses = new(StringComparer.Ordinal);
 
+    // No storage host: nothing pulls urls or copies host files on the storage side; uploads resume on the part file.
+    private static readonly StorageCapabilities NfsCapabilities = new(
+        ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true, ResumableUpload: true, CopiesHostFiles: false);
+
     public override string Type => TypeName;
+
+    public override StorageCapabilities Capabilities => NfsCapabilities;
 
     /// <summary>What one backup storage's settings say: where, and as whom.</summary>
     public sealed record NfsConfig(NfsLocation Location, int Uid, int Gid);
