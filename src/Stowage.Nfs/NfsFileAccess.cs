@@ -10,7 +10,8 @@ namespace Stowage.Nfs;
 /// directory that was mounted. Calls take a context from the backup storage's pool for their duration and
 /// run it on a pool thread; every call is bounded by <see cref="NfsOptions.Timeout"/>, so a dead or frozen
 /// server ends in a <see cref="StorageException"/> (Unreachable or Timeout) rather than a hang.
-/// Cancellation is honoured between calls, never by abandoning a context mid-call.
+/// Cancellation releases the caller at once; the call in progress ends within its bound before its context
+/// is used again (streams stop between chunks).
 /// </summary>
 public sealed class NfsFileAccess : IFileAccess, IDisposable
 {
@@ -149,17 +150,36 @@ public sealed class NfsFileAccess : IFileAccess, IDisposable
     }
 
     /// <summary>
-    /// Runs one operation on a rented context on a pool thread. It is awaited to its end even when
-    /// <paramref name="cancellationToken"/> fires meanwhile (the timeout bounds it), so a context is never
-    /// given back while libnfs still uses it.
+    /// Runs one operation on a rented context on a pool thread. When <paramref name="cancellationToken"/> fires
+    /// meanwhile the caller is released at once; the call itself runs on to its end (the timeout bounds it) and
+    /// only then gives the context back, so a context is never reused while libnfs still works on it.
     /// </summary>
     private async Task<T> RunAsync<T>(string path, Func<NfsContext, string, T> operation, CancellationToken cancellationToken)
     {
-        using var lease = await _pool.RentAsync(cancellationToken);
-        cancellationToken.ThrowIfCancellationRequested();
-        var context = lease.Context;
-        var p = ToExportPath(path, context);
-        return await Task.Run(() => operation(context, p), CancellationToken.None);
+        var lease = await _pool.RentAsync(cancellationToken);
+        string p;
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            p = ToExportPath(path, lease.Context);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+        var call = Task.Run(() =>
+        {
+            try
+            {
+                return operation(lease.Context, p);
+            }
+            finally
+            {
+                lease.Dispose();
+            }
+        }, CancellationToken.None);
+        return await call.WaitAsync(cancellationToken);
     }
 
     /// <summary>The server path <paramref name="path"/> as libnfs wants it: relative to the mounted directory, starting with "/".</summary>

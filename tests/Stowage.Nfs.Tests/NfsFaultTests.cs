@@ -124,6 +124,27 @@ public sealed class NfsFaultTests(NfsFixture fixture)
         Assert.NotNull(await access.StatAsync(root, default));
     }
 
+    [Fact]
+    public async Task Cancelling_a_call_to_a_frozen_server_releases_the_caller_and_the_context_comes_back()
+    {
+        var (access, root) = NewAccess();
+        await using var _ = access;
+        await access.CreateDirectoryAsync(root, default);
+        try
+        {
+            _server.Freeze();
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            // The call cannot return before the 5 s bound (the server answers nothing); the cancel comes first.
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => access.StatAsync(root, cancel.Token)).WaitAsync(HangGuard);
+        }
+        finally
+        {
+            _server.Thaw();
+        }
+
+        Assert.NotNull(await access.StatAsync(root, default).WaitAsync(HangGuard));
+    }
+
     private void Inject(Fault fault)
     {
         if (fault == Fault.Killed)
