@@ -46,9 +46,9 @@ public sealed class ImageUploadTests(StorageWorld world)
         Assert.Equal("Ready", copy["status"]!.GetValue<string>());
         var path = copy["installPath"]!.GetValue<string>();
         Assert.EndsWith("/centos.template", path, StringComparison.Ordinal);
-        Assert.Equal(content, await File.ReadAllBytesAsync(path));
-        Assert.Equal("444", ImageKit.Mode(path));
-        Assert.Equal([path], ImageKit.Files(url));
+        Assert.Equal(content, await File.ReadAllBytesAsync(loc.Local(path)));
+        Assert.Equal("444", ImageKit.Mode(loc.Local(path)));
+        Assert.Equal([loc.Local(path)], ImageKit.Files(url));
         await SourceKit.NoReservationAsync(host, url, bs);
         Assert.Equal("", await AllUploadRowsAsync(host));
 
@@ -112,8 +112,8 @@ public sealed class ImageUploadTests(StorageWorld world)
         Assert.Equal("Ready", ready["status"]!.GetValue<string>());
         Assert.Equal(ImageKit.Sha256(content), ready["sha256Sum"]!.GetValue<string>());
         var path = ready["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
-        Assert.Equal(content, await File.ReadAllBytesAsync(path));
-        Assert.Equal([path], ImageKit.Files(url));
+        Assert.Equal(content, await File.ReadAllBytesAsync(loc.Local(path)));
+        Assert.Equal([loc.Local(path)], ImageKit.Files(url));
         await SourceKit.NoReservationAsync(host, url, bs);
     }
 

@@ -63,7 +63,7 @@ public sealed class StorageTypePluginTests
         await client.LoginAsync();
 
         var types = (await client.QueryAsync("/backup-storage/types")).Json!["types"]!.AsArray().Select(t => t!.GetValue<string>()).ToList();
-        Assert.Equal(["FakeBackupStorage", "FileSystemBackupStorage", "SftpBackupStorage"], types);
+        Assert.Equal(["FakeBackupStorage", "FileSystemBackupStorage", "NfsBackupStorage", "SftpBackupStorage"], types);
 
         using var http = new HttpClient { BaseAddress = host.BaseAddress };
         var openApi = await http.GetStringAsync(OpenApiDocument.Path);

@@ -48,8 +48,8 @@ public sealed class VolumeArchiveUploadTests(StorageWorld world)
             Assert.Equal(ImageKit.Sha256(content), ready["sha256Sum"]!.GetValue<string>());
             var path = ready["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
             Assert.Contains("/volumeSnapshots/", path, StringComparison.Ordinal);
-            Assert.Equal(content, await File.ReadAllBytesAsync(path));
-            Assert.Equal([path], ImageKit.Files(url));
+            Assert.Equal(content, await File.ReadAllBytesAsync(loc.Local(path)));
+            Assert.Equal([loc.Local(path)], ImageKit.Files(url));
         }
 
         // A backup whose upload does not match its checksum tag is removed with its file and reservation.
