@@ -55,6 +55,12 @@ public sealed record ParamSpec(string Name, ParamType Type = ParamType.String)
     /// <summary>ZStack resource type the value (or each list element) must name, e.g. <c>ZoneVO</c>.</summary>
     public string? ResourceType { get; init; }
 
+    /// <summary>
+    /// ZStack's <c>successIfResourceNotExisting</c>: when the resource named by this parameter does not exist, the
+    /// call succeeds at once with an empty result instead of failing with SYS.1003 (deletes are idempotent).
+    /// </summary>
+    public bool SuccessIfMissing { get; init; }
+
     /// <summary>Filled from the URL path rather than the body.</summary>
     public bool InPath { get; init; }
 

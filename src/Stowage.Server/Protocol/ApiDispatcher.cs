@@ -81,6 +81,7 @@ public sealed partial class ApiDispatcher(
         // The session is checked before anything else exists: a caller who is not logged in gets its 503
         // ID.1001 at once, for async APIs too, so it can neither create job rows nor have a web hook posted.
         SessionInfo? session = null;
+        var gone = false;
         string? sessionUuid = null;
         if (api.NeedSession)
         {
@@ -102,7 +103,7 @@ public sealed partial class ApiDispatcher(
             if (api.Params.Any(p => p.ResourceType is not null && args.Has(p.Name)))
             {
                 await using var db = dbFactory.CreateDbContext();
-                await ArgumentBinder.CheckResourcesAsync(api, args, db, ct);
+                gone = !await ArgumentBinder.CheckResourcesAsync(api, args, db, ct);
             }
         }
         catch (ApiException e) when (e is not BadRequestException && api.Kind == ApiKind.Async)
@@ -113,6 +114,12 @@ public sealed partial class ApiDispatcher(
             await jobs.TrimFailedAsync(sessionUuid, ct);
             NotifyFailure(webHook, jobUuid!, e.Error);
             await AcceptedAsync(http, jobUuid!, timeout);
+            return;
+        }
+
+        if (gone)
+        {
+            await SucceedEmptyAsync(http, api, jobUuid, sessionUuid, timeout, webHook, ct);
             return;
         }
 
@@ -146,6 +153,25 @@ public sealed partial class ApiDispatcher(
         }
 
         await AcceptedAsync(http, id, timeout);
+    }
+
+    /// <summary>A delete of a resource that does not exist succeeds with <c>{}</c>, as ZStack's successIfResourceNotExisting.</summary>
+    private async Task SucceedEmptyAsync(HttpContext http, ApiDescriptor api, string? jobUuid, string? sessionUuid, TimeSpan timeout, string? webHook, CancellationToken ct)
+    {
+        if (api.Kind == ApiKind.Sync)
+        {
+            await ApiErrors.WriteJsonAsync(http, StatusCodes.Status200OK, "{}");
+            return;
+        }
+
+        await jobs.CreateAsync(jobUuid!, api.Name, sessionUuid, timeout, webHook, null, ct);
+        await jobs.CompleteAsync(jobUuid!, ApiReply.Empty(), null, CancellationToken.None);
+        if (webHook is not null)
+        {
+            webHooks.Enqueue(new WebHookCall(webHook, jobUuid!, true, "{}"));
+        }
+
+        await AcceptedAsync(http, jobUuid!, timeout);
     }
 
     /// <summary>A job that fails before it runs still reports to the client's web hook, as a job that ran would.</summary>

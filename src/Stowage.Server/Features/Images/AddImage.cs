@@ -79,6 +79,7 @@ public static class AddImage
         var account = ctx.Session?.AccountUuid ?? "admin";
         var name = a.RequiredString("name");
         var display = ImageRules.Redact(url);
+        var (platform, architecture, guestOsType) = ImageRules.FillDefaults(mediaType, a.String("platform"), a.String("architecture"), a.String("guestOsType"));
 
         ImageEntity image;
         List<ImageBackupStorageRefEntity> refs;
@@ -92,8 +93,8 @@ public static class AddImage
             image = new ImageEntity
             {
                 Uuid = uuid, Name = name, Description = a.String("description"), State = nameof(ResourceState.Enabled), Status = ImageStatus.Downloading,
-                Url = display, MediaType = mediaType, GuestOsType = a.String("guestOsType"), Type = a.String("type") ?? "zstack",
-                Platform = a.String("platform"), Architecture = a.String("architecture"), Format = a.String("format"),
+                Url = display, MediaType = mediaType, GuestOsType = guestOsType, Type = a.String("type") ?? "zstack",
+                Platform = platform, Architecture = architecture, Format = a.String("format"),
                 System = a.Bool("system") ?? false, Virtio = a.Bool("virtio") ?? true, OwnerAccountUuid = account, CreateDate = now, LastOpDate = now,
             };
             refs = [.. bss.Select(bs => new ImageBackupStorageRefEntity

@@ -20,7 +20,7 @@ public static class DeleteImage
         Method = "DELETE",
         Path = "/images/{uuid}",
         Description = "Delete an image (optionally only its copies on some backup storages); the deletion policy decides whether files go now",
-        Params = [ImageRules.ImageUuid(), ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
+        Params = [ImageRules.DeletedImageUuid(), ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
         SerialKey = a => "image-" + a.String("uuid"),
         Handler = HandleAsync,
     };

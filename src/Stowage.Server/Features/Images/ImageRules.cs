@@ -19,6 +19,21 @@ public static partial class ImageRules
     public static readonly IReadOnlyList<string> Platforms = ["Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio"];
     public static readonly IReadOnlyList<string> Architectures = ["x86_64", "aarch64", "mips64el", "loongarch64"];
 
+    /// <summary>
+    /// ZStack's ImageMessageFiller.fillDefault: a data volume template is left as given; anything else gets the
+    /// platform Linux, the architecture x86_64 and the guest OS type of its platform (Linux, Windows or Other) when absent.
+    /// </summary>
+    public static (string? Platform, string? Architecture, string? GuestOsType) FillDefaults(string mediaType, string? platform, string? architecture, string? guestOsType)
+    {
+        if (mediaType == "DataVolumeTemplate")
+        {
+            return (platform, architecture, guestOsType);
+        }
+
+        platform ??= "Linux";
+        return (platform, architecture ?? "x86_64", guestOsType ?? (platform is "Linux" or "Windows" or "Other" ? platform : null));
+    }
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex SafeName();
 
@@ -26,6 +41,9 @@ public static partial class ImageRules
     private static partial Regex Hex();
 
     public static ParamSpec ImageUuid(string name = "uuid") => new(name) { InPath = true, Required = true, ResourceType = ResourceType, Description = "image uuid" };
+
+    /// <summary>The image uuid of a delete: a missing image is already deleted (ZStack's successIfResourceNotExisting).</summary>
+    public static ParamSpec DeletedImageUuid() => ImageUuid() with { SuccessIfMissing = true };
 
     public static readonly ParamSpec BackupStorageUuids = new("backupStorageUuids", ParamType.StringList)
     {

@@ -23,7 +23,7 @@ public static class DeleteVolumeArchive
         Method = "DELETE",
         Path = kind.Path + "/{uuid}",
         Description = $"Delete a {kind.Noun} (optionally only its copies on some backup storages); its files are removed",
-        Params = [kind.UuidParam(), ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
+        Params = [kind.UuidParam() with { SuccessIfMissing = true }, ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
         SerialKey = a => "volume-archive-" + a.String("uuid"),
         Handler = ctx => HandleAsync(ctx, kind),
     };
