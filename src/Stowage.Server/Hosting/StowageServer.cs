@@ -54,7 +54,7 @@ public static class StowageServer
         {
             var types = sp.GetRequiredService<StorageTypeRegistry>();
             return new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage(types),
-                .. types.All.SelectMany(m => m.QueryResources(types)), ImageQueries.Image, ImageQueries.BackupStorageRef, .. VolumeArchiveQueries.All, ClusterFeature.Query]);
+                .. types.All.SelectMany(m => m.QueryResources(types)), ImageQueries.Image, ImageQueries.BackupStorageRef, Features.LongJobs.LongJobFeature.Query, .. VolumeArchiveQueries.All, ClusterFeature.Query]);
         });
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SessionService>();
@@ -67,6 +67,8 @@ public static class StowageServer
         services.AddHostedService<MaintenanceService>();
         services.AddHttpClient(WebHookSender.ClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<ApiDispatcher>();
+        services.AddSingleton<Features.LongJobs.LongJobRecords>();
+        services.AddSingleton<IApiFeature, Features.LongJobs.LongJobFeature>();
         services.AddSingleton<IApiFeature, SessionFeature>();
         services.AddSingleton<IApiFeature, ZoneFeature>();
         services.AddSingleton<IApiFeature, GlobalConfigFeature>();

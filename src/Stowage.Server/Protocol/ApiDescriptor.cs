@@ -117,6 +117,12 @@ public sealed class ApiDescriptor
     /// </summary>
     public Func<ApiArguments, string?>? OwnerBackupStorage { get; init; }
 
+    /// <summary>
+    /// A long-running call ZStack also runs as a long job: each call is recorded in <c>long_jobs</c> under its job uuid
+    /// (QueryLongJob, CancelLongJob on <c>/longjobs/{uuid}</c>), and SubmitLongJob may start it by its message name.
+    /// </summary>
+    public bool LongJob { get; init; }
+
     /// <summary>In a cluster: the call acts on a job, so it runs on the server running that job (<c>uuid</c>).</summary>
     public bool RunsWhereJobRuns { get; init; }
 

@@ -25,6 +25,7 @@ public sealed partial class ApiDispatcher(
     IBackupStorageOwnership ownership,
     ClusterForwarder forwarder,
     NodeIdentity node,
+    Features.LongJobs.LongJobRecords longJobs,
     ILogger<ApiDispatcher> logger)
 {
     public const int MaxBodyBytes = 1 << 20;
@@ -138,9 +139,25 @@ public sealed partial class ApiDispatcher(
             return;
         }
 
+        var longJob = api.LongJob ? new LongJobStart(jobUuid!, Features.LongJobs.LongJobRecords.Redact(api, wrapper, path), null, null, args.String("uuid")) : null;
+        await StartJobAsync(new JobStart(api, args, session, sessionUuid, jobUuid!, timeout, webHook, systemTags, userTags), longJob, ct);
+        await AcceptedAsync(http, jobUuid!, timeout);
+    }
+
+    /// <summary>
+    /// Creates the job row (and the long-job row when asked) and admits the work; a full queue fails the job at once.
+    /// SubmitLongJob starts the API it names through here as well.
+    /// </summary>
+    public async Task StartJobAsync(JobStart start, LongJobStart? longJob, CancellationToken ct)
+    {
+        var (api, args, session, sessionUuid, id, timeout, webHook, systemTags, userTags) = start;
         var serialKey = api.SerialKey?.Invoke(args);
-        await jobs.CreateAsync(jobUuid!, api.Name, sessionUuid, timeout, webHook, null, ct);
-        var id = jobUuid!;
+        await jobs.CreateAsync(id, api.Name, sessionUuid, timeout, webHook, null, ct);
+        if (longJob is not null)
+        {
+            await longJobs.RecordAsync(id, longJob.ApiId, api, longJob.JobData, longJob.Name, longJob.Description, longJob.Target, ct);
+        }
+
         var work = new JobWork(id, (services, token) => new ApiContext
         {
             Api = api, Args = args, Session = session, Services = services, CancellationToken = token, JobUuid = id, SystemTags = systemTags, UserTags = userTags,
@@ -151,8 +168,6 @@ public sealed partial class ApiDispatcher(
             await jobs.CompleteAsync(id, null, busy, CancellationToken.None);
             NotifyFailure(webHook, id, busy);
         }
-
-        await AcceptedAsync(http, id, timeout);
     }
 
     /// <summary>A delete of a resource that does not exist succeeds with <c>{}</c>, as ZStack's successIfResourceNotExisting.</summary>

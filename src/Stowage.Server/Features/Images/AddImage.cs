@@ -38,6 +38,7 @@ public static class AddImage
         ResultClass = ImageRules.InventoryClass,
         Description = "Register an image from an http(s), file:///, sftp:// or upload:// url on one or more backup storages; a checksum::sha256::<hex> (or checksum::md5::<hex>) system tag is verified; sourceHostKey::SHA256:<fingerprint> pins an sftp source's host key",
         Timeout = TimeSpan.FromHours(72),
+        LongJob = true,
         Params =
         [
             new("name") { Required = true, MaxLength = 255, EmptyString = false, Description = "image name" },

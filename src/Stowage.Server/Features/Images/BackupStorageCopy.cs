@@ -41,6 +41,7 @@ public static class BackupStorageCopy
         ResultClass = resultClass,
         Description = description,
         Timeout = TimeSpan.FromHours(72),
+        LongJob = true,
         Params =
         [
             uuid,

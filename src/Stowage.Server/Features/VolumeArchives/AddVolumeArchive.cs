@@ -35,6 +35,7 @@ public static partial class AddVolumeArchive
         ResultClass = kind.InventoryClass,
         Description = $"Store a {kind.Noun} from an http(s), file:/// or sftp:// url on one or more backup storages (under {kind.Folder}/); checksum::sha256::<hex> and sourceHostKey:: system tags as in AddImage",
         Timeout = TimeSpan.FromHours(72),
+        LongJob = true,
         Params =
         [
             new("name") { Required = true, MaxLength = 255, EmptyString = false, Description = kind.Noun + " name" },
