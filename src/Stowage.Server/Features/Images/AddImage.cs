@@ -86,8 +86,7 @@ public static class AddImage
         List<ImageBackupStorageRefEntity> refs;
         await using (var db = dbFactory.CreateDbContext())
         {
-            var bss = await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct);
-            CheckTargets(ctx.Get<BackupStorageDriverRegistry>(), bss, source, url);
+            var bss = CheckTargets(ctx, bsUuids, await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct), source, url);
 
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var uuid = await ResourceIndex.ClaimUuidAsync(db, a.String("resourceUuid"), ct);
@@ -196,12 +195,17 @@ public static class AddImage
         }
     }
 
-    /// <summary>Every target must be Enabled and Connected, and a file:/// source must not lie inside its directory.</summary>
-    public static void CheckTargets(BackupStorageDriverRegistry drivers, IEnumerable<BackupStorageEntity> bss, Uri source, string url)
+    /// <summary>
+    /// The targets the add goes on with: as ZStack does, a backup storage that is Disabled or not Connected is skipped
+    /// (and named in the log) while others are usable; only when none is usable does the add fail, with the first one's
+    /// reason. A file:/// source inside any target's directory is refused.
+    /// </summary>
+    public static List<BackupStorageEntity> CheckTargets(ApiContext ctx, IReadOnlyList<string> order, IReadOnlyList<BackupStorageEntity> found, Uri source, string url)
     {
+        var drivers = ctx.Get<BackupStorageDriverRegistry>();
+        var bss = found.OrderBy(b => order.ToList().IndexOf(b.Uuid)).ToList();
         foreach (var bs in bss)
         {
-            ImageRules.RequireEnabledAndConnected(bs, DownloadMessage);
             StorageRefusal.Require(drivers, bs, c => c.WritesFiles, "writing files");
             if (source.Scheme == "upload")
             {
@@ -219,6 +223,23 @@ public static class AddImage
                 throw ApiException.Argument($"url[{url}] lies inside the directory of backup storage[uuid:{bs.Uuid}]; copy images between backup storages instead");
             }
         }
+
+        var usable = bss.Where(b => b.State == nameof(ResourceState.Enabled) && b.Status == Storage.BackupStorageStatus.Connected).ToList();
+        if (usable.Count == 0)
+        {
+            foreach (var bs in bss)
+            {
+                ImageRules.RequireEnabledAndConnected(bs, DownloadMessage);
+            }
+        }
+
+        var logger = ctx.Get<ILoggerFactory>().CreateLogger("Stowage.Server.Features.Images.AddImage");
+        foreach (var bs in bss.Except(usable))
+        {
+            TargetLog.Skipped(logger, ctx.Api.Name, ctx.JobUuid ?? "-", bs.Uuid, bs.Name, bs.State, bs.Status);
+        }
+
+        return usable;
     }
 }
 
@@ -227,4 +248,11 @@ internal static partial class AddImageLog
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image}: the source announced no size and no checksum tag was given; {Bytes} bytes were received and nothing proves they are the whole file (system tag completeness::unverified)")]
     public static partial void LogUnverified(this ILogger logger, string image, long bytes);
+}
+
+/// <summary>Log lines of the target choice of AddImage and the volume-archive adds.</summary>
+internal static partial class TargetLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Api} job {JobUuid} skips backup storage {Bs} ({Name}): it is {State} and {Status}; the other backup storages go on")]
+    public static partial void Skipped(ILogger logger, string api, string jobUuid, string bs, string name, string state, string status);
 }

@@ -74,8 +74,7 @@ public static partial class AddVolumeArchive
         List<VolumeArchiveRefEntity> refs;
         await using (var db = ctx.Get<StowageDbContextFactory>().CreateDbContext())
         {
-            var bss = await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct);
-            AddImage.CheckTargets(ctx.Get<Core.Storage.BackupStorageDriverRegistry>(), bss, source, url);
+            var bss = AddImage.CheckTargets(ctx, bsUuids, await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct), source, url);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var uuid = await ResourceIndex.ClaimUuidAsync(db, a.String("resourceUuid"), ct);
             row = new VolumeArchiveEntity
