@@ -1,0 +1,36 @@
+using System.Net;
+using Stowage.Server.Tests.BackupStorage;
+using Stowage.Server.Tests.Infrastructure;
+using Stowage.Sftp.Tests.Infrastructure;
+
+namespace Stowage.Server.Tests.Fidelity;
+
+/// <summary>Issue 14 item 8: a reconnect is a new connection, so a host re-keyed under a live pooled session is noticed.</summary>
+[Collection(SshdCollection.Name)]
+public sealed class ReconnectTests(SshdFixture sshd)
+{
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task A_host_key_changed_under_a_live_session_fails_the_reconnect(Db db)
+    {
+        await using var host = await StowageHost.StartAsync(db);
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = sshd.NewPath();
+        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        foreach (var action in new[] { ("/backup-storage/", "reconnectBackupStorage"), ("/backup-storage/sftp/", "reconnectSftpBackupStorage") })
+        {
+            var ok = await BsKit.ActionAsync(client, $"{action.Item1}{bs}/actions", action.Item2);
+            Assert.True(ok.Status == HttpStatusCode.OK, ok.ToString());
+        }
+
+        // The pooled session (opened by the reconnect above) survives the re-key; only a fresh connection sees the new key.
+        await sshd.RekeyUnderLiveSessionsAsync();
+        var r = await BsKit.ActionAsync(client, $"/backup-storage/sftp/{bs}/actions", "reconnectSftpBackupStorage");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.Status);
+        Assert.Contains("host key", r.Body, StringComparison.Ordinal);
+        var inv = await BsKit.GetAsync(client, bs);
+        Assert.Equal("Disconnected", inv["status"]!.GetValue<string>());
+        Assert.Contains("host key", inv["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+}
