@@ -95,7 +95,7 @@ internal static partial class ImageCommands
         .Append("if command -v curl >/dev/null 2>&1; then ")
         .Append("if [ \"$k\" = 1 ]; then i=-k; else i=; fi; ")
         .Append("if [ \"$w\" -gt 0 ]; then i=\"$i --speed-limit 1 --speed-time $w\"; fi; ")
-        .Append("printf 'url = \"%s\"\\n' \"$u\" | curl -q -fsSL --max-redirs 0 --proto =http,https --proto-redir =http,https $i -o \"$t\" -K -; r=$?; ")
+        .Append("printf 'url = \"%s\"\\n' \"$u\" | curl -q -fsSL --max-redirs 0 --proto =http,https,ftp --proto-redir =http,https $i -o \"$t\" -K -; r=$?; ")
         .Append($"[ $r -eq 0 ] || {{ echo \"TOOL curl $r\"; exit {ExitCurl}; }}; ")
         .Append("elif command -v wget >/dev/null 2>&1; then ")
         .Append("if [ \"$k\" = 1 ]; then i=--no-check-certificate; else i=; fi; ")

@@ -33,4 +33,29 @@ public sealed class ReconnectTests(SshdFixture sshd)
         Assert.Equal("Disconnected", inv["status"]!.GetValue<string>());
         Assert.Contains("host key", inv["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task A_wiped_identity_marker_tells_one_working_instruction(Db db)
+    {
+        await using var host = await StowageHost.StartAsync(db);
+        using var client = host.Client();
+        await client.LoginAsync();
+        var url = sshd.NewPath();
+        var bs = await BsKit.AddOkAsync(client, sshd, url);
+        File.Delete(Path.Combine(url, ".stowage-backup-storage"));
+
+        var refused = await BsKit.ActionAsync(client, $"/backup-storage/{bs}/actions", "reconnectBackupStorage");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Status);
+        var instruction = Stowage.Server.Storage.BackupStorageConnector.MarkerLost(url);
+        Assert.Contains(instruction, refused.Body, StringComparison.Ordinal);
+        Assert.Equal(instruction, (await BsKit.GetAsync(client, bs))["lastError"]!.GetValue<string>());
+
+        // The instruction works: the password again adopts the directory and the backup storage is Connected.
+        var update = await client.CallAsync(HttpMethod.Put, $"/backup-storage/sftp/{bs}/actions",
+            new System.Text.Json.Nodes.JsonObject { ["updateSftpBackupStorage"] = new System.Text.Json.Nodes.JsonObject { ["password"] = sshd.Password } });
+        Assert.True(update.Status == HttpStatusCode.OK, update.ToString());
+        Assert.Equal("Connected", (await BsKit.GetAsync(client, bs))["status"]!.GetValue<string>());
+        Assert.Equal(bs, File.ReadAllText(Path.Combine(url, ".stowage-backup-storage")).Trim());
+    }
 }

@@ -67,7 +67,9 @@ public static class AddImage
         var ct = ctx.CancellationToken;
         var url = a.RequiredString("url");
         var source = ImageRules.ParseSource(url);
+        await CheckHostPathAsync(ctx, source, ct);
         var probe = await SourceProbe.RunAsync(ctx, source, ct);
+        CheckMinimumSize(ctx, source, url, probe.Size);
         var expect = ImageRules.Expectations(ctx.SystemTags, probe.Size);
         var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, probe.Size, ct);
         if (source.Scheme == "upload" && bsUuids.Count != 1)
@@ -240,6 +242,22 @@ public static class AddImage
         }
 
         return usable;
+    }
+
+    /// <summary>A host file source (<c>file:///</c>, a bare path) on the deny list is refused before anything is created.</summary>
+    public static Task CheckHostPathAsync(ApiContext ctx, Uri source, CancellationToken ct) =>
+        source.IsFile
+            ? HostPathDenyList.CheckAsync(ctx.Get<GlobalConfigs.GlobalConfigStore>(), ctx.Get<StowageDbContextFactory>(), ImageRules.HostPath(source), ct)
+            : Task.CompletedTask;
+
+    /// <summary>ZStack refuses an http(s) source announcing less than 1 MiB (<c>image/download.minimumSize</c>) as too small for an image.</summary>
+    private static void CheckMinimumSize(ApiContext ctx, Uri source, string url, long? size)
+    {
+        var minimum = Core.Config.SizeString.TryParse(ctx.Get<GlobalConfigs.GlobalConfigStore>().Get(ImageConfigs.MinimumSize), out var m) ? m : 0;
+        if (source.Scheme is "http" or "https" && size < minimum)
+        {
+            throw ApiException.Operation($"the image size get from url {ImageRules.Redact(url)} is {size} bytes, it's too small for an image, please check the url again.");
+        }
     }
 }
 

@@ -58,6 +58,7 @@ public static partial class AddVolumeArchive
         var ct = ctx.CancellationToken;
         var url = a.RequiredString("url");
         var source = ImageRules.ParseSource(url);
+        await AddImage.CheckHostPathAsync(ctx, source, ct);
         var probe = await SourceProbe.RunAsync(ctx, source, ct);
         var expect = ImageRules.Expectations(ctx.SystemTags, probe.Size);
         var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, probe.Size, ct);
