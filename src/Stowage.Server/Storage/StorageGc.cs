@@ -91,19 +91,18 @@ public sealed partial class StorageGc(
             return 0;
         }
 
-        var done = 0;
+        var removed = new List<long>();
         foreach (var job in due)
         {
             var failure = await TryRemoveAsync(bsUuid, job.InstallPath, null, ct, refresh: false);
-            await using var db = dbFactory.CreateDbContext();
             if (failure is null)
             {
-                await db.StorageGcJobs.Where(j => j.Id == job.Id).ExecuteDeleteAsync(CancellationToken.None);
-                done++;
+                removed.Add(job.Id);
                 continue;
             }
 
             var now = clock.GetUtcNow().UtcDateTime;
+            await using var db = dbFactory.CreateDbContext();
             await db.StorageGcJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
                 .SetProperty(j => j.Attempts, j => j.Attempts + 1).SetProperty(j => j.Reason, failure).SetProperty(j => j.LastAttemptDate, now), CancellationToken.None);
             if (IsHostDown(failure))
@@ -112,13 +111,16 @@ public sealed partial class StorageGc(
             }
         }
 
-        if (done > 0)
+        if (removed.Count > 0)
         {
+            // Capacity and the metadata file first, the rows last: once no row is left, everything is settled.
             await RefreshAsync(bsUuid, ct);
-            LogCollected(logger, done, bsUuid);
+            await using var db = dbFactory.CreateDbContext();
+            await db.StorageGcJobs.Where(j => removed.Contains(j.Id)).ExecuteDeleteAsync(CancellationToken.None);
+            LogCollected(logger, removed.Count, bsUuid);
         }
 
-        return done;
+        return removed.Count;
     }
 
     /// <summary>One round over every backup storage with pending removals (those this server owns and that are Connected).</summary>
@@ -216,8 +218,7 @@ public sealed partial class StorageGc(
             return null;
         }
 
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == bs.Uuid, ct);
-        var target = knownTarget ?? connector.BuildTarget(bs, sftp);
+        var target = knownTarget ?? await connector.LoadTargetAsync(db, bs, ct);
         var driver = connector.Drivers.Get(bs.Type);
         try
         {
@@ -254,10 +255,9 @@ public sealed partial class StorageGc(
             return;
         }
 
-        var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == bs.Uuid, ct);
         try
         {
-            await capacity.RefreshAsync(connector.Drivers.Get(bs.Type), connector.BuildTarget(bs, sftp), ct);
+            await capacity.RefreshAsync(connector.Drivers.Get(bs.Type), await connector.LoadTargetAsync(db, bs, ct), ct);
         }
         catch (StorageException e)
         {

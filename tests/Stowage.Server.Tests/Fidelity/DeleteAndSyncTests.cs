@@ -4,13 +4,16 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Fidelity;
 
 /// <summary>Issue 14 items 3 and 4: deletes that succeed on a missing resource, SyncImageSize, the sync alias's name, image defaults.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class DeleteAndSyncTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class DeleteAndSyncTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task Deleting_what_does_not_exist_succeeds_with_an_empty_result_as_ZStack_marks_it(Db db)

@@ -4,13 +4,16 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Fidelity;
 
 /// <summary>Issue 14 item 1: the long-job family in the request shapes of ZStack's Java SDK (SubmitLongJobAction, CancelLongJobAction, ...).</summary>
-[Collection(SshdCollection.Name)]
-public sealed class LongJobTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class LongJobTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task A_direct_AddImage_is_a_long_job_found_and_cancelled_through_longjobs(Db db)

@@ -5,6 +5,7 @@ using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.VolumeArchives;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Fidelity;
 
@@ -12,9 +13,11 @@ namespace Stowage.Server.Tests.Fidelity;
 /// Issue 14 item 7: a deletion the host cannot carry out never lies. The copy's record goes at once, the removal is
 /// queued durably and shown, and it converges (file gone, record gone, capacity back) once the host allows it.
 /// </summary>
-[Collection(SshdCollection.Name)]
-public sealed class PendingDeletionTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class PendingDeletionTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task A_folder_that_will_not_go_is_queued_and_removed_with_its_empty_account_folder_once_it_can(Db db)

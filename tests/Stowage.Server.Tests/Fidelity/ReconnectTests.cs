@@ -2,13 +2,16 @@ using System.Net;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Fidelity;
 
 /// <summary>Issue 14 item 8: a reconnect is a new connection, so a host re-keyed under a live pooled session is noticed.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class ReconnectTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class ReconnectTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task A_host_key_changed_under_a_live_session_fails_the_reconnect(Db db)
@@ -47,7 +50,7 @@ public sealed class ReconnectTests(SshdFixture sshd)
 
         var refused = await BsKit.ActionAsync(client, $"/backup-storage/{bs}/actions", "reconnectBackupStorage");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Status);
-        var instruction = Stowage.Server.Storage.BackupStorageConnector.MarkerLost(url);
+        var instruction = Stowage.Server.Storage.BackupStorageConnector.MarkerLost(url, "SftpBackupStorage");
         Assert.Contains(instruction, refused.Body, StringComparison.Ordinal);
         Assert.Equal(instruction, (await BsKit.GetAsync(client, bs))["lastError"]!.GetValue<string>());
 

@@ -5,13 +5,16 @@ using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Fidelity;
 
 /// <summary>Issue 14 item 2: nested <c>schema</c> paths (as the Java SDK needs them for typed objects) and web-hook bodies equal to the poll.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class SchemaTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class SchemaTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task AddImage_QueryImage_and_trash_results_name_their_nested_classes_and_the_web_hook_gets_the_polled_body(Db db)

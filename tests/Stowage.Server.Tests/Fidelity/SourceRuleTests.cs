@@ -3,13 +3,16 @@ using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Fidelity;
 
 /// <summary>Issue 14 item 5 (and item 9's url texts): the source rules ZStack enforces.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class SourceRuleTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class SourceRuleTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task Deny_listed_host_paths_small_http_sources_and_ftp_follow_ZStack(Db db)

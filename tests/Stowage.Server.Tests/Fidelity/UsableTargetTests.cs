@@ -7,13 +7,16 @@ using Stowage.Server.Tests.Images;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.VolumeArchives;
 using Stowage.Sftp.Tests.Infrastructure;
+using Stowage.Server.Tests.StorageTypes;
 
 namespace Stowage.Server.Tests.Fidelity;
 
 /// <summary>Issue 14 item 6: given several backup storages, the adds skip the Disabled and not Connected ones and go on with the rest.</summary>
-[Collection(SshdCollection.Name)]
-public sealed class UsableTargetTests(SshdFixture sshd)
+[Collection(StorageCollection.Name)]
+public sealed class UsableTargetTests(StorageWorld world)
 {
+    private readonly SshdFixture sshd = world.Sshd;
+
     [Theory]
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task Unusable_backup_storages_are_skipped_and_only_all_unusable_fails(Db db)

@@ -50,10 +50,9 @@ public static class SyncImageSize
                 continue;
             }
 
-            var sftp = await db.SftpBackupStorages.AsNoTracking().FirstOrDefaultAsync(s => s.Uuid == c.Bs.Uuid, ct);
             try
             {
-                await using var file = await reader.OpenReadAsync(connector.BuildTarget(c.Bs, sftp), c.Ref.InstallPath, 0, ct);
+                await using var file = await reader.OpenReadAsync(await connector.LoadTargetAsync(db, c.Bs, ct), c.Ref.InstallPath, 0, ct);
                 image.ActualSize = file.Length;
                 if (image.Format is "raw" or "iso")
                 {
