@@ -133,6 +133,7 @@ public abstract partial class StowageDbContext(DbContextOptions options) : DbCon
         ConfigureVolumeArchives(modelBuilder);
         ConfigureCluster(modelBuilder);
         ConfigureNfs(modelBuilder);
+        ConfigureFidelity(modelBuilder);
         ApplySnakeCaseAndUtc(modelBuilder);
     }
 

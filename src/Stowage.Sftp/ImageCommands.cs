@@ -95,7 +95,7 @@ internal static partial class ImageCommands
         .Append("if command -v curl >/dev/null 2>&1; then ")
         .Append("if [ \"$k\" = 1 ]; then i=-k; else i=; fi; ")
         .Append("if [ \"$w\" -gt 0 ]; then i=\"$i --speed-limit 1 --speed-time $w\"; fi; ")
-        .Append("printf 'url = \"%s\"\\n' \"$u\" | curl -q -fsSL --max-redirs 0 --proto =http,https --proto-redir =http,https $i -o \"$t\" -K -; r=$?; ")
+        .Append("printf 'url = \"%s\"\\n' \"$u\" | curl -q -fsSL --max-redirs 0 --proto =http,https,ftp --proto-redir =http,https $i -o \"$t\" -K -; r=$?; ")
         .Append($"[ $r -eq 0 ] || {{ echo \"TOOL curl $r\"; exit {ExitCurl}; }}; ")
         .Append("elif command -v wget >/dev/null 2>&1; then ")
         .Append("if [ \"$k\" = 1 ]; then i=--no-check-certificate; else i=; fi; ")
@@ -116,8 +116,10 @@ internal static partial class ImageCommands
     /// <summary>Removes the image folder (the parent of the install path), read-only files included.</summary>
     public static string DeleteImage(string installPath) => new StringBuilder()
         .Append($"LC_ALL=C; export LC_ALL; f={RemoteCommands.Quote(installPath)}; d=$(dirname -- \"$f\"); ")
-        .Append("[ -e \"$d\" ] || exit 0; chmod -R u+w -- \"$d\" 2>/dev/null; ")
-        .Append($"rm -rf -- \"$d\" || exit {ExitDeleteFailed}")
+        .Append("if [ -e \"$d\" ]; then chmod -R u+w -- \"$d\" 2>/dev/null; ")
+        .Append($"rm -rf -- \"$d\" || exit {ExitDeleteFailed}; fi; ")
+        // The account folder left empty by its last image goes too (only an acct-* folder, never an image root).
+        .Append("a=$(dirname -- \"$d\"); case \"${a##*/}\" in acct-*) rmdir -- \"$a\" 2>/dev/null;; esac; exit 0")
         .ToString();
 
     /// <summary>Stops a transfer's process group (TERM, then KILL) and removes its temporary file (and key directory, <see cref="CopyFromPeer"/>).</summary>

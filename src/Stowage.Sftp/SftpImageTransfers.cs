@@ -16,9 +16,9 @@ public sealed partial class SftpBackupStorageDriver
     public async Task<ImageFileFacts> DownloadFromUrlAsync(BackupStorageTarget target, ImageDownload download, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(download);
-        if (download.Source.Scheme is not ("http" or "https"))
+        if (download.Source.Scheme is not ("http" or "https" or "ftp"))
         {
-            throw new StorageException(StorageFailure.SourceUnreachable, $"the storage host only pulls http and https, not {download.Source.Scheme}");
+            throw new StorageException(StorageFailure.SourceUnreachable, $"the storage host only pulls http, https and ftp, not {download.Source.Scheme}");
         }
 
         var text = download.Source.AbsoluteUri;

@@ -33,6 +33,8 @@ public sealed partial class ClusterReaper(StowageDbContextFactory dbFactory, ISe
                 $"the management node[{deadNode}] running this job stopped responding (no heartbeat for {deadAfter.TotalSeconds:0} s); the job did not complete"));
             jobs = await db.ApiJobs.Where(j => j.State == JobStates.Running && j.NodeId == deadNode)
                 .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobStates.Failed).SetProperty(j => j.FinishDate, now).SetProperty(j => j.ErrorJson, error), ct);
+            await db.LongJobs.Where(j => j.State == "Running" && j.ManagementNodeUuid == deadNode)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, "Failed").SetProperty(j => j.JobResult, error).SetProperty(j => j.LastOpDate, now), ct);
             storages = await db.BackupStorages.Where(b => b.OwnerNodeId == deadNode)
                 .ExecuteUpdateAsync(s => s.SetProperty(b => b.OwnerNodeId, (string?)null), ct);
             await tx.CommitAsync(ct);

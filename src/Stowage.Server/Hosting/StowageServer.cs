@@ -47,14 +47,14 @@ public static class StowageServer
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(NodeIdentity.LoadOrCreate(settings.DataDir));
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
-        services.AddSingleton(sp => new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, .. ExportConfigs.All,
+        services.AddSingleton(sp => new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, StorageGc.Interval, .. ExportConfigs.All,
             .. sp.GetRequiredService<StorageTypeRegistry>().All.SelectMany(m => m.Configs)]));
         services.AddSingleton<GlobalConfigStore>();
         services.AddSingleton(sp =>
         {
             var types = sp.GetRequiredService<StorageTypeRegistry>();
             return new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage(types),
-                .. types.All.SelectMany(m => m.QueryResources(types)), ImageQueries.Image, ImageQueries.BackupStorageRef, .. VolumeArchiveQueries.All, ClusterFeature.Query]);
+                .. types.All.SelectMany(m => m.QueryResources(types)), ImageQueries.Image, ImageQueries.BackupStorageRef, Features.LongJobs.LongJobFeature.Query, PendingDeletionFeature.Query, .. VolumeArchiveQueries.All, ClusterFeature.Query]);
         });
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SessionService>();
@@ -67,6 +67,8 @@ public static class StowageServer
         services.AddHostedService<MaintenanceService>();
         services.AddHttpClient(WebHookSender.ClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<ApiDispatcher>();
+        services.AddSingleton<Features.LongJobs.LongJobRecords>();
+        services.AddSingleton<IApiFeature, Features.LongJobs.LongJobFeature>();
         services.AddSingleton<IApiFeature, SessionFeature>();
         services.AddSingleton<IApiFeature, ZoneFeature>();
         services.AddSingleton<IApiFeature, GlobalConfigFeature>();
@@ -192,6 +194,9 @@ public static class StowageServer
         services.AddSingleton<IBackupStorageDeletionHook, ImageDeletionHook>();
         services.AddSingleton<ImageExpungeService>();
         services.AddHostedService(sp => sp.GetRequiredService<ImageExpungeService>());
+        services.AddSingleton<StorageGc>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageGc>());
+        services.AddSingleton<IApiFeature, PendingDeletionFeature>();
         services.AddSingleton<IApiFeature, TrashFeature>();
         services.AddSingleton<ImageTrash>();
         services.AddSingleton<ImageMetadataFile>();

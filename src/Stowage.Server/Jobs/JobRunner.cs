@@ -212,7 +212,7 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
     {
         if (work.WebHook is { } hook)
         {
-            webHooks.Enqueue(new WebHookCall(hook, work.JobUuid, error is null, error is null ? reply!.Body.ToJsonString(ZStackJson.Options) : ApiErrors.Envelope(error)));
+            webHooks.Enqueue(new WebHookCall(hook, work.JobUuid, error is null, error is null ? ApiReply.RenderNode(reply!, withSchema: true) : ApiErrors.Envelope(error)));
         }
     }
 

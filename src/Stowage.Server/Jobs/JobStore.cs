@@ -56,6 +56,11 @@ public sealed class JobStore(StowageDbContextFactory dbFactory, NodeIdentity nod
                 s => s.SetProperty(j => j.State, state).SetProperty(j => j.FinishDate, now)
                     .SetProperty(j => j.ResultJson, result).SetProperty(j => j.SchemaJson, schema).SetProperty(j => j.ErrorJson, errorJson),
                 cancellationToken);
+
+        // A long job (the same uuid) ends with its job: ZStack's jobResult holds the result, or the error.
+        var longState = Features.LongJobs.LongJobRecords.StateOf(state);
+        await db.LongJobs.Where(j => j.Uuid == uuid && j.State == "Running")
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, longState).SetProperty(j => j.JobResult, errorJson ?? result).SetProperty(j => j.LastOpDate, now), cancellationToken);
     }
 
     public async Task<ApiJobEntity?> FindAsync(string uuid, CancellationToken cancellationToken)
@@ -70,6 +75,8 @@ public sealed class JobStore(StowageDbContextFactory dbFactory, NodeIdentity nod
         await using var db = dbFactory.CreateDbContext();
         var now = clock.GetUtcNow().UtcDateTime;
         var error = Serialize(Errors.Operr("the management server restarted while this job was running; the job did not complete"));
+        await db.LongJobs.Where(j => j.State == "Running" && j.ManagementNodeUuid == node.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, "Failed").SetProperty(j => j.JobResult, error).SetProperty(j => j.LastOpDate, now), cancellationToken);
         return await db.ApiJobs.Where(j => j.State == JobStates.Running && j.NodeId == node.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobStates.Failed).SetProperty(j => j.FinishDate, now).SetProperty(j => j.ErrorJson, error), cancellationToken);
     }

@@ -55,6 +55,12 @@ public sealed record ParamSpec(string Name, ParamType Type = ParamType.String)
     /// <summary>ZStack resource type the value (or each list element) must name, e.g. <c>ZoneVO</c>.</summary>
     public string? ResourceType { get; init; }
 
+    /// <summary>
+    /// ZStack's <c>successIfResourceNotExisting</c>: when the resource named by this parameter does not exist, the
+    /// call succeeds at once with an empty result instead of failing with SYS.1003 (deletes are idempotent).
+    /// </summary>
+    public bool SuccessIfMissing { get; init; }
+
     /// <summary>Filled from the URL path rather than the body.</summary>
     public bool InPath { get; init; }
 
@@ -110,6 +116,12 @@ public sealed class ApiDescriptor
     /// the backup storage of a <c>bs-</c> serial key.
     /// </summary>
     public Func<ApiArguments, string?>? OwnerBackupStorage { get; init; }
+
+    /// <summary>
+    /// A long-running call ZStack also runs as a long job: each call is recorded in <c>long_jobs</c> under its job uuid
+    /// (QueryLongJob, CancelLongJob on <c>/longjobs/{uuid}</c>), and SubmitLongJob may start it by its message name.
+    /// </summary>
+    public bool LongJob { get; init; }
 
     /// <summary>In a cluster: the call acts on a job, so it runs on the server running that job (<c>uuid</c>).</summary>
     public bool RunsWhereJobRuns { get; init; }

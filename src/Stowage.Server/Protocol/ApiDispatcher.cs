@@ -25,6 +25,7 @@ public sealed partial class ApiDispatcher(
     IBackupStorageOwnership ownership,
     ClusterForwarder forwarder,
     NodeIdentity node,
+    Features.LongJobs.LongJobRecords longJobs,
     ILogger<ApiDispatcher> logger)
 {
     public const int MaxBodyBytes = 1 << 20;
@@ -81,6 +82,7 @@ public sealed partial class ApiDispatcher(
         // The session is checked before anything else exists: a caller who is not logged in gets its 503
         // ID.1001 at once, for async APIs too, so it can neither create job rows nor have a web hook posted.
         SessionInfo? session = null;
+        var gone = false;
         string? sessionUuid = null;
         if (api.NeedSession)
         {
@@ -102,7 +104,7 @@ public sealed partial class ApiDispatcher(
             if (api.Params.Any(p => p.ResourceType is not null && args.Has(p.Name)))
             {
                 await using var db = dbFactory.CreateDbContext();
-                await ArgumentBinder.CheckResourcesAsync(api, args, db, ct);
+                gone = !await ArgumentBinder.CheckResourcesAsync(api, args, db, ct);
             }
         }
         catch (ApiException e) when (e is not BadRequestException && api.Kind == ApiKind.Async)
@@ -113,6 +115,12 @@ public sealed partial class ApiDispatcher(
             await jobs.TrimFailedAsync(sessionUuid, ct);
             NotifyFailure(webHook, jobUuid!, e.Error);
             await AcceptedAsync(http, jobUuid!, timeout);
+            return;
+        }
+
+        if (gone)
+        {
+            await SucceedEmptyAsync(http, api, jobUuid, sessionUuid, timeout, webHook, ct);
             return;
         }
 
@@ -131,9 +139,25 @@ public sealed partial class ApiDispatcher(
             return;
         }
 
+        var longJob = api.LongJob ? new LongJobStart(jobUuid!, Features.LongJobs.LongJobRecords.Redact(api, wrapper, path), null, null, args.String("uuid")) : null;
+        await StartJobAsync(new JobStart(api, args, session, sessionUuid, jobUuid!, timeout, webHook, systemTags, userTags), longJob, ct);
+        await AcceptedAsync(http, jobUuid!, timeout);
+    }
+
+    /// <summary>
+    /// Creates the job row (and the long-job row when asked) and admits the work; a full queue fails the job at once.
+    /// SubmitLongJob starts the API it names through here as well.
+    /// </summary>
+    public async Task StartJobAsync(JobStart start, LongJobStart? longJob, CancellationToken ct)
+    {
+        var (api, args, session, sessionUuid, id, timeout, webHook, systemTags, userTags) = start;
         var serialKey = api.SerialKey?.Invoke(args);
-        await jobs.CreateAsync(jobUuid!, api.Name, sessionUuid, timeout, webHook, null, ct);
-        var id = jobUuid!;
+        await jobs.CreateAsync(id, api.Name, sessionUuid, timeout, webHook, null, ct);
+        if (longJob is not null)
+        {
+            await longJobs.RecordAsync(id, longJob.ApiId, api, longJob.JobData, longJob.Name, longJob.Description, longJob.Target, ct);
+        }
+
         var work = new JobWork(id, (services, token) => new ApiContext
         {
             Api = api, Args = args, Session = session, Services = services, CancellationToken = token, JobUuid = id, SystemTags = systemTags, UserTags = userTags,
@@ -144,8 +168,25 @@ public sealed partial class ApiDispatcher(
             await jobs.CompleteAsync(id, null, busy, CancellationToken.None);
             NotifyFailure(webHook, id, busy);
         }
+    }
 
-        await AcceptedAsync(http, id, timeout);
+    /// <summary>A delete of a resource that does not exist succeeds with <c>{}</c>, as ZStack's successIfResourceNotExisting.</summary>
+    private async Task SucceedEmptyAsync(HttpContext http, ApiDescriptor api, string? jobUuid, string? sessionUuid, TimeSpan timeout, string? webHook, CancellationToken ct)
+    {
+        if (api.Kind == ApiKind.Sync)
+        {
+            await ApiErrors.WriteJsonAsync(http, StatusCodes.Status200OK, "{}");
+            return;
+        }
+
+        await jobs.CreateAsync(jobUuid!, api.Name, sessionUuid, timeout, webHook, null, ct);
+        await jobs.CompleteAsync(jobUuid!, ApiReply.Empty(), null, CancellationToken.None);
+        if (webHook is not null)
+        {
+            webHooks.Enqueue(new WebHookCall(webHook, jobUuid!, true, "{}"));
+        }
+
+        await AcceptedAsync(http, jobUuid!, timeout);
     }
 
     /// <summary>A job that fails before it runs still reports to the client's web hook, as a job that ran would.</summary>

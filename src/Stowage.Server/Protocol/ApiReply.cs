@@ -24,9 +24,25 @@ public sealed class ApiReply
 
     public static ApiReply Of(JsonObject body) => new(body, []);
 
-    public static ApiReply Inventory(object inventory, string className) =>
-        new(new JsonObject { ["inventory"] = JsonSerializer.SerializeToNode(inventory, inventory.GetType(), ZStackJson.Options) },
-            new Dictionary<string, string> { ["inventory"] = className });
+    public static ApiReply Inventory(object inventory, string className)
+    {
+        var node = JsonSerializer.SerializeToNode(inventory, inventory.GetType(), ZStackJson.Options);
+        var schema = new Dictionary<string, string>();
+        ZStackSchema.Describe(schema, "inventory", className, node);
+        return new(new JsonObject { ["inventory"] = node }, schema);
+    }
+
+    /// <summary>A body of named results (no <c>inventory</c>): <paramref name="classes"/> gives the ZStack class of each top-level field.</summary>
+    public static ApiReply Of(JsonObject body, IReadOnlyDictionary<string, string> classes)
+    {
+        var schema = new Dictionary<string, string>();
+        foreach (var (field, className) in classes)
+        {
+            ZStackSchema.Describe(schema, field, className, body[field]);
+        }
+
+        return new(body, schema);
+    }
 
     public static ApiReply Inventories(IEnumerable<(JsonNode? Node, string ClassName)> inventories, long? total)
     {
@@ -34,7 +50,7 @@ public sealed class ApiReply
         var schema = new Dictionary<string, string>();
         foreach (var (inv, className) in inventories)
         {
-            schema["inventories[" + array.Count.ToString(CultureInfo.InvariantCulture) + "]"] = className;
+            ZStackSchema.Describe(schema, "inventories[" + array.Count.ToString(CultureInfo.InvariantCulture) + "]", className, inv);
             array.Add(inv);
         }
 

@@ -103,7 +103,11 @@ public static class ArgumentBinder
     }
 
     /// <summary>Checks that resource-typed parameters name live resources of that type.</summary>
-    public static async Task CheckResourcesAsync(ApiDescriptor api, ApiArguments args, StowageDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks that every resource parameter names an existing resource of its type. Answers false when a
+    /// <see cref="ParamSpec.SuccessIfMissing"/> parameter names none: the call then succeeds without running.
+    /// </summary>
+    public static async Task<bool> CheckResourcesAsync(ApiDescriptor api, ApiArguments args, StowageDbContext db, CancellationToken cancellationToken)
     {
         foreach (var spec in api.Params.Where(p => p.ResourceType is not null && args.Has(p.Name)))
         {
@@ -112,6 +116,11 @@ public static class ArgumentBinder
                 .Where(r => uuids.Contains(r.Uuid) && r.ResourceType == spec.ResourceType)
                 .Select(r => r.Uuid).ToListAsync(cancellationToken);
             var missing = uuids.Except(found, StringComparer.Ordinal).ToList();
+            if (missing.Count > 0 && spec.SuccessIfMissing)
+            {
+                return false;
+            }
+
             if (missing.Count > 0)
             {
                 throw ApiException.NotFound(spec.Type == ParamType.StringList
@@ -119,6 +128,8 @@ public static class ArgumentBinder
                     : $"invalid field[{spec.Name}], resource[uuid:{missing[0]}, type:{spec.ResourceType}] not found");
             }
         }
+
+        return true;
     }
 
     private static void AddPath(ApiDescriptor api, IReadOnlyDictionary<string, string> path, Dictionary<string, object> raw)

@@ -133,12 +133,22 @@ public sealed class BackupStorageConnector(
         if (mode is ConnectMode.Reconnect or ConnectMode.Background)
         {
             throw new StorageException(StorageFailure.IdentityMismatch, string.IsNullOrEmpty(marker)
-                ? $"the directory {target.Url} no longer holds this backup storage's identity marker: it was wiped, replaced or re-pointed; if this is intended, re-point it with Update{type}"
+                ? MarkerLost(target.Url, type)
                 : $"the directory {target.Url} holds the identity of another backup storage[uuid:{marker}] instead of this one");
         }
 
         await driver.WriteMarkerAsync(target, ct);
     }
+
+    /// <summary>
+    /// The one text of a lost identity marker: lastError, the reconnect refusal and the docs all give this instruction,
+    /// which works (an update with the credential again is a connection change, so it adopts the directory).
+    /// </summary>
+    /// <param name="url">The backup storage's directory.</param>
+    /// <param name="type">The storage type (<c>SftpBackupStorage</c>), whose update API is Update&lt;type&gt;.</param>
+    public static string MarkerLost(string url, string type) =>
+        $"the directory {url} no longer holds this backup storage's identity marker (it was wiped, replaced or re-pointed); " +
+        $"if the directory is the right one, adopt it with Update{type} (SFTP: give its password or sshKey again; FileSystem: adoptDirectory=true): that writes a new marker and reconnects";
 
     /// <summary>Turns a driver failure into the API error of the calling operation.</summary>
     public static ApiException Failure(string code, string what, StorageException e) =>

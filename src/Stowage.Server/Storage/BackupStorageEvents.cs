@@ -12,8 +12,16 @@ public sealed partial class BackupStorageEvents(ILogger<BackupStorageEvents> log
     public const string StatusChangePath = "/backup-storage/status/change";
     public const string DisconnectedPath = "/backup-storage/disconnected";
 
+    /// <summary>Raised (in process, on the caller's thread) when a backup storage becomes Connected; subscribers must be quick and not throw.</summary>
+    public event Action<string>? BecameConnected;
+
     public void StatusChanged(StowageDbContext db, string uuid, string oldStatus, string newStatus, string? reason)
     {
+        if (newStatus == BackupStorageStatus.Connected)
+        {
+            BecameConnected?.Invoke(uuid);
+        }
+
         db.BackupStorageEvents.Add(new BackupStorageEventEntity
         {
             BackupStorageUuid = uuid, Path = StatusChangePath, OldStatus = oldStatus, NewStatus = newStatus, Reason = reason, CreateDate = clock.GetUtcNow().UtcDateTime,

@@ -114,6 +114,13 @@ public sealed class CopyWorld : IAsyncDisposable
             args["srcBackupStorageUuid"] = src;
         }
 
+        if (action == "syncImageFromImageStoreBackupStorage")
+        {
+            // The SDK makes name mandatory for ImageStore's sync; description is optional.
+            args["name"] = "synced";
+            args["description"] = "as the SDK sends it";
+        }
+
         return new JsonObject { [action] = args };
     }
 

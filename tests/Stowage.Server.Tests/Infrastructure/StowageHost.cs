@@ -45,17 +45,22 @@ public sealed class StowageHost : IAsyncDisposable
     /// <summary>Connection string of the PostgreSQL server for tests, or null when none was started.</summary>
     public static string? PostgresServer => Environment.GetEnvironmentVariable("STOWAGE_TEST_POSTGRES");
 
-    public static async Task<StowageHost> StartAsync(Db db = Db.Sqlite, bool fakeClock = false, string? dataDir = null, Action<IServiceCollection>? configure = null, IEnumerable<string>? extraArgs = null)
+    /// <summary>The PostgreSQL database of this host (null on SQLite): a restart test starts the next host on it.</summary>
+    public string? PgDatabase => _pgDatabase;
+
+    /// <summary>Starts a server; <paramref name="pgDatabase"/> reuses a database a stopped host left (a restart), else a fresh one is made.</summary>
+    public static async Task<StowageHost> StartAsync(
+        Db db = Db.Sqlite, bool fakeClock = false, string? dataDir = null, Action<IServiceCollection>? configure = null, IEnumerable<string>? extraArgs = null, string? pgDatabase = null)
     {
         dataDir ??= Directory.CreateTempSubdirectory("stowage-test-").FullName;
         List<string> args = ["--urls", "http://127.0.0.1:0", "--data-dir", dataDir, .. extraArgs ?? []];
-        string? pgDatabase = null;
         if (db == Db.Postgres)
         {
             var server = PostgresServer ?? throw new InvalidOperationException("STOWAGE_TEST_POSTGRES is not set: run the tests with scripts/test.sh, which starts PostgreSQL");
-            pgDatabase = "stowage_test_" + Guid.NewGuid().ToString("N")[..12];
-            await using (var conn = new NpgsqlConnection(server))
+            if (pgDatabase is null)
             {
+                pgDatabase = "stowage_test_" + Guid.NewGuid().ToString("N")[..12];
+                await using var conn = new NpgsqlConnection(server);
                 await conn.OpenAsync();
                 await using var cmd = new NpgsqlCommand($"CREATE DATABASE {pgDatabase}", conn);
                 await cmd.ExecuteNonQueryAsync();
@@ -75,6 +80,9 @@ public sealed class StowageHost : IAsyncDisposable
             configure?.Invoke(services);
         });
         await StowageServer.PrepareAsync(app, CancellationToken.None);
+
+        // Most tests use small images; ZStack's 1 MiB floor for http sources is tested where it is set back on purpose.
+        await app.Services.GetRequiredService<Stowage.Server.Features.GlobalConfigs.GlobalConfigStore>().UpdateAsync("image", "download.minimumSize", "0", CancellationToken.None);
         await app.StartAsync();
         return new StowageHost(app, dataDir, pgDatabase, clock);
     }

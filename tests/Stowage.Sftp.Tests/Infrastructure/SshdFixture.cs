@@ -135,6 +135,23 @@ public sealed class SshdFixture : IAsyncLifetime
         await StartAsync();
     }
 
+    /// <summary>
+    /// Kills only the listener, gives the host a new key and starts a listener again on the same port: the sessions
+    /// already open survive with the old key (what a host re-keyed under live connections looks like).
+    /// </summary>
+    public async Task RekeyUnderLiveSessionsAsync()
+    {
+        if (_sshd is { } p)
+        {
+            KillPid(p.Id);
+            p.Dispose();
+            _sshd = null;
+        }
+
+        NewHostKey();
+        await StartAsync();
+    }
+
     public Task DisposeAsync()
     {
         Stop();

@@ -765,6 +765,77 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.ToTable("image_uploads", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.LongJobEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("ApiId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("api_id");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("JobData")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("job_data");
+
+                    b.Property<string>("JobName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("job_name");
+
+                    b.Property<string>("JobResult")
+                        .HasColumnType("text")
+                        .HasColumnName("job_result");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("ManagementNodeUuid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("management_node_uuid");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("TargetResourceUuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("target_resource_uuid");
+
+                    b.HasKey("Uuid");
+
+                    b.HasIndex("State")
+                        .HasDatabaseName("ix_long_jobs_state");
+
+                    b.ToTable("long_jobs", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ManagementNodeEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -960,6 +1031,65 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_sftp_backup_storages_hostname_ssh_port");
 
                     b.ToTable("sftp_backup_storages", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.StorageGcJobEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("InstallPath")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("install_path");
+
+                    b.Property<DateTime>("LastAttemptDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_attempt_date");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("ResourceType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("resource_type");
+
+                    b.Property<string>("ResourceUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("resource_uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BackupStorageUuid", "InstallPath")
+                        .IsUnique()
+                        .HasDatabaseName("ix_storage_gc_jobs_backup_storage_uuid_install_path");
+
+                    b.ToTable("storage_gc_jobs", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.TagEntity", b =>
@@ -1349,6 +1479,15 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
                         .WithOne()
                         .HasForeignKey("Stowage.Persistence.Entities.SftpBackupStorageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.StorageGcJobEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("BackupStorageUuid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

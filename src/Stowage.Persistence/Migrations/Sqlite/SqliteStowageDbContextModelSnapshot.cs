@@ -746,6 +746,77 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.ToTable("image_uploads", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.LongJobEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("ApiId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("api_id");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("JobData")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_data");
+
+                    b.Property<string>("JobName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_name");
+
+                    b.Property<string>("JobResult")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_result");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("ManagementNodeUuid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("management_node_uuid");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<string>("TargetResourceUuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_resource_uuid");
+
+                    b.HasKey("Uuid");
+
+                    b.HasIndex("State")
+                        .HasDatabaseName("ix_long_jobs_state");
+
+                    b.ToTable("long_jobs", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ManagementNodeEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -941,6 +1012,63 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_sftp_backup_storages_hostname_ssh_port");
 
                     b.ToTable("sftp_backup_storages", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.StorageGcJobEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("BackupStorageUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("backup_storage_uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("InstallPath")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("install_path");
+
+                    b.Property<DateTime>("LastAttemptDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_attempt_date");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("ResourceType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resource_type");
+
+                    b.Property<string>("ResourceUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resource_uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BackupStorageUuid", "InstallPath")
+                        .IsUnique()
+                        .HasDatabaseName("ix_storage_gc_jobs_backup_storage_uuid_install_path");
+
+                    b.ToTable("storage_gc_jobs", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.TagEntity", b =>
@@ -1328,6 +1456,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
                         .WithOne()
                         .HasForeignKey("Stowage.Persistence.Entities.SftpBackupStorageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.StorageGcJobEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("BackupStorageUuid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -78,6 +78,8 @@ public static partial class DeleteBackupStorage
             }
         }
 
+        // The image metadata file must not list what went with the backup storage (an import of the directory would bring it back).
+        await ctx.Get<Images.ImageMetadataFile>().RefreshAsync([uuid], CancellationToken.None);
         var driver = connector.Drivers.Get(bs.Type);
         try
         {

@@ -7,7 +7,9 @@ namespace Stowage.Server.Features.BackupStorage;
 
 /// <summary>
 /// ReconnectBackupStorage and each type's Reconnect&lt;Type&gt;BackupStorage (<see cref="Define"/>): all go through the per-BS lock and the
-/// Connecting phase (ZStack's SFTP variant skips both; we do not copy that).
+/// Connecting phase (ZStack's SFTP variant skips both; we do not copy that). A reconnect is a new connection:
+/// the pooled one is closed first, so the host key, the identity marker and capacity are all checked afresh
+/// (a host re-keyed under a live session is noticed); transfers running over the old connection fail and clean up.
 /// </summary>
 public static class ReconnectBackupStorage
 {
@@ -35,6 +37,7 @@ public static class ReconnectBackupStorage
         await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
         var bs = await SimpleBackupStorageApis.FindAsync(db, uuid, ct);
         var row = await connector.FindRowAsync(db, bs, tracked: true, ct);
+        connector.Drivers.Get(bs.Type).Forget(uuid);
         try
         {
             await connector.ConnectAsync(db, bs, row, connector.BuildTarget(bs, row), ConnectMode.Reconnect, ct);

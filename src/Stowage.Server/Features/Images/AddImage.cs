@@ -38,6 +38,7 @@ public static class AddImage
         ResultClass = ImageRules.InventoryClass,
         Description = "Register an image from an http(s), file:///, sftp:// or upload:// url on one or more backup storages; a checksum::sha256::<hex> (or checksum::md5::<hex>) system tag is verified; sourceHostKey::SHA256:<fingerprint> pins an sftp source's host key",
         Timeout = TimeSpan.FromHours(72),
+        LongJob = true,
         Params =
         [
             new("name") { Required = true, MaxLength = 255, EmptyString = false, Description = "image name" },
@@ -66,7 +67,9 @@ public static class AddImage
         var ct = ctx.CancellationToken;
         var url = a.RequiredString("url");
         var source = ImageRules.ParseSource(url);
+        await CheckHostPathAsync(ctx, source, ct);
         var probe = await SourceProbe.RunAsync(ctx, source, ct);
+        CheckMinimumSize(ctx, source, url, probe.Size);
         var expect = ImageRules.Expectations(ctx.SystemTags, probe.Size);
         var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, probe.Size, ct);
         if (source.Scheme == "upload" && bsUuids.Count != 1)
@@ -79,21 +82,21 @@ public static class AddImage
         var account = ctx.Session?.AccountUuid ?? "admin";
         var name = a.RequiredString("name");
         var display = ImageRules.Redact(url);
+        var (platform, architecture, guestOsType) = ImageRules.FillDefaults(mediaType, a.String("platform"), a.String("architecture"), a.String("guestOsType"));
 
         ImageEntity image;
         List<ImageBackupStorageRefEntity> refs;
         await using (var db = dbFactory.CreateDbContext())
         {
-            var bss = await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct);
-            CheckTargets(ctx.Get<BackupStorageDriverRegistry>(), bss, source, url);
+            var bss = CheckTargets(ctx, bsUuids, await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct), source, url);
 
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var uuid = await ResourceIndex.ClaimUuidAsync(db, a.String("resourceUuid"), ct);
             image = new ImageEntity
             {
                 Uuid = uuid, Name = name, Description = a.String("description"), State = nameof(ResourceState.Enabled), Status = ImageStatus.Downloading,
-                Url = display, MediaType = mediaType, GuestOsType = a.String("guestOsType"), Type = a.String("type") ?? "zstack",
-                Platform = a.String("platform"), Architecture = a.String("architecture"), Format = a.String("format"),
+                Url = display, MediaType = mediaType, GuestOsType = guestOsType, Type = a.String("type") ?? "zstack",
+                Platform = platform, Architecture = architecture, Format = a.String("format"),
                 System = a.Bool("system") ?? false, Virtio = a.Bool("virtio") ?? true, OwnerAccountUuid = account, CreateDate = now, LastOpDate = now,
             };
             refs = [.. bss.Select(bs => new ImageBackupStorageRefEntity
@@ -194,12 +197,17 @@ public static class AddImage
         }
     }
 
-    /// <summary>Every target must be Enabled and Connected, and a file:/// source must not lie inside its directory.</summary>
-    public static void CheckTargets(BackupStorageDriverRegistry drivers, IEnumerable<BackupStorageEntity> bss, Uri source, string url)
+    /// <summary>
+    /// The targets the add goes on with: as ZStack does, a backup storage that is Disabled or not Connected is skipped
+    /// (and named in the log) while others are usable; only when none is usable does the add fail, with the first one's
+    /// reason. A file:/// source inside any target's directory is refused.
+    /// </summary>
+    public static List<BackupStorageEntity> CheckTargets(ApiContext ctx, IReadOnlyList<string> order, IReadOnlyList<BackupStorageEntity> found, Uri source, string url)
     {
+        var drivers = ctx.Get<BackupStorageDriverRegistry>();
+        var bss = found.OrderBy(b => order.ToList().IndexOf(b.Uuid)).ToList();
         foreach (var bs in bss)
         {
-            ImageRules.RequireEnabledAndConnected(bs, DownloadMessage);
             StorageRefusal.Require(drivers, bs, c => c.WritesFiles, "writing files");
             if (source.Scheme == "upload")
             {
@@ -217,6 +225,39 @@ public static class AddImage
                 throw ApiException.Argument($"url[{url}] lies inside the directory of backup storage[uuid:{bs.Uuid}]; copy images between backup storages instead");
             }
         }
+
+        var usable = bss.Where(b => b.State == nameof(ResourceState.Enabled) && b.Status == Storage.BackupStorageStatus.Connected).ToList();
+        if (usable.Count == 0)
+        {
+            foreach (var bs in bss)
+            {
+                ImageRules.RequireEnabledAndConnected(bs, DownloadMessage);
+            }
+        }
+
+        var logger = ctx.Get<ILoggerFactory>().CreateLogger("Stowage.Server.Features.Images.AddImage");
+        foreach (var bs in bss.Except(usable))
+        {
+            TargetLog.Skipped(logger, ctx.Api.Name, ctx.JobUuid ?? "-", bs.Uuid, bs.Name, bs.State, bs.Status);
+        }
+
+        return usable;
+    }
+
+    /// <summary>A host file source (<c>file:///</c>, a bare path) on the deny list is refused before anything is created.</summary>
+    public static Task CheckHostPathAsync(ApiContext ctx, Uri source, CancellationToken ct) =>
+        source.IsFile
+            ? HostPathDenyList.CheckAsync(ctx.Get<GlobalConfigs.GlobalConfigStore>(), ctx.Get<StowageDbContextFactory>(), ImageRules.HostPath(source), ct)
+            : Task.CompletedTask;
+
+    /// <summary>ZStack refuses an http(s) source announcing less than 1 MiB (<c>image/download.minimumSize</c>) as too small for an image.</summary>
+    private static void CheckMinimumSize(ApiContext ctx, Uri source, string url, long? size)
+    {
+        var minimum = Core.Config.SizeString.TryParse(ctx.Get<GlobalConfigs.GlobalConfigStore>().Get(ImageConfigs.MinimumSize), out var m) ? m : 0;
+        if (source.Scheme is "http" or "https" && size < minimum)
+        {
+            throw ApiException.Operation($"the image size get from url {ImageRules.Redact(url)} is {size} bytes, it's too small for an image, please check the url again.");
+        }
     }
 }
 
@@ -225,4 +266,11 @@ internal static partial class AddImageLog
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image}: the source announced no size and no checksum tag was given; {Bytes} bytes were received and nothing proves they are the whole file (system tag completeness::unverified)")]
     public static partial void LogUnverified(this ILogger logger, string image, long bytes);
+}
+
+/// <summary>Log lines of the target choice of AddImage and the volume-archive adds.</summary>
+internal static partial class TargetLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Api} job {JobUuid} skips backup storage {Bs} ({Name}): it is {State} and {Status}; the other backup storages go on")]
+    public static partial void Skipped(ILogger logger, string api, string jobUuid, string bs, string name, string state, string status);
 }

@@ -32,7 +32,7 @@ public sealed record CopyableKind(
 public static class BackupStorageCopy
 {
     public static ApiDescriptor Define(
-        string name, string path, string bodyKey, string resultClass, string description, ParamSpec uuid, CopyableKind kind) => new()
+        string name, string path, string bodyKey, string resultClass, string description, ParamSpec uuid, CopyableKind kind, IReadOnlyList<ParamSpec>? extra = null) => new()
     {
         Name = name,
         Method = "PUT",
@@ -41,11 +41,13 @@ public static class BackupStorageCopy
         ResultClass = resultClass,
         Description = description,
         Timeout = TimeSpan.FromHours(72),
+        LongJob = true,
         Params =
         [
             uuid,
             new("dstBackupStorageUuid") { Required = true, ResourceType = "BackupStorageVO", Description = $"backup storage to copy to: Enabled, Connected, not holding the {kind.Noun}" },
             new("srcBackupStorageUuid") { ResourceType = "BackupStorageVO", Description = "backup storage to copy from (default: one holding a Ready copy and Connected)" },
+            .. extra ?? [],
         ],
         OwnerBackupStorage = a => a.String("dstBackupStorageUuid"),
         Handler = ctx => RunAsync(ctx, kind),

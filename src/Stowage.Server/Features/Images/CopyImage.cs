@@ -19,11 +19,19 @@ public static class CopyImage
         "Copy a Ready image to another backup storage (host to host over sftp when the destination host reaches the source host, else streamed through Stowage); verified by checksum at the destination");
 
     /// <summary>ZStack ImageStore's name for the same operation, so its SDK calls work unchanged.</summary>
+    /// <remarks>
+    /// The SDK sends <c>name</c> (mandatory there) and <c>description</c>; ZStack ImageStore names its sync task with
+    /// them. Stowage checks them as ZStack does and keeps the image's own name: a copy is the same image.
+    /// </remarks>
     public static ApiDescriptor SyncAlias { get; } = Define("SyncImageFromImageStoreBackupStorage", "syncImageFromImageStoreBackupStorage",
-        "Alias of CopyImageToBackupStorage under ZStack ImageStore's name");
+        "Alias of CopyImageToBackupStorage under ZStack ImageStore's name (name and description are checked and not applied: the image keeps its name)",
+        [
+            new("name") { Required = true, MaxLength = 255, EmptyString = false, Description = "name ZStack ImageStore gives the sync; the image keeps its own" },
+            new("description") { MaxLength = 2048, Description = "free text (not applied)" },
+        ]);
 
-    private static ApiDescriptor Define(string name, string bodyKey, string description) =>
-        BackupStorageCopy.Define(name, "/images/{uuid}/actions", bodyKey, ImageRules.InventoryClass, description, ImageRules.ImageUuid(), Kind);
+    private static ApiDescriptor Define(string name, string bodyKey, string description, IReadOnlyList<ParamSpec>? extra = null) =>
+        BackupStorageCopy.Define(name, "/images/{uuid}/actions", bodyKey, ImageRules.InventoryClass, description, ImageRules.ImageUuid(), Kind, extra);
 
     private static async Task<StoredItem?> LoadAsync(StowageDbContext db, string uuid, CancellationToken ct)
     {

@@ -10,7 +10,7 @@ namespace Stowage.Server.Features.Images;
 /// <summary>
 /// DeleteImage, from every backup storage or the given ones. A copy still downloading is cancelled at once
 /// (the host process is killed and the partial file removed, a pending upload's partial file too) and dropped. Other copies follow
-/// <c>image/deletionPolicy</c>: Direct removes the files now; Delay and Never mark the copy Deleted.
+/// <c>image/deletionPolicy</c>: Direct removes the files now (or queues their removal when the host cannot); Delay and Never mark the copy Deleted.
 /// </summary>
 public static class DeleteImage
 {
@@ -20,7 +20,7 @@ public static class DeleteImage
         Method = "DELETE",
         Path = "/images/{uuid}",
         Description = "Delete an image (optionally only its copies on some backup storages); the deletion policy decides whether files go now",
-        Params = [ImageRules.ImageUuid(), ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
+        Params = [ImageRules.DeletedImageUuid(), ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
         SerialKey = a => "image-" + a.String("uuid"),
         Handler = HandleAsync,
     };
@@ -53,10 +53,11 @@ public static class DeleteImage
             }
             else if (direct)
             {
-                if (await removal.DeleteBitsAsync(copy, null, ctx.CancellationToken))
-                {
-                    await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(ctx.CancellationToken);
-                }
+                // The copy leaves at once, whether or not the host could remove its files now: a removal that failed
+                // is queued (StorageGc) and retried until the files are gone, so no record claims a file that is gone
+                // and no file stays without a record saying it is to be removed.
+                await ctx.Get<StorageGc>().RemoveOrQueueAsync(ImageRules.ResourceType, copy.ImageUuid, copy.BackupStorageUuid, copy.InstallPath, null, ctx.CancellationToken);
+                await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(CancellationToken.None);
             }
             else if (copy.Status != ImageStatus.Deleted)
             {

@@ -44,5 +44,10 @@ public static class ImageConfigs
     public static readonly GlobalConfigDefinition UploadTimeout = new(
         "image", "upload.timeout", "Seconds an upload url (AddImage with upload://) stays valid; an upload not finished by then is dropped with its partial file", "86400", GlobalConfigType.Long, NumberGreaterThan: 1);
 
-    public static IEnumerable<GlobalConfigDefinition> All => [DeletionPolicy, ExpungePeriod, ExpungeInterval, StallTimeout, DownloadMode, CopyMode, SkipTlsVerify, UploadTimeout];
+    public static readonly GlobalConfigDefinition MinimumSize = new(
+        "image", "download.minimumSize", "An http(s) source announcing fewer bytes than this is refused as too small for an image (ZStack: 1 MiB); 0 turns the check off",
+        "1M", GlobalConfigType.SizeString);
+
+    public static IEnumerable<GlobalConfigDefinition> All =>
+        [DeletionPolicy, ExpungePeriod, ExpungeInterval, StallTimeout, DownloadMode, CopyMode, SkipTlsVerify, UploadTimeout, MinimumSize, HostPathDenyList.Config];
 }

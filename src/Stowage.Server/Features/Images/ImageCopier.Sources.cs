@@ -11,6 +11,11 @@ public sealed partial class ImageCopier
     /// <summary>GET with redirects followed hop by hop, each checked by <see cref="SourceRules"/> (a refused hop is SourceFailed).</summary>
     private async Task<HttpResponseMessage> GetAsync(HttpClient http, Uri source, CancellationToken ct)
     {
+        if (source.Scheme == "ftp")
+        {
+            throw new StorageException(StorageFailure.SourceFailed, "an ftp:// source is pulled by the storage host only (curl or wget), and it could not pull it; Stowage does not stream ftp");
+        }
+
         var url = source;
         for (var hop = 1; ; hop++)
         {

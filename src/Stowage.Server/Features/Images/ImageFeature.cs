@@ -14,6 +14,7 @@ public sealed class ImageFeature : IApiFeature
         ImageActions.Recover,
         CopyImage.Api,
         CopyImage.SyncAlias,
+        SyncImageSize.Api,
         .. QueryApi.Define("QueryImage", "/images", "image", ImageRules.InventoryClass,
             (db, rows, ct) => Task.FromResult(rows), "Query images (nested backupStorage.*, backupStorageRefs.*, tags)"),
     ];

@@ -12,6 +12,7 @@ public sealed partial class ImageRemoval(
     StowageDbContextFactory dbFactory,
     BackupStorageConnector connector,
     BackupStorageCapacity capacity,
+    StorageGc gc,
     TimeProvider clock,
     ILogger<ImageRemoval> logger)
 {
@@ -44,10 +45,10 @@ public sealed partial class ImageRemoval(
         }
     }
 
-    /// <summary>Deletes the copy's files (best effort) and its row, then settles the image.</summary>
+    /// <summary>Deletes the copy's files (or queues their removal when the host cannot) and its row, then settles the image.</summary>
     public async Task ExpungeAsync(ImageBackupStorageRefEntity copy, CancellationToken ct)
     {
-        await DeleteBitsAsync(copy, null, ct);
+        await gc.RemoveOrQueueAsync(ImageRules.ResourceType, copy.ImageUuid, copy.BackupStorageUuid, copy.InstallPath, null, ct);
         await using var db = dbFactory.CreateDbContext();
         await db.ImageBackupStorageRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(CancellationToken.None);
         await SettleAsync(db, copy.ImageUuid);

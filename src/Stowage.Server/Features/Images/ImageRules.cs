@@ -19,6 +19,21 @@ public static partial class ImageRules
     public static readonly IReadOnlyList<string> Platforms = ["Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio"];
     public static readonly IReadOnlyList<string> Architectures = ["x86_64", "aarch64", "mips64el", "loongarch64"];
 
+    /// <summary>
+    /// ZStack's ImageMessageFiller.fillDefault: a data volume template is left as given; anything else gets the
+    /// platform Linux, the architecture x86_64 and the guest OS type of its platform (Linux, Windows or Other) when absent.
+    /// </summary>
+    public static (string? Platform, string? Architecture, string? GuestOsType) FillDefaults(string mediaType, string? platform, string? architecture, string? guestOsType)
+    {
+        if (mediaType == "DataVolumeTemplate")
+        {
+            return (platform, architecture, guestOsType);
+        }
+
+        platform ??= "Linux";
+        return (platform, architecture ?? "x86_64", guestOsType ?? (platform is "Linux" or "Windows" or "Other" ? platform : null));
+    }
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex SafeName();
 
@@ -26,6 +41,9 @@ public static partial class ImageRules
     private static partial Regex Hex();
 
     public static ParamSpec ImageUuid(string name = "uuid") => new(name) { InPath = true, Required = true, ResourceType = ResourceType, Description = "image uuid" };
+
+    /// <summary>The image uuid of a delete: a missing image is already deleted (ZStack's successIfResourceNotExisting).</summary>
+    public static ParamSpec DeletedImageUuid() => ImageUuid() with { SuccessIfMissing = true };
 
     public static readonly ParamSpec BackupStorageUuids = new("backupStorageUuids", ParamType.StringList)
     {
@@ -64,6 +82,14 @@ public static partial class ImageRules
         {
             case "http" or "https":
                 return uri;
+            case "ftp":
+                // ZStack's agent pulls ftp:// with curl too; the storage host does it (Stowage does not stream ftp).
+                if (uri.AbsolutePath.TrimEnd('/').Length == 0)
+                {
+                    throw ApiException.Argument($"url[{Redact(url)}] must name a file: ftp://[user[:password]@]host[:port]/path");
+                }
+
+                return uri;
             case "sftp":
                 var info = uri.UserInfo.Split(':', 2);
                 if (info.Length != 2 || info[0].Length == 0 || info[1].Length == 0 || uri.AbsolutePath.TrimEnd('/').Length == 0)
@@ -80,7 +106,7 @@ public static partial class ImageRules
 
                 return uri;
             default:
-                throw ApiException.Argument($"url[{Redact(url)}] has an unsupported scheme[{uri.Scheme}]; supported are http://, https://, file:///, sftp:// and upload://");
+                throw ApiException.Argument($"url[{Redact(url)}] has an unsupported scheme[{uri.Scheme}]; supported are http://, https://, ftp://, file:///, sftp:// and upload://");
         }
     }
 
@@ -132,9 +158,22 @@ public static partial class ImageRules
             return $"upload://{uri.Host}";
         }
 
-        var user = uri.UserInfo.Length == 0 ? string.Empty : uri.UserInfo.Split(':')[0] + "@";
-        var query = uri.Query.Length > 0 ? "?***" : string.Empty;
-        return $"{uri.Scheme}://{user}{uri.Authority}{uri.AbsolutePath}{query}";
+        // Cut from the text as typed (not from Uri, which escapes it: a space typed as such would show as %20):
+        // the password of the user info, the query and the fragment go.
+        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal) + 3;
+        var pathStart = url.IndexOf('/', schemeEnd);
+        var authority = pathStart < 0 ? url[schemeEnd..] : url[schemeEnd..pathStart];
+        var rest = pathStart < 0 ? string.Empty : url[pathStart..];
+        var at2 = authority.LastIndexOf('@');
+        if (at2 >= 0)
+        {
+            var info = authority[..at2];
+            authority = (info.Contains(':', StringComparison.Ordinal) ? info[..info.IndexOf(':', StringComparison.Ordinal)] : info) + authority[at2..];
+        }
+
+        var cut = rest.IndexOfAny(['?', '#']);
+        var query = cut >= 0 && rest[cut] == '?' ? "?***" : string.Empty;
+        return url[..schemeEnd] + authority + (cut >= 0 ? rest[..cut] : rest) + query;
     }
 
     /// <summary>

@@ -105,7 +105,7 @@ public sealed class TrashFeature : IApiFeature
             },
             ["results"] = JsonSerializer.SerializeToNode(results, ZStackJson.Options),
         };
-        return ApiReply.Of(body);
+        return ApiReply.Of(body, new Dictionary<string, string> { ["result"] = ZStackSchema.CleanTrashResult, ["results"] = ZStackSchema.TrashCleanupResult });
     }
 
     private static InstallPathRecycleInventory Inventory(TrashScan scan, TrashItem i) => new(

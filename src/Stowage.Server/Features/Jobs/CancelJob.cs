@@ -25,7 +25,7 @@ public static class CancelJob
 
     public static ApiDescriptor Api { get; } = new()
     {
-        Name = "CancelLongJob",
+        Name = "CancelApiJob",
         Method = "PUT",
         Path = "/api-jobs/{uuid}/actions",
         BodyKey = BodyKey,
@@ -36,9 +36,11 @@ public static class CancelJob
         Handler = HandleAsync,
     };
 
-    private static async Task<ApiReply> HandleAsync(ApiContext ctx)
+    private static Task<ApiReply> HandleAsync(ApiContext ctx) => CancelAsync(ctx, ctx.Args.RequiredString("uuid"));
+
+    /// <summary>Cancels job <paramref name="uuid"/> for the caller of <paramref name="ctx"/> (CancelLongJob on either path).</summary>
+    public static async Task<ApiReply> CancelAsync(ApiContext ctx, string uuid)
     {
-        var uuid = ctx.Args.RequiredString("uuid");
         var ct = ctx.CancellationToken;
         var store = ctx.Get<JobStore>();
         var job = ResourceUuid.IsValid(uuid) ? await store.FindAsync(uuid, ct) : null;

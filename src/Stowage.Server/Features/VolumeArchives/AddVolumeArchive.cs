@@ -35,6 +35,7 @@ public static partial class AddVolumeArchive
         ResultClass = kind.InventoryClass,
         Description = $"Store a {kind.Noun} from an http(s), file:/// or sftp:// url on one or more backup storages (under {kind.Folder}/); checksum::sha256::<hex> and sourceHostKey:: system tags as in AddImage",
         Timeout = TimeSpan.FromHours(72),
+        LongJob = true,
         Params =
         [
             new("name") { Required = true, MaxLength = 255, EmptyString = false, Description = kind.Noun + " name" },
@@ -57,6 +58,7 @@ public static partial class AddVolumeArchive
         var ct = ctx.CancellationToken;
         var url = a.RequiredString("url");
         var source = ImageRules.ParseSource(url);
+        await AddImage.CheckHostPathAsync(ctx, source, ct);
         var probe = await SourceProbe.RunAsync(ctx, source, ct);
         var expect = ImageRules.Expectations(ctx.SystemTags, probe.Size);
         var bsUuids = await ImageAllocator.TargetsAsync(ctx, source, probe.Size, ct);
@@ -73,8 +75,7 @@ public static partial class AddVolumeArchive
         List<VolumeArchiveRefEntity> refs;
         await using (var db = ctx.Get<StowageDbContextFactory>().CreateDbContext())
         {
-            var bss = await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct);
-            AddImage.CheckTargets(ctx.Get<Core.Storage.BackupStorageDriverRegistry>(), bss, source, url);
+            var bss = AddImage.CheckTargets(ctx, bsUuids, await db.BackupStorages.AsNoTracking().Where(b => bsUuids.Contains(b.Uuid)).ToListAsync(ct), source, url);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var uuid = await ResourceIndex.ClaimUuidAsync(db, a.String("resourceUuid"), ct);
             row = new VolumeArchiveEntity

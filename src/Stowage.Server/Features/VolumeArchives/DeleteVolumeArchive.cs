@@ -13,7 +13,7 @@ namespace Stowage.Server.Features.VolumeArchives;
 /// DeleteVolumeSnapshot and DeleteVolumeBackup, from every backup storage or the given ones. A copy being
 /// written is cancelled (its partial file goes with the transfer) and dropped; a complete copy's files are
 /// removed at once (there is no deletion policy: nothing can be recovered from a deleted backup). When the
-/// host cannot remove them, Permissive keeps the copy and fails; Enforcing drops it and leaves the files as trash.
+/// host cannot remove them, the copy goes all the same and the removal is queued (<see cref="StorageGc"/>) until it succeeds.
 /// </summary>
 public static class DeleteVolumeArchive
 {
@@ -23,7 +23,7 @@ public static class DeleteVolumeArchive
         Method = "DELETE",
         Path = kind.Path + "/{uuid}",
         Description = $"Delete a {kind.Noun} (optionally only its copies on some backup storages); its files are removed",
-        Params = [kind.UuidParam(), ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
+        Params = [kind.UuidParam() with { SuccessIfMissing = true }, ImageRules.BackupStorageUuids, CommonParams.DeleteMode],
         SerialKey = a => "volume-archive-" + a.String("uuid"),
         Handler = ctx => HandleAsync(ctx, kind),
     };
@@ -32,20 +32,24 @@ public static class DeleteVolumeArchive
     {
         var uuid = ctx.Args.RequiredString("uuid");
         var only = ctx.Args.List("backupStorageUuids");
-        var enforcing = ctx.Args.String("deleteMode") == "Enforcing";
         await ctx.Get<TransferRegistry>().CancelAsync(k => k.Image == uuid && (only is null || only.Contains(k.Bs)), TimeSpan.FromSeconds(60));
 
         await using var db = ctx.Get<StowageDbContextFactory>().CreateDbContext();
         var copies = await db.VolumeArchiveRefs.AsNoTracking()
             .Where(r => r.ArchiveUuid == uuid && (only == null || only.Contains(r.BackupStorageUuid))).ToListAsync(ctx.CancellationToken);
-        var left = await RemoveCopiesAsync(db, ctx.Get<VolumeArchiveRemoval>(), copies, enforcing, ctx.CancellationToken);
-        await VolumeArchiveRemoval.SettleAsync(db, uuid);
-        if (left.Count > 0)
+        var gc = ctx.Get<StorageGc>();
+        foreach (var copy in copies)
         {
-            throw ApiException.Operation($"the files of {kind.Noun}[uuid:{uuid}] could not be removed from backup storage[{string.Join(", ", left)}]; " +
-                "the copies are kept (deleteMode=Enforcing drops them and leaves the files as trash)");
+            // The copy leaves at once; files the host cannot remove now are queued and removed on a retry.
+            if (copy.Status == ImageStatus.Ready)
+            {
+                await gc.RemoveOrQueueAsync(kind.ResourceType, copy.ArchiveUuid, copy.BackupStorageUuid, copy.InstallPath, null, ctx.CancellationToken);
+            }
+
+            await db.VolumeArchiveRefs.Where(r => r.Id == copy.Id).ExecuteDeleteAsync(CancellationToken.None);
         }
 
+        await VolumeArchiveRemoval.SettleAsync(db, uuid);
         return ApiReply.Empty();
     }
 
