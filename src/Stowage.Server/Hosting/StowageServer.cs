@@ -38,7 +38,7 @@ public static class StowageServer
         var tightened = DataDirectory.Secure(settings.DataDir, settings.Database.Provider == DatabaseProvider.Sqlite);
         builder.WebHost.UseUrls([.. settings.Urls]);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
-        builder.Logging.AddConsole(o => o.FormatterName = EscapingConsoleFormatter.Name).AddConsoleFormatter<EscapingConsoleFormatter, ConsoleFormatterOptions>();
+        builder.Logging.AddConsole(o => o.FormatterName = EscapingConsoleFormatter.Name).AddConsoleFormatter<EscapingConsoleFormatter, SimpleConsoleFormatterOptions>();
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 

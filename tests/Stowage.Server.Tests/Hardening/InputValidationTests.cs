@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Console;
 using Stowage.Server.Hosting;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.Protocol;
@@ -70,7 +71,7 @@ public sealed class InputValidationTests
     [Fact]
     public void User_text_in_a_log_line_cannot_start_another_line_or_drive_the_terminal()
     {
-        var formatter = new EscapingConsoleFormatter();
+        using var formatter = new EscapingConsoleFormatter();
         using var writer = new StringWriter();
         var entry = new LogEntry<string>(LogLevel.Warning, "Stowage.Test", new EventId(7), "image x\nfail: Stowage.Forged[0]\n      \u001b[2Jgone\u202e", null, (s, _) => s);
         formatter.Write(in entry, null, writer);
@@ -78,5 +79,28 @@ public sealed class InputValidationTests
         Assert.Equal(2, lines.Length);
         Assert.Equal("warn: Stowage.Test[7]", lines[0]);
         Assert.Equal("      image x\\nfail: Stowage.Forged[0]\\n      \\u001b[2Jgone\\u202e", lines[1]);
+    }
+
+    [Fact]
+    public void The_escaping_format_keeps_the_simple_formatters_timestamp_and_single_line_options()
+    {
+        var options = new SimpleConsoleFormatterOptions { SingleLine = true, UseUtcTimestamp = true, TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffffff " };
+        using var formatter = new EscapingConsoleFormatter(new FixedOptions(options));
+        using var writer = new StringWriter();
+        var entry = new LogEntry<string>(LogLevel.Debug, "Stowage.Test", new EventId(3), "checking x\ny", null, (s, _) => s);
+        formatter.Write(in entry, null, writer);
+        var line = Assert.Single(writer.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT[\d:.]+ dbug: Stowage\.Test\[3\] checking x\\ny$", line);
+        var stamp = DateTime.Parse(line[..27], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
+        Assert.InRange(stamp, DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddSeconds(1));
+    }
+
+    private sealed class FixedOptions(SimpleConsoleFormatterOptions value) : Microsoft.Extensions.Options.IOptionsMonitor<SimpleConsoleFormatterOptions>
+    {
+        public SimpleConsoleFormatterOptions CurrentValue => value;
+
+        public SimpleConsoleFormatterOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<SimpleConsoleFormatterOptions, string?> listener) => null;
     }
 }

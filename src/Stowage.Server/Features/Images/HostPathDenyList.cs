@@ -43,7 +43,9 @@ public static class HostPathDenyList
         var urls = await db.BackupStorages.AsNoTracking().Select(b => b.Url).ToListAsync(ct);
         if (Match(path, extra, urls) is { } entry)
         {
-            throw ApiException.Argument($"image path [{path}] is in black list [{entry}]");
+            // One wording with the sftp:// check when the entry is a backup storage's own directory.
+            var why = SourceRules.DeniedHostPath(path, [entry]) is { } inside && urls.Any(u => u.TrimEnd('/') == entry) ? $": it {inside}" : string.Empty;
+            throw ApiException.Argument($"image path [{path}] is in black list [{entry}]{why}");
         }
     }
 }
