@@ -135,8 +135,17 @@ public sealed class ImageCopyTests(StorageWorld world, SecondSshd second) : ICla
         var job = Guid.NewGuid().ToString("N");
         var accepted = await w.StartCopyAsync(job);
         Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
-        await ImageKit.WaitForAsync(() => Directory.Exists(w.DstUrl) && Directory.EnumerateFiles(w.DstUrl, "*.stowage-part", SearchOption.AllDirectories)
-            .Any(f => new FileInfo(f).Length > 0), TimeSpan.FromSeconds(60));
+        try
+        {
+            await ImageKit.WaitForAsync(() => Directory.Exists(w.DstUrl) && Directory.EnumerateFiles(w.DstUrl, "*.stowage-part", SearchOption.AllDirectories)
+                .Any(f => new FileInfo(f).Length > 0), TimeSpan.FromSeconds(60));
+        }
+        catch (Xunit.Sdk.TrueException)
+        {
+            // Say what the copy did instead of only that no partial file showed up.
+            var ended = await w.Client.PollAsync(accepted, TimeSpan.FromSeconds(5));
+            Assert.Fail($"no partial file with bytes on the destination after 60 s; the copy job answered: {ended}");
+        }
 
         // Task progress follows the copy as it does an AddImage download.
         await ImageProgressTests.WaitForBytesAsync(w.Client, job);
