@@ -34,6 +34,9 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
+# The object-store tests start a throw-away Swift (with S3) from Debian's packages: install them when missing.
+scripts/lib/swift-saio.sh install
+
 # A private PostgreSQL cluster in a temporary directory, owned by an unprivileged user when we are root.
 pg_dir="$(mktemp -d /tmp/stowage-pg.XXXXXX)"
 pg_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
