@@ -20,7 +20,9 @@ public sealed record StorageCapabilities(
     bool HostToHostCopy = false,
     bool DirectFetchKeys = false,
     bool ResumableUpload = false,
-    bool CopiesHostFiles = false);
+    bool CopiesHostFiles = false,
+    bool SignedReadUrls = false,
+    bool ServerSideCopy = false);
 
 /// <summary>
 /// One backup storage as a driver sees it: where it is (<see cref="Url"/>), the type-specific

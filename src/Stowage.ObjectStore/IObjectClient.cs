@@ -1,0 +1,82 @@
+namespace Stowage.ObjectStore;
+
+/// <summary>An object as a listing shows it: key relative to the container or bucket, size, last change.</summary>
+internal sealed record ListedObject(string Key, long Size, DateTime ModifiedUtc);
+
+/// <summary>What a HEAD of one object answered: its size and Stowage's metadata on it (lowercase names, no prefix).</summary>
+internal sealed record ObjectHead(long Size, IReadOnlyDictionary<string, string> Metadata, bool Segmented);
+
+/// <summary>The leftovers of an interrupted segmented write of <see cref="Key"/>: segments or an incomplete multipart upload.</summary>
+internal sealed record Leftover(string Key, long Size, DateTime ModifiedUtc);
+
+/// <summary>Account-wide usage and quota (Swift); null fields are not set.</summary>
+internal sealed record AccountUsage(long BytesUsed, long? QuotaBytes);
+
+/// <summary>
+/// One object-store API (Swift or S3) bound to one container or bucket and one set of credentials. Keys are
+/// relative to the container. Every failure is a <see cref="Core.Storage.StorageException"/>; a missing
+/// object is null or false where the method says so, never an exception.
+/// </summary>
+internal interface IObjectClient : IDisposable
+{
+    /// <summary>The container or bucket, for messages.</summary>
+    string Container { get; }
+
+    /// <summary>Largest part count of a segmented write (Swift SLO and s3api default to 1000).</summary>
+    int MaxSegments { get; }
+
+    /// <summary>Smallest segment but the last (S3: 5 MiB).</summary>
+    int MinSegmentSize { get; }
+
+    Task<bool> ContainerExistsAsync(CancellationToken cancellationToken);
+
+    Task CreateContainerAsync(CancellationToken cancellationToken);
+
+    Task<ObjectHead?> HeadAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>The object's bytes, or null when it does not exist; more than <paramref name="maxBytes"/> fails.</summary>
+    Task<byte[]?> GetSmallAsync(string key, int maxBytes, CancellationToken cancellationToken);
+
+    /// <summary>Stores <paramref name="data"/> in one request; the store checks <paramref name="md5Hex"/> and its answered ETag is checked too.</summary>
+    Task PutAsync(string key, ReadOnlyMemory<byte> data, string md5Hex, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);
+
+    /// <summary>Reads from <paramref name="offset"/> to the end; the stream's Length is the whole object's size.</summary>
+    Task<Stream> OpenReadAsync(string key, long offset, CancellationToken cancellationToken);
+
+    /// <summary>Deletes an object (with its segments when it is segmented); a missing one is fine.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Every complete object under <paramref name="prefix"/>; segments of segmented objects are not listed.</summary>
+    Task<IReadOnlyList<ListedObject>> ListAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>What interrupted segmented writes under <paramref name="prefix"/> left behind, one entry per object key.</summary>
+    Task<IReadOnlyList<Leftover>> ListLeftoversAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Removes the leftovers of interrupted writes of <paramref name="key"/> (not the complete object's own segments).</summary>
+    Task RemoveLeftoversAsync(string key, CancellationToken cancellationToken);
+
+    Task<ISegmentedWrite> StartSegmentedAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Swift: the account's usage and quota; S3: null (no such thing).</summary>
+    Task<AccountUsage?> AccountUsageAsync(CancellationToken cancellationToken);
+
+    Task<Uri> SignedGetAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken);
+
+    Task RotateSigningKeyAsync(bool revokeAll, CancellationToken cancellationToken);
+
+    /// <summary>Copies <paramref name="sourceKey"/> (same container) to <paramref name="destinationKey"/> inside the store.</summary>
+    Task CopyAsync(string sourceKey, string destinationKey, long size, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);
+}
+
+/// <summary>One segmented write in progress (Swift SLO segments, S3 multipart upload).</summary>
+internal interface ISegmentedWrite
+{
+    /// <summary>Stores segment <paramref name="number"/> (from 1); the store checks <paramref name="md5Hex"/> and answers it as the ETag.</summary>
+    Task UploadAsync(int number, ReadOnlyMemory<byte> data, string md5Hex, CancellationToken cancellationToken);
+
+    /// <summary>Makes the object visible, made of every uploaded segment in order, with <paramref name="metadata"/>.</summary>
+    Task CompleteAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);
+
+    /// <summary>Removes what was uploaded; best effort (leftovers are swept later).</summary>
+    Task AbortAsync(CancellationToken cancellationToken);
+}

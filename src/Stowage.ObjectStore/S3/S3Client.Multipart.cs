@@ -1,0 +1,206 @@
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Stowage.Core.Storage;
+
+namespace Stowage.ObjectStore.S3;
+
+/// <summary>Multipart uploads (segmented writes), their leftovers, server-side copies and the failure mapping.</summary>
+internal sealed partial class S3Client
+{
+    /// <summary>Largest single CopyObject; larger objects are copied part by part with UploadPartCopy.</summary>
+    private const long MaxSingleCopy = 5L * 1024 * 1024 * 1024;
+
+    private const long CopyPartSize = 512L * 1024 * 1024;
+
+    public async Task<ISegmentedWrite> StartSegmentedAsync(string key, CancellationToken cancellationToken)
+    {
+        var r = await Call(() => _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key }, cancellationToken), cancellationToken);
+        return new MultipartWrite(this, key, r.UploadId);
+    }
+
+    public async Task<IReadOnlyList<Leftover>> ListLeftoversAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var result = new List<Leftover>();
+        foreach (var byKey in (await UploadsAsync(prefix, cancellationToken)).GroupBy(u => u.Key, StringComparer.Ordinal))
+        {
+            long size = 0;
+            foreach (var upload in byKey)
+            {
+                var parts = await Call(() => _s3.ListPartsAsync(new ListPartsRequest { BucketName = bucket, Key = upload.Key, UploadId = upload.UploadId }, cancellationToken), cancellationToken);
+                size += (parts.Parts ?? []).Sum(p => p.Size ?? 0);
+            }
+
+            result.Add(new Leftover(byKey.Key, size, byKey.Max(u => (u.Initiated ?? DateTime.UnixEpoch).ToUniversalTime())));
+        }
+
+        return result;
+    }
+
+    public async Task RemoveLeftoversAsync(string key, CancellationToken cancellationToken)
+    {
+        foreach (var upload in (await UploadsAsync(key, cancellationToken)).Where(u => u.Key == key))
+        {
+            await Abort(key, upload.UploadId, cancellationToken);
+        }
+    }
+
+    public async Task CopyAsync(string sourceKey, string destinationKey, long size, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
+    {
+        if (size <= MaxSingleCopy)
+        {
+            var request = new CopyObjectRequest
+            {
+                SourceBucket = bucket,
+                SourceKey = sourceKey,
+                DestinationBucket = bucket,
+                DestinationKey = destinationKey,
+                MetadataDirective = S3MetadataDirective.REPLACE,
+            };
+            foreach (var (name, value) in metadata)
+            {
+                request.Metadata[name] = value;
+            }
+
+            await Call(() => _s3.CopyObjectAsync(request, cancellationToken), cancellationToken);
+            return;
+        }
+
+        var start = await Call(() => _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = destinationKey }, cancellationToken), cancellationToken);
+        try
+        {
+            var etags = new List<PartETag>();
+            for (long first = 0, n = 1; first < size; first += CopyPartSize, n++)
+            {
+                var part = new CopyPartRequest
+                {
+                    SourceBucket = bucket,
+                    SourceKey = sourceKey,
+                    DestinationBucket = bucket,
+                    DestinationKey = destinationKey,
+                    UploadId = start.UploadId,
+                    PartNumber = (int)n,
+                    FirstByte = first,
+                    LastByte = Math.Min(size, first + CopyPartSize) - 1,
+                };
+                var r = await Call(() => _s3.CopyPartAsync(part, cancellationToken), cancellationToken);
+                etags.Add(new PartETag((int)n, r.ETag));
+            }
+
+            await Call(() => _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = bucket, Key = destinationKey, UploadId = start.UploadId, PartETags = etags }, cancellationToken), cancellationToken);
+        }
+        catch
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await Abort(destinationKey, start.UploadId, cts.Token);
+            throw;
+        }
+    }
+
+    private async Task<List<MultipartUpload>> UploadsAsync(string prefix, CancellationToken ct)
+    {
+        var result = new List<MultipartUpload>();
+        string? keyMarker = null;
+        string? idMarker = null;
+        while (true)
+        {
+            var request = new ListMultipartUploadsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, UploadIdMarker = idMarker };
+            var r = await Call(() => _s3.ListMultipartUploadsAsync(request, ct), ct);
+            result.AddRange(r.MultipartUploads ?? []);
+            if (r.IsTruncated != true)
+            {
+                return result;
+            }
+
+            (keyMarker, idMarker) = (r.NextKeyMarker, r.NextUploadIdMarker);
+        }
+    }
+
+    private async Task Abort(string key, string uploadId, CancellationToken ct)
+    {
+        try
+        {
+            await Call(() => _s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId }, ct), ct);
+        }
+        catch (StorageException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>Runs an SDK call; its failures become <see cref="StorageException"/> (the S3 exception kept inside).</summary>
+    private async Task<T> Call<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (AmazonS3Exception e)
+        {
+            var what = $"bucket {bucket} of backup storage {target.Uuid} answered {(int)e.StatusCode} {e.ErrorCode}";
+            throw e.StatusCode switch
+            {
+                HttpStatusCode.RequestEntityTooLarge => new StorageException(StorageFailure.NoSpace, $"the store is full: {what}", e),
+                _ when e.ErrorCode is "EntityTooLarge" or "QuotaExceeded" => new StorageException(StorageFailure.NoSpace, $"the store is full: {what}", e),
+                _ when e.ErrorCode is "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "AccessDenied" =>
+                    new StorageException(StorageFailure.AuthenticationFailed, $"{what}: the credentials are refused", e),
+                _ when e.ErrorCode is "BadDigest" or "InvalidDigest" => new StorageException(StorageFailure.CommandFailed, $"{what}: the bytes the store received do not match their checksum", e),
+                HttpStatusCode.NotFound => new StorageException(StorageFailure.BadLocation, what, e),
+                >= HttpStatusCode.InternalServerError => new StorageException(StorageFailure.Unreachable, what, e),
+                _ => new StorageException(StorageFailure.CommandFailed, $"{what}: {e.Message}", e),
+            };
+        }
+        catch (AmazonServiceException e) when (!ct.IsCancellationRequested)
+        {
+            throw new StorageException(StorageFailure.Unreachable, $"cannot reach bucket {bucket} of backup storage {target.Uuid}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or AmazonClientException)
+        {
+            throw new StorageException(StorageFailure.Unreachable, $"cannot reach bucket {bucket} of backup storage {target.Uuid}: {e.Message}", e);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new StorageException(StorageFailure.Timeout, $"bucket {bucket} of backup storage {target.Uuid} did not answer in time", e);
+        }
+    }
+
+    /// <summary>One multipart upload; each part carries Content-MD5 and its answered ETag is compared.</summary>
+    private sealed class MultipartWrite(S3Client client, string key, string uploadId) : ISegmentedWrite
+    {
+        private readonly SortedDictionary<int, string> _etags = [];
+
+        public async Task UploadAsync(int number, ReadOnlyMemory<byte> data, string md5Hex, CancellationToken cancellationToken)
+        {
+            using var body = Body(data);
+            var request = new UploadPartRequest
+            {
+                BucketName = client.Container,
+                Key = key,
+                UploadId = uploadId,
+                PartNumber = number,
+                InputStream = body,
+                PartSize = data.Length,
+                MD5Digest = Base64(md5Hex),
+                UseChunkEncoding = false,
+            };
+            var r = await client.Call(() => client._s3.UploadPartAsync(request, cancellationToken), cancellationToken);
+            client.CheckEtag(r.ETag, md5Hex, $"{key} part {number}");
+            lock (_etags)
+            {
+                _etags[number] = r.ETag;
+            }
+        }
+
+        public Task CompleteAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken) =>
+            client.Call(() => client._s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = client.Container,
+                Key = key,
+                UploadId = uploadId,
+                PartETags = [.. _etags.Select(p => new PartETag(p.Key, p.Value))],
+            }, cancellationToken), cancellationToken);
+
+        public Task AbortAsync(CancellationToken cancellationToken) => client.Abort(key, uploadId, cancellationToken);
+    }
+}
