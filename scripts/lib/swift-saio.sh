@@ -43,7 +43,7 @@ wait_ready() {
     token="$(printf '%s' "$headers" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')"
     url="$(printf '%s' "$headers" | tr -d '\r' | sed -n 's/^[Xx]-[Ss]torage-[Uu]rl: //p')"
     if [ -n "$token" ] && [ -n "$url" ] \
-       && [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X PUT -H "X-Auth-Token: $token" "$url/ready-check")" = 201 ]; then
+       && [[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X PUT -H "X-Auth-Token: $token" "$url/ready-check")" =~ ^20[12]$ ]]; then
       return 0
     fi
     sleep 0.2
