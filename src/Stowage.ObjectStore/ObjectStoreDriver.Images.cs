@@ -44,7 +44,7 @@ public abstract partial class ObjectStoreDriver
             {
                 // The whole image fits in one segment: check it, then store it in one request.
                 Hash(current, filled);
-                var facts = Verify(target, installPath, expect, filled, md5, sha256, current.AsSpan(0, Math.Min(filled, HeaderBytes)));
+                var facts = Verify(installPath, expect, filled, md5, sha256, current.AsSpan(0, Math.Min(filled, HeaderBytes)));
                 await client.PutAsync(key, current.AsMemory(0, filled), Checksums.Md5Hex(current.AsSpan(0, filled)), Metadata(facts), cancellationToken);
                 await RemoveStaleLeftoversAsync(target, client, key);
                 progress?.Report(new TransferProgress(filled));
@@ -83,7 +83,7 @@ public abstract partial class ObjectStoreDriver
                 filled = following;
             }
 
-            var result = Verify(target, installPath, expect, total, md5, sha256, header.AsSpan(0, headerLength));
+            var result = Verify(installPath, expect, total, md5, sha256, header.AsSpan(0, headerLength));
             await write.CompleteAsync(Metadata(result), cancellationToken);
             write = null;
             await RemoveStaleLeftoversAsync(target, client, key);
@@ -181,7 +181,7 @@ public abstract partial class ObjectStoreDriver
     }
 
     /// <summary>Checks the size and digests the caller expects; a mismatch fails before anything becomes visible.</summary>
-    private static ImageFileFacts Verify(BackupStorageTarget target, string installPath, ImageExpectations expect, long size, IncrementalHash md5, IncrementalHash sha256, ReadOnlySpan<byte> header)
+    private static ImageFileFacts Verify(string installPath, ImageExpectations expect, long size, IncrementalHash md5, IncrementalHash sha256, ReadOnlySpan<byte> header)
     {
         var md5Hex = Convert.ToHexStringLower(md5.GetCurrentHash());
         var shaHex = Convert.ToHexStringLower(sha256.GetCurrentHash());
@@ -200,7 +200,6 @@ public abstract partial class ObjectStoreDriver
             throw new StorageException(StorageFailure.SourceFailed, $"sha256 checksum mismatch: the file has {shaHex}");
         }
 
-        _ = target;
         var (format, virtualSize) = ImageHeader.Probe(header, size);
         return new ImageFileFacts(installPath, size, virtualSize, format, md5Hex, shaHex);
     }

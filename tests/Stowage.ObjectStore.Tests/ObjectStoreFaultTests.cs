@@ -170,6 +170,36 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
         Assert.Empty(await driver.ListImageFilesAsync(target, default));
     }
 
+    [Theory]
+    [MemberData(nameof(Apis))]
+    public async Task The_proxy_killed_mid_download_breaks_the_read_with_an_io_error_carrying_the_storage_failure(string api)
+    {
+        var (driver, target) = await ConnectedAsync(api);
+        var path = ObjectStoreDataPathTests.InstallPath(target, "read.template");
+        await driver.WriteFromStreamAsync(target, new MemoryStream(TestData.Random(4 * Segment, 11)), path, new ImageExpectations(), null, default);
+        await using var read = await driver.OpenReadAsync(target, path, 0, default);
+        var buffer = new byte[1024 * 1024];
+        await read.ReadExactlyAsync(buffer);
+
+        IOException e;
+        try
+        {
+            await swift.KillProxyAsync();
+            e = await Assert.ThrowsAnyAsync<IOException>(async () =>
+            {
+                while (await read.ReadAsync(buffer) > 0)
+                {
+                }
+            });
+        }
+        finally
+        {
+            await swift.StartProxyAsync();
+        }
+
+        Assert.Equal(StorageFailure.Unreachable, Assert.IsType<StorageException>(e.InnerException).Failure);
+    }
+
     private async Task SetQuotaAsync(string account, long? bytes)
     {
         using var auth = new HttpRequestMessage(HttpMethod.Get, swift.AuthUrl);
