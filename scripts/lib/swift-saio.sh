@@ -37,7 +37,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Waits (bounded) until tempauth hands out a token and a container PUT succeeds through the proxy.
 wait_ready() {
-  local dir="$1" pp="$2" deadline=$((SECONDS + 60)) headers token url
+  local dir="$1" pp="$2" deadline=$((SECONDS + 120)) headers token url
   while [ $SECONDS -lt $deadline ]; do
     headers="$(curl -s -m 5 -D - -o /dev/null -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' "http://127.0.0.1:$pp/auth/v1.0" || true)"
     token="$(printf '%s' "$headers" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')"
@@ -56,6 +56,12 @@ wait_ready() {
 start_proxy() {
   local dir="$1" pp
   pp="$(cat "$dir/run/proxy.port")"
+  # Idempotent: a proxy that is still running (nobody killed it) is only waited for.
+  if [ -f "$dir/run/proxy.pid" ] && kill -0 "$(cat "$dir/run/proxy.pid")" 2>/dev/null \
+     && [ "$(awk '{print $3}' "/proc/$(cat "$dir/run/proxy.pid")/stat" 2>/dev/null)" != Z ]; then
+    wait_ready "$dir" "$pp"
+    return
+  fi
   swift-proxy-server "$dir/etc/proxy-server.conf" -v >>"$dir/log/proxy.log" 2>&1 &
   echo $! >"$dir/run/proxy.pid"
   local deadline=$((SECONDS + 30))
@@ -186,7 +192,7 @@ EOF
   echo $! >"$dir/run/updater.pid"
 
   # The proxy error-limits a backend that refused it for 60 s: start it only once every backend listens.
-  local p deadline=$((SECONDS + 60))
+  local p deadline=$((SECONDS + 120))
   for p in "$mp" "$ap" "$cp" "$op"; do
     until port_open "$p"; do
       [ $SECONDS -lt $deadline ] || { echo "port $p did not open; logs in $dir/log" >&2; tail -n 20 "$dir"/log/*.log >&2; return 1; }
@@ -219,7 +225,11 @@ stop_all() {
 
 case "${1:-}" in
   install) install_packages ;;
-  start) [ -n "${2:-}" ] || { echo "usage: $0 start DIR" >&2; exit 2; }; start_all "$2" ;;
+  start)
+    [ -n "${2:-}" ] || { echo "usage: $0 start DIR" >&2; exit 2; }
+    # A start that fails half-way stops what it started and deletes DIR: nothing is left running.
+    trap 'rc=$?; [ $rc -eq 0 ] || stop_all "$2"; exit $rc' EXIT
+    start_all "$2" ;;
   stop) [ -n "${2:-}" ] || { echo "usage: $0 stop DIR" >&2; exit 2; }; stop_all "$2" ;;
   kill-proxy) kill -KILL "$(cat "$2/run/proxy.pid")" 2>/dev/null || true ;;
   start-proxy) start_proxy "$2" ;;

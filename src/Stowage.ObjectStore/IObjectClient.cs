@@ -71,8 +71,11 @@ internal interface IObjectClient : IDisposable
 /// <summary>One segmented write in progress (Swift SLO segments, S3 multipart upload).</summary>
 internal interface ISegmentedWrite
 {
-    /// <summary>Stores segment <paramref name="number"/> (from 1); the store checks <paramref name="md5Hex"/> and answers it as the ETag.</summary>
-    Task UploadAsync(int number, ReadOnlyMemory<byte> data, string md5Hex, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores segment <paramref name="number"/> (from 1) and answers the ETag the store gave it (lowercase hex md5 of
+    /// the bytes it received), which the caller compares with the md5 it computed while the segment travelled.
+    /// </summary>
+    Task<string> UploadAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
     /// <summary>Makes the object visible, made of every uploaded segment in order, with <paramref name="metadata"/>.</summary>
     Task CompleteAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);

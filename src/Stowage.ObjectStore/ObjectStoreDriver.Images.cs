@@ -62,11 +62,13 @@ public abstract partial class ObjectStoreDriver
                         $"the image is larger than {client.MaxSegments} segments of {segmentSize} bytes; set a larger {ObjectStoreSettings.SegmentSize} on backup storage {target.Uuid}");
                 }
 
-                Hash(current, filled);
-                var upload = write.UploadAsync(number, current.AsMemory(0, filled), Checksums.Md5Hex(current.AsSpan(0, filled)), cancellationToken);
-                total += filled;
-
-                // Read the next segment while this one travels: two buffers, bounded memory.
+                // The segment travels while it is hashed (the digests of the whole image and the segment's md5,
+                // each on its own core when one is free) and while the next one is read: two buffers, bounded memory.
+                var segment = current;
+                var count = filled;
+                var upload = write.UploadAsync(number, segment.AsMemory(0, count), cancellationToken);
+                var hashing = HashSegmentAsync(segment, count);
+                total += count;
                 int following;
                 try
                 {
@@ -74,10 +76,17 @@ public abstract partial class ObjectStoreDriver
                 }
                 finally
                 {
-                    await Task.WhenAny(upload);
+                    // Neither task may still read the buffer once it is refilled or returned to the pool.
+                    await Task.WhenAll(Task.WhenAny(upload), Task.WhenAny(hashing));
                 }
 
-                await upload;
+                var sent = await hashing;
+                var stored = await upload;
+                if (!string.Equals(sent, stored, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new StorageException(StorageFailure.CommandFailed, $"segment {number} of {key} was stored with ETag {stored}, not the md5 {sent} of the bytes sent");
+                }
+
                 progress?.Report(new TransferProgress(total));
                 (current, next) = (next, current);
                 filled = following;
@@ -100,7 +109,21 @@ public abstract partial class ObjectStoreDriver
             ArrayPool<byte>.Shared.Return(next);
         }
 
-        void Hash(byte[] buffer, int count)
+        // Not cancellable: a few milliseconds over a buffer in memory, and the buffer may only be reused once they end.
+        async Task<string> HashSegmentAsync(byte[] buffer, int count)
+        {
+            var first = Task.Run(() =>
+            {
+                KeepHeader(buffer, count);
+                md5.AppendData(buffer, 0, count);
+            }, CancellationToken.None);
+            var second = Task.Run(() => sha256.AppendData(buffer, 0, count), CancellationToken.None);
+            var own = Task.Run(() => Checksums.Md5Hex(buffer.AsSpan(0, count)), CancellationToken.None);
+            await Task.WhenAll(first, second, own);
+            return await own;
+        }
+
+        void KeepHeader(byte[] buffer, int count)
         {
             if (headerLength < HeaderBytes)
             {
@@ -108,7 +131,11 @@ public abstract partial class ObjectStoreDriver
                 buffer.AsSpan(0, n).CopyTo(header.AsSpan(headerLength));
                 headerLength += n;
             }
+        }
 
+        void Hash(byte[] buffer, int count)
+        {
+            KeepHeader(buffer, count);
             md5.AppendData(buffer, 0, count);
             sha256.AppendData(buffer, 0, count);
         }

@@ -165,12 +165,12 @@ internal sealed partial class S3Client
         }
     }
 
-    /// <summary>One multipart upload; each part carries Content-MD5 and its answered ETag is compared.</summary>
+    /// <summary>One multipart upload; each part's answered ETag is compared by the caller with the md5 of what it sent.</summary>
     private sealed class MultipartWrite(S3Client client, string key, string uploadId) : ISegmentedWrite
     {
         private readonly SortedDictionary<int, string> _etags = [];
 
-        public async Task UploadAsync(int number, ReadOnlyMemory<byte> data, string md5Hex, CancellationToken cancellationToken)
+        public async Task<string> UploadAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             using var body = Body(data);
             var request = new UploadPartRequest
@@ -181,15 +181,16 @@ internal sealed partial class S3Client
                 PartNumber = number,
                 InputStream = body,
                 PartSize = data.Length,
-                MD5Digest = Base64(md5Hex),
                 UseChunkEncoding = false,
             };
             var r = await client.Call(() => client._s3.UploadPartAsync(request, cancellationToken), cancellationToken);
-            client.CheckEtag(r.ETag, md5Hex, $"{key} part {number}");
             lock (_etags)
             {
                 _etags[number] = r.ETag;
             }
+
+            return r.ETag?.Trim('"').ToLowerInvariant()
+                ?? throw new StorageException(StorageFailure.CommandFailed, $"bucket {client.Container} stored part {number} of {key} without an ETag");
         }
 
         public Task CompleteAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken) =>

@@ -129,21 +129,18 @@ internal sealed partial class SwiftClient
     {
         private readonly SortedDictionary<int, (string Path, string Etag, long Size)> _done = [];
 
-        public async Task UploadAsync(int number, ReadOnlyMemory<byte> data, string md5Hex, CancellationToken cancellationToken)
+        public async Task<string> UploadAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
             var name = SegmentName.Of(key, writeId, number);
-            using var response = await client.SendAsync(HttpMethod.Put, client.ObjectPath(name), cancellationToken, configure: r =>
-            {
-                r.Content = new ReadOnlyMemoryContent(data);
-
-                // The store computes the md5 of what it received and refuses the segment (422) when it differs.
-                r.Headers.TryAddWithoutValidation("ETag", md5Hex);
-            });
-            client.CheckEtag(response, md5Hex, name);
+            using var response = await client.SendAsync(HttpMethod.Put, client.ObjectPath(name), cancellationToken, configure: r => r.Content = new ReadOnlyMemoryContent(data));
+            var etag = Etag(response)
+                ?? throw new StorageException(StorageFailure.CommandFailed, $"container {client.Container} stored segment {name} without an ETag");
             lock (_done)
             {
-                _done[number] = ("/" + client.Container + "/" + name, md5Hex, data.Length);
+                _done[number] = ("/" + client.Container + "/" + name, etag, data.Length);
             }
+
+            return etag;
         }
 
         public async Task CopySegmentAsync(int number, string sourcePath, string hash, long size, CancellationToken ct)

@@ -190,10 +190,17 @@ internal sealed partial class SwiftClient(HttpClient http, SwiftAuth auth, Backu
         }
     }
 
+    /// <summary>
+    /// The ETag header as sent: Swift answers an object PUT with an unquoted md5, which the typed
+    /// <c>Headers.ETag</c> (quoted entity tags only) would drop.
+    /// </summary>
+    private static string? Etag(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("ETag", out var v) && v.FirstOrDefault() is { Length: > 0 } e ? e.Trim().Trim('"').ToLowerInvariant() : null;
+
     private void CheckEtag(HttpResponseMessage response, string md5Hex, string key)
     {
-        var etag = response.Headers.ETag?.Tag.Trim('"');
-        if (etag is not null && !string.Equals(etag, md5Hex, StringComparison.OrdinalIgnoreCase))
+        var etag = Etag(response) ?? throw new StorageException(StorageFailure.CommandFailed, $"container {container} stored {key} without an ETag");
+        if (!string.Equals(etag, md5Hex, StringComparison.OrdinalIgnoreCase))
         {
             throw new StorageException(StorageFailure.CommandFailed, $"container {container} stored {key} with ETag {etag}, not the md5 {md5Hex} that was sent");
         }
