@@ -72,10 +72,12 @@ internal interface IObjectClient : IDisposable
 internal interface ISegmentedWrite
 {
     /// <summary>
-    /// Stores segment <paramref name="number"/> (from 1) and answers the ETag the store gave it (lowercase hex md5 of
-    /// the bytes it received), which the caller compares with the md5 it computed while the segment travelled.
+    /// Stores segment <paramref name="number"/> (from 1) whose md5 (lowercase hex) <paramref name="md5Hex"/> is being
+    /// computed meanwhile. The store must prove it received exactly those bytes: Swift answers their md5 as the ETag,
+    /// compared once the md5 is known (so the upload need not wait for it); S3 gets it as Content-MD5 and checks it
+    /// itself (an S3 ETag is not an md5 under SSE-KMS or SSE-C, so it is not compared).
     /// </summary>
-    Task<string> UploadAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+    Task UploadAsync(int number, ReadOnlyMemory<byte> data, Task<string> md5Hex, CancellationToken cancellationToken);
 
     /// <summary>Makes the object visible, made of every uploaded segment in order, with <paramref name="metadata"/>.</summary>
     Task CompleteAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);

@@ -165,12 +165,12 @@ internal sealed partial class S3Client
         }
     }
 
-    /// <summary>One multipart upload; each part's answered ETag is compared by the caller with the md5 of what it sent.</summary>
+    /// <summary>One multipart upload; each part carries Content-MD5, which the store checks.</summary>
     private sealed class MultipartWrite(S3Client client, string key, string uploadId) : ISegmentedWrite
     {
         private readonly SortedDictionary<int, string> _etags = [];
 
-        public async Task<string> UploadAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        public async Task UploadAsync(int number, ReadOnlyMemory<byte> data, Task<string> md5Hex, CancellationToken cancellationToken)
         {
             using var body = Body(data);
             var request = new UploadPartRequest
@@ -181,6 +181,7 @@ internal sealed partial class S3Client
                 PartNumber = number,
                 InputStream = body,
                 PartSize = data.Length,
+                MD5Digest = Base64(await md5Hex),
                 UseChunkEncoding = false,
             };
             var r = await client.Call(() => client._s3.UploadPartAsync(request, cancellationToken), cancellationToken);
@@ -188,9 +189,6 @@ internal sealed partial class S3Client
             {
                 _etags[number] = r.ETag;
             }
-
-            return r.ETag?.Trim('"').ToLowerInvariant()
-                ?? throw new StorageException(StorageFailure.CommandFailed, $"bucket {client.Container} stored part {number} of {key} without an ETag");
         }
 
         public Task CompleteAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken) =>

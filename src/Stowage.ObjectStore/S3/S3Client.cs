@@ -97,8 +97,7 @@ internal sealed partial class S3Client(AmazonS3Client s3, BackupStorageTarget ta
             request.Metadata[name] = value;
         }
 
-        var r = await Call(() => _s3.PutObjectAsync(request, cancellationToken), cancellationToken);
-        CheckEtag(r.ETag, md5Hex, key);
+        await Call(() => _s3.PutObjectAsync(request, cancellationToken), cancellationToken);
     }
 
     public async Task<Stream> OpenReadAsync(string key, long offset, CancellationToken cancellationToken)
@@ -170,13 +169,4 @@ internal sealed partial class S3Client(AmazonS3Client s3, BackupStorageTarget ta
             : new MemoryStream(data.ToArray(), writable: false);
 
     private static string Base64(string hex) => Convert.ToBase64String(Convert.FromHexString(hex));
-
-    private void CheckEtag(string? etag, string md5Hex, string key)
-    {
-        var tag = etag?.Trim('"');
-        if (tag is not null && !string.Equals(tag, md5Hex, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new StorageException(StorageFailure.CommandFailed, $"bucket {bucket} stored {key} with ETag {tag}, not the md5 {md5Hex} that was sent");
-        }
-    }
 }

@@ -129,18 +129,16 @@ internal sealed partial class SwiftClient
     {
         private readonly SortedDictionary<int, (string Path, string Etag, long Size)> _done = [];
 
-        public async Task<string> UploadAsync(int number, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        public async Task UploadAsync(int number, ReadOnlyMemory<byte> data, Task<string> md5Hex, CancellationToken cancellationToken)
         {
             var name = SegmentName.Of(key, writeId, number);
             using var response = await client.SendAsync(HttpMethod.Put, client.ObjectPath(name), cancellationToken, configure: r => r.Content = new ReadOnlyMemoryContent(data));
-            var etag = Etag(response)
-                ?? throw new StorageException(StorageFailure.CommandFailed, $"container {client.Container} stored segment {name} without an ETag");
+            var md5 = await md5Hex;
+            client.CheckEtag(response, md5, name);
             lock (_done)
             {
-                _done[number] = ("/" + client.Container + "/" + name, etag, data.Length);
+                _done[number] = ("/" + client.Container + "/" + name, md5, data.Length);
             }
-
-            return etag;
         }
 
         public async Task CopySegmentAsync(int number, string sourcePath, string hash, long size, CancellationToken ct)
