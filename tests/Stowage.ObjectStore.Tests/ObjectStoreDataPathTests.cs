@@ -7,21 +7,8 @@ namespace Stowage.ObjectStore.Tests;
 
 /// <summary>The image data path on the real Swift, once through Swift's API and once through its S3 API.</summary>
 [Collection(SwiftCollection.Name)]
-public sealed class ObjectStoreDataPathTests(SwiftFixture swift) : IDisposable
+public sealed class ObjectStoreDataPathTests(SwiftFixture swift) : ObjectStoreTestBase(swift)
 {
-    private const int Segment = 5 * 1024 * 1024;
-
-    private readonly SwiftBackupStorageDriver _swift = new();
-    private readonly S3BackupStorageDriver _s3 = new();
-
-    public static TheoryData<string> Apis => ["swift", "s3"];
-
-    public void Dispose()
-    {
-        _swift.Dispose();
-        _s3.Dispose();
-    }
-
     [Theory]
     [MemberData(nameof(Apis))]
     public async Task Connect_marker_ping_and_a_small_image_read_back_byte_exact(string api)
@@ -125,7 +112,7 @@ public sealed class ObjectStoreDataPathTests(SwiftFixture swift) : IDisposable
     public async Task Wrong_credentials_are_refused(string api)
     {
         var driver = Driver(api);
-        var target = api == "swift" ? swift.Swift(key: "wrong") : swift.S3(secret: "wrong");
+        var target = api == "swift" ? Swift.Swift(key: "wrong") : Swift.S3(secret: "wrong");
 
         var e = await Assert.ThrowsAsync<StorageException>(() => driver.ConnectAsync(target, default));
 
@@ -143,22 +130,5 @@ public sealed class ObjectStoreDataPathTests(SwiftFixture swift) : IDisposable
 
         Assert.Equal(StorageFailure.IdentityMismatch, e.Failure);
         Assert.Equal(target.Uuid, (await driver.ConnectAsync(other, default)).ExistingMarker);
-    }
-
-    internal static string InstallPath(BackupStorageTarget target, string file) =>
-        $"{target.Url}/rootVolumeTemplates/acct-{new string('a', 32)}/{SwiftFixture.Uuid()}/{file}";
-
-    internal static string Relative(BackupStorageTarget target, string installPath) => installPath[(target.Url.Length + 1)..];
-
-    private ObjectStoreDriver Driver(string api) => api == "swift" ? _swift : _s3;
-
-    private async Task<(ObjectStoreDriver Driver, BackupStorageTarget Target)> ConnectedAsync(string api)
-    {
-        var driver = Driver(api);
-        var target = api == "swift" ? swift.Swift(segmentSize: Segment) : swift.S3(segmentSize: Segment);
-        var connected = await driver.ConnectAsync(target, default);
-        Assert.Null(connected.ExistingMarker);
-        await driver.WriteMarkerAsync(target, default);
-        return (driver, target);
     }
 }

@@ -10,56 +10,52 @@ namespace Stowage.ObjectStore.Tests;
 
 /// <summary>Quotas, tokens, signed URLs, server-side copies and a proxy killed mid-upload, on the real Swift.</summary>
 [Collection(SwiftCollection.Name)]
-public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
+public sealed class ObjectStoreFaultTests(SwiftFixture swift) : ObjectStoreTestBase(swift)
 {
-    private const int Segment = 5 * 1024 * 1024;
-
-    private readonly SwiftBackupStorageDriver _swift = new();
-    private readonly S3BackupStorageDriver _s3 = new();
     private readonly HttpClient _http = new();
 
-    public static TheoryData<string> Apis => ["swift", "s3"];
-
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _swift.Dispose();
-        _s3.Dispose();
-        _http.Dispose();
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            _http.Dispose();
+        }
     }
 
     [Fact]
     public async Task The_account_quota_is_the_capacity_and_a_write_past_it_fails_cleanly_with_no_space()
     {
         // The quota account is made by its first request; only a reseller admin may set its quota.
-        var target = swift.Swift(user: "quota:user", key: "quota", totalCapacity: null, segmentSize: 1024 * 1024);
+        var target = Swift.Swift(user: "quota:user", key: "quota", totalCapacity: null, segmentSize: 1024 * 1024);
         using (var driver = new SwiftBackupStorageDriver())
         {
             await driver.ConnectAsync(target with { Settings = new Dictionary<string, string>(target.Settings) { [ObjectStoreSettings.TotalCapacity] = "1000" } }, default);
         }
 
         await SetQuotaAsync("AUTH_quota", 2 * 1024 * 1024);
-        var connected = await _swift.ConnectAsync(target, default);
-        await _swift.WriteMarkerAsync(target, default);
+        var connected = await SwiftDriver.ConnectAsync(target, default);
+        await SwiftDriver.WriteMarkerAsync(target, default);
         Assert.Equal(2 * 1024 * 1024, connected.Capacity.Total);
 
         // Swift checks a quota against the usage its container updater has pushed to the account (about a
         // second behind): store 1.5 MiB, wait until the account shows it, then the next 1 MiB segment is too much.
         var first = TestData.Random(1536 * 1024, 6);
-        await _swift.WriteFromStreamAsync(target, new MemoryStream(first), ObjectStoreDataPathTests.InstallPath(target, "first.template"), new ImageExpectations(), null, default);
+        await SwiftDriver.WriteFromStreamAsync(target, new MemoryStream(first), InstallPath(target, "first.template"), new ImageExpectations(), null, default);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         var expected = (2 * 1024 * 1024) - first.Length - target.Uuid.Length; // the marker holds the uuid
-        while ((await _swift.GetCapacityAsync(target, default)).Available > expected && DateTime.UtcNow < deadline)
+        while ((await SwiftDriver.GetCapacityAsync(target, default)).Available > expected && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200);
         }
 
         // The account also counts the SLO manifest (a few hundred bytes of JSON) once the updater pushed it.
-        Assert.InRange((await _swift.GetCapacityAsync(target, default)).Available, expected - 4096, expected);
-        var path = ObjectStoreDataPathTests.InstallPath(target, "big.template");
-        var e = await Assert.ThrowsAsync<StorageException>(() => _swift.WriteFromStreamAsync(target, new MemoryStream(TestData.Random(3 * 1024 * 1024, 7)), path, new ImageExpectations(), null, default));
+        Assert.InRange((await SwiftDriver.GetCapacityAsync(target, default)).Available, expected - 4096, expected);
+        var path = InstallPath(target, "big.template");
+        var e = await Assert.ThrowsAsync<StorageException>(() => SwiftDriver.WriteFromStreamAsync(target, new MemoryStream(TestData.Random(3 * 1024 * 1024, 7)), path, new ImageExpectations(), null, default));
 
         Assert.Equal(StorageFailure.NoSpace, e.Failure);
-        Assert.DoesNotContain(await _swift.ListImageFilesAsync(target, default), f => f.RelativePath == ObjectStoreDataPathTests.Relative(target, path));
+        Assert.DoesNotContain(await SwiftDriver.ListImageFilesAsync(target, default), f => f.RelativePath == Relative(target, path));
         await SetQuotaAsync("AUTH_quota", null);
     }
 
@@ -68,7 +64,7 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var driver = new SwiftBackupStorageDriver(time: time);
-        var target = swift.Swift();
+        var target = Swift.Swift();
         await driver.ConnectAsync(target, default);
         await driver.WriteMarkerAsync(target, default);
         var auth = driver.AuthOf(target)!;
@@ -83,7 +79,7 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
         Assert.Equal(fetches + 1, auth.Fetches);
 
         // The store drops every token (its token cache restarted): the 401 renews the token and the request goes through.
-        await swift.FlushTokensAsync();
+        await Swift.FlushTokensAsync();
         await driver.PingAsync(target, default);
         Assert.Equal(fetches + 2, auth.Fetches);
     }
@@ -94,7 +90,7 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
     {
         var (driver, target) = await ConnectedAsync(api);
         var data = TestData.Random(Segment + 5000, 8);
-        var path = ObjectStoreDataPathTests.InstallPath(target, "export.template");
+        var path = InstallPath(target, "export.template");
         await driver.WriteFromStreamAsync(target, new MemoryStream(data), path, new ImageExpectations(), null, default);
 
         var url = await driver.CreateReadUrlAsync(target, path, TimeSpan.FromMinutes(5), default);
@@ -129,11 +125,11 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
     {
         var (driver, target) = await ConnectedAsync(api);
         var data = TestData.Random((2 * Segment) + 77, 9);
-        var source = ObjectStoreDataPathTests.InstallPath(target, "src.template");
+        var source = InstallPath(target, "src.template");
         var facts = await driver.WriteFromStreamAsync(target, new MemoryStream(data), source, new ImageExpectations(), null, default);
         var other = target with { Uuid = SwiftFixture.Uuid(), Url = target.Url + "/second" };
         Assert.True(driver.SameStore(target, other));
-        var copyPath = ObjectStoreDataPathTests.InstallPath(other, "copy.template");
+        var copyPath = InstallPath(other, "copy.template");
 
         var copied = await driver.CopyWithinStoreAsync(other, new StoredCopy(target, source, new ImageExpectations(facts.ActualSize, facts.Md5, facts.Sha256)), copyPath, default);
 
@@ -148,8 +144,8 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
     public async Task The_proxy_killed_mid_upload_fails_the_write_cleanly_and_the_sweep_removes_what_it_left(string api)
     {
         var (driver, target) = await ConnectedAsync(api);
-        var path = ObjectStoreDataPathTests.InstallPath(target, "killed.template");
-        var source = new TriggerStream(TestData.Random(3 * Segment, 10), (2 * Segment) + 10, swift.KillProxyAsync);
+        var path = InstallPath(target, "killed.template");
+        var source = new TriggerStream(TestData.Random(3 * Segment, 10), (2 * Segment) + 10, Swift.KillProxyAsync);
         StorageException e;
         try
         {
@@ -157,13 +153,13 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
         }
         finally
         {
-            await swift.StartProxyAsync();
+            await Swift.StartProxyAsync();
         }
 
         Assert.True(e.Failure is StorageFailure.Unreachable or StorageFailure.Timeout, e.ToString());
         var files = await driver.ListImageFilesAsync(target, default);
         var part = Assert.Single(files);
-        Assert.Equal(ObjectStoreDataPathTests.Relative(target, path) + IStorageHousekeeping.TempSuffix, part.RelativePath);
+        Assert.Equal(Relative(target, path) + IStorageHousekeeping.TempSuffix, part.RelativePath);
         Assert.True(part.Size >= Segment, $"leftover of {part.Size} bytes");
 
         await driver.DeletePathAsync(target, part.RelativePath, default);
@@ -176,7 +172,7 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
     public async Task The_proxy_killed_mid_download_breaks_the_read_with_an_io_error_carrying_the_storage_failure(string api)
     {
         var (driver, target) = await ConnectedAsync(api);
-        var path = ObjectStoreDataPathTests.InstallPath(target, "read.template");
+        var path = InstallPath(target, "read.template");
         await driver.WriteFromStreamAsync(target, new MemoryStream(TestData.Random(4 * Segment, 11)), path, new ImageExpectations(), null, default);
         await using var read = await driver.OpenReadAsync(target, path, 0, default);
         var buffer = new byte[1024 * 1024];
@@ -185,7 +181,7 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
         IOException e;
         try
         {
-            await swift.KillProxyAsync();
+            await Swift.KillProxyAsync();
             e = await Assert.ThrowsAnyAsync<IOException>(async () =>
             {
                 while (await read.ReadAsync(buffer) > 0)
@@ -195,7 +191,7 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
         }
         finally
         {
-            await swift.StartProxyAsync();
+            await Swift.StartProxyAsync();
         }
 
         Assert.Equal(StorageFailure.Unreachable, Assert.IsType<StorageException>(e.InnerException).Failure);
@@ -203,26 +199,15 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : IDisposable
 
     private async Task SetQuotaAsync(string account, long? bytes)
     {
-        using var auth = new HttpRequestMessage(HttpMethod.Get, swift.AuthUrl);
+        using var auth = new HttpRequestMessage(HttpMethod.Get, Swift.AuthUrl);
         auth.Headers.Add("X-Auth-User", "admin:admin");
         auth.Headers.Add("X-Auth-Key", "admin");
         using var token = await _http.SendAsync(auth);
         token.EnsureSuccessStatusCode();
-        using var post = new HttpRequestMessage(HttpMethod.Post, $"{swift.Endpoint}/v1/{account}");
+        using var post = new HttpRequestMessage(HttpMethod.Post, $"{Swift.Endpoint}/v1/{account}");
         post.Headers.Add("X-Auth-Token", token.Headers.GetValues("X-Auth-Token").First());
         post.Headers.Add(bytes is null ? "X-Remove-Account-Meta-Quota-Bytes" : "X-Account-Meta-Quota-Bytes", bytes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "x");
         using var response = await _http.SendAsync(post);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-    }
-
-    private ObjectStoreDriver Driver(string api) => api == "swift" ? _swift : _s3;
-
-    private async Task<(ObjectStoreDriver Driver, BackupStorageTarget Target)> ConnectedAsync(string api)
-    {
-        var driver = Driver(api);
-        var target = api == "swift" ? swift.Swift(segmentSize: Segment) : swift.S3(segmentSize: Segment);
-        await driver.ConnectAsync(target, default);
-        await driver.WriteMarkerAsync(target, default);
-        return (driver, target);
     }
 }
