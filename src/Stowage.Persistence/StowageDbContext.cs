@@ -134,6 +134,8 @@ public abstract partial class StowageDbContext(DbContextOptions options) : DbCon
         ConfigureCluster(modelBuilder);
         ConfigureNfs(modelBuilder);
         ConfigureFidelity(modelBuilder);
+
+        ConfigureObjectStores(modelBuilder);
         ApplySnakeCaseAndUtc(modelBuilder);
     }
 
