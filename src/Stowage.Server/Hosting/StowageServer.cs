@@ -10,7 +10,9 @@ using Stowage.Server.Cluster;
 using Stowage.Server.Features.BackupStorage;
 using Stowage.Server.Features.BackupStorage.FileSystem;
 using Stowage.Server.Features.BackupStorage.Nfs;
+using Stowage.Server.Features.BackupStorage.S3;
 using Stowage.Server.Features.BackupStorage.Sftp;
+using Stowage.Server.Features.BackupStorage.Swift;
 using Stowage.Server.Features.Export;
 using Stowage.Server.Features.GlobalConfigs;
 using Stowage.Server.Features.Images;
@@ -120,6 +122,8 @@ public static class StowageServer
         services.AddStorageType(new SftpStorageType(settings.ExportTransport));
         services.AddStorageType(new FileSystemStorageType(settings.DataDir));
         services.AddStorageType<NfsStorageType>();
+        services.AddStorageType<SwiftStorageType>();
+        services.AddStorageType<S3StorageType>();
         services.AddSingleton<ISystemTagValidator, BackupStorageTags>();
         AddOwnership(services, settings);
         services.AddSingleton<PingStats>();
