@@ -102,9 +102,3 @@ public sealed class SwiftFixture : IAsyncLifetime
         return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root");
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class SwiftCollection : ICollectionFixture<SwiftFixture>
-{
-    public const string Name = "swift";
-}

@@ -1,4 +1,5 @@
 using Stowage.Nfs.Tests.Infrastructure;
+using Stowage.ObjectStore.Tests.Infrastructure;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Sftp.Tests.Infrastructure;
 
@@ -13,7 +14,16 @@ namespace Stowage.Server.Tests.StorageTypes;
 public sealed class StorageWorld : IAsyncLifetime
 {
     private static readonly string[] Names = [SftpStorageFixture.TypeName, FileSystemStorageFixture.TypeName, NfsStorageFixture.TypeName];
+
+    // The object stores have no files on this machine; the suites that read files through LocalPath do not take them yet.
+    private static readonly string[] ObjectStoreNames = [SwiftStorageFixture.TypeName, S3StorageFixture.TypeName];
     private readonly Dictionary<string, IStorageTypeFixture> _types = new(StringComparer.Ordinal);
+
+    /// <summary>The run's Swift (with s3api), serving the Swift and S3 types.</summary>
+    public SwiftFixture Swift { get; } = new();
+
+    /// <summary>The object-store types (Swift, S3), run by the suites that do not look at files on disk.</summary>
+    public static TheoryData<string> ObjectStoreTypes => [.. ObjectStoreNames];
 
     /// <summary>The run's sshd (SFTP-only tests use it directly).</summary>
     public SshdFixture Sshd { get; } = new();
@@ -64,11 +74,13 @@ public sealed class StorageWorld : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await Sshd.InitializeAsync();
+        await Task.WhenAll(Sshd.InitializeAsync(), Swift.InitializeAsync());
         _types[SftpStorageFixture.TypeName] = new SftpStorageFixture(Sshd);
         _types[FileSystemStorageFixture.TypeName] = new FileSystemStorageFixture();
         Ganesha = await GaneshaServer.StartAsync();
         _types[NfsStorageFixture.TypeName] = new NfsStorageFixture(Ganesha);
+        _types[SwiftStorageFixture.TypeName] = new SwiftStorageFixture(Swift);
+        _types[S3StorageFixture.TypeName] = new S3StorageFixture(Swift);
     }
 
     public async Task DisposeAsync()
@@ -79,7 +91,14 @@ public sealed class StorageWorld : IAsyncLifetime
             await Ganesha.DisposeAsync();
         }
 
-        await Sshd.DisposeAsync();
+        try
+        {
+            await Sshd.DisposeAsync();
+        }
+        finally
+        {
+            await Swift.DisposeAsync();
+        }
     }
 }
 
