@@ -39,7 +39,7 @@ public abstract partial class ObjectStoreDriver
         ISegmentedWrite? write = null;
         try
         {
-            var filled = await FillAsync(source, current, segmentSize, cancellationToken);
+            var filled = await FillAsync(source, current, segmentSize, progress, 0, cancellationToken);
             if (filled < segmentSize)
             {
                 // The whole image fits in one segment: check it, then store it in one request.
@@ -72,7 +72,7 @@ public abstract partial class ObjectStoreDriver
                 int following;
                 try
                 {
-                    following = await FillAsync(source, next, segmentSize, cancellationToken);
+                    following = await FillAsync(source, next, segmentSize, progress, total, cancellationToken);
                 }
                 finally
                 {
@@ -82,7 +82,6 @@ public abstract partial class ObjectStoreDriver
 
                 await hashing;
                 await upload;
-                progress?.Report(new TransferProgress(total));
                 (current, next) = (next, current);
                 filled = following;
             }
@@ -91,6 +90,7 @@ public abstract partial class ObjectStoreDriver
             await write.CompleteAsync(Metadata(result), cancellationToken);
             write = null;
             await RemoveStaleLeftoversAsync(target, client, key);
+            progress?.Report(new TransferProgress(total));
             return result;
         }
         catch (Exception e) when (write is not null)
@@ -178,9 +178,15 @@ public abstract partial class ObjectStoreDriver
         return (int)size;
     }
 
-    private static async Task<int> FillAsync(Stream source, byte[] buffer, int count, CancellationToken ct)
+    /// <summary>
+    /// Reads up to <paramref name="count"/> bytes; reports the bytes received so far (<paramref name="before"/> plus
+    /// this buffer's) every MiB, so a task shows progress while a segment of many MiB is still filling.
+    /// </summary>
+    private static async Task<int> FillAsync(Stream source, byte[] buffer, int count, IProgress<TransferProgress>? progress, long before, CancellationToken ct)
     {
+        const int ReportEvery = 1024 * 1024;
         var filled = 0;
+        var reported = 0;
         try
         {
             while (filled < count)
@@ -192,6 +198,11 @@ public abstract partial class ObjectStoreDriver
                 }
 
                 filled += n;
+                if (progress is not null && filled - reported >= ReportEvery)
+                {
+                    reported = filled;
+                    progress.Report(new TransferProgress(before + filled));
+                }
             }
         }
         catch (IOException e)

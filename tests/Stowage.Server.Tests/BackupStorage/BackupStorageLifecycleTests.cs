@@ -50,7 +50,7 @@ public sealed class BackupStorageLifecycleTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task State_changes_are_idempotent_and_need_no_connection(string type)
     {
         await using var host = await StowageHost.StartAsync();
@@ -68,7 +68,7 @@ public sealed class BackupStorageLifecycleTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Attach_detach_rules_queries_and_zone_deletion(string type)
     {
         var storage = world[type];
@@ -150,7 +150,7 @@ public sealed class BackupStorageLifecycleTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task A_broken_storage_fails_the_reconnect_with_the_reason_and_a_restored_one_reconnects(string type)
     {
         var storage = world[type];
@@ -179,7 +179,7 @@ public sealed class BackupStorageLifecycleTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Concurrent_calls_on_one_backup_storage_leave_a_serial_state(string type)
     {
         var storage = world[type];

@@ -11,7 +11,7 @@ namespace Stowage.Server.Tests.Export;
 public sealed class ExportDownloadTests(StorageWorld world)
 {
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Export_serves_the_whole_file_ranges_and_head_with_digests(string type)
     {
         await using var w = await ExportWorld.StartAsync(world[type]);
@@ -57,7 +57,7 @@ public sealed class ExportDownloadTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Export_url_stops_working_when_deleted_expired_or_the_image_is_deleted(string type)
     {
         await using var w = await ExportWorld.StartAsync(world[type], 200_000);
@@ -101,7 +101,7 @@ public sealed class ExportDownloadTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Disabled_or_disconnected_backup_storage_refuses_export_and_downloads_answer_503(string type)
     {
         await using var w = await ExportWorld.StartAsync(world[type], 100_000);

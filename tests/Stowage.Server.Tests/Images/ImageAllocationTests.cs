@@ -53,7 +53,7 @@ public sealed class ImageAllocationTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Refuses_without_a_target_and_explains_why_no_backup_storage_fits(string type)
     {
         var storage = world[type];

@@ -15,7 +15,7 @@ public sealed class ImageProgressTests(StorageWorld world)
     private readonly SshdFixture sshd = world.Sshd;
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Task_progress_reports_bytes_percent_rate_and_eta_during_a_download_and_100_at_the_end(string type)
     {
         var storage = world[type];

@@ -25,6 +25,9 @@ public sealed class StorageWorld : IAsyncLifetime
     /// <summary>The object-store types (Swift, S3), run by the suites that do not look at files on disk.</summary>
     public static TheoryData<string> ObjectStoreTypes => [.. ObjectStoreNames];
 
+    /// <summary>Every type, object stores included, for the suites that reach storage only through the API.</summary>
+    public static TheoryData<string> AllTypes => [.. Names, .. ObjectStoreNames];
+
     /// <summary>The run's sshd (SFTP-only tests use it directly).</summary>
     public SshdFixture Sshd { get; } = new();
 
