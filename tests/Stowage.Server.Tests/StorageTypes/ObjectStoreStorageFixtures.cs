@@ -31,6 +31,9 @@ public abstract class ObjectStoreStorageFixture(SwiftFixture swift) : IStorageTy
     public void Plant(string localPath, byte[] content) =>
         throw new NotSupportedException("an object store has no local files to plant into");
 
+    public void Corrupt(string localPath) =>
+        throw new NotSupportedException("an object store has no local files to corrupt");
+
     /// <summary>Stowage runs no transfer process for an object store: every byte goes through its own HTTP client.</summary>
     public void AssertNoTransferLeft(StorageLocation location)
     {
