@@ -941,6 +941,58 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.ToTable("resources", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.S3BackupStorageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("AccessKey")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("access_key");
+
+                    b.Property<string>("CredentialCipher")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)")
+                        .HasColumnName("credential_cipher");
+
+                    b.Property<string>("Endpoint")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("endpoint");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<bool>("PathStyle")
+                        .HasColumnType("boolean")
+                        .HasColumnName("path_style");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("region");
+
+                    b.Property<long?>("TotalCapacity")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total_capacity");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Uuid");
+
+                    b.ToTable("s3_backup_storages", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.SessionEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -1090,6 +1142,74 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_storage_gc_jobs_backup_storage_uuid_install_path");
 
                     b.ToTable("storage_gc_jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.SwiftBackupStorageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("AuthUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("auth_url");
+
+                    b.Property<string>("AuthVersion")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("auth_version");
+
+                    b.Property<string>("CredentialCipher")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)")
+                        .HasColumnName("credential_cipher");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("ProjectDomainName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("project_domain_name");
+
+                    b.Property<string>("ProjectName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("project_name");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("region");
+
+                    b.Property<long?>("TotalCapacity")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total_capacity");
+
+                    b.Property<string>("UserDomainName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("user_domain_name");
+
+                    b.Property<string>("Username")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("username");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Uuid");
+
+                    b.ToTable("swift_backup_storages", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.TagEntity", b =>
@@ -1474,6 +1594,15 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.S3BackupStorageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.S3BackupStorageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.SftpBackupStorageEntity", b =>
                 {
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
@@ -1488,6 +1617,15 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
                         .WithMany()
                         .HasForeignKey("BackupStorageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.SwiftBackupStorageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.SwiftBackupStorageEntity", "Uuid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

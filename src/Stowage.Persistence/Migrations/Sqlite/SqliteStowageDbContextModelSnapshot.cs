@@ -922,6 +922,58 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.ToTable("resources", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.S3BackupStorageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("AccessKey")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("access_key");
+
+                    b.Property<string>("CredentialCipher")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("credential_cipher");
+
+                    b.Property<string>("Endpoint")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("endpoint");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<bool>("PathStyle")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("path_style");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("region");
+
+                    b.Property<long?>("TotalCapacity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total_capacity");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Uuid");
+
+                    b.ToTable("s3_backup_storages", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.SessionEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -1069,6 +1121,74 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_storage_gc_jobs_backup_storage_uuid_install_path");
 
                     b.ToTable("storage_gc_jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.SwiftBackupStorageEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uuid");
+
+                    b.Property<string>("AuthUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("auth_url");
+
+                    b.Property<string>("AuthVersion")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("auth_version");
+
+                    b.Property<string>("CredentialCipher")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("credential_cipher");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("ProjectDomainName")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("project_domain_name");
+
+                    b.Property<string>("ProjectName")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("project_name");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("region");
+
+                    b.Property<long?>("TotalCapacity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total_capacity");
+
+                    b.Property<string>("UserDomainName")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_domain_name");
+
+                    b.Property<string>("Username")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("username");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Uuid");
+
+                    b.ToTable("swift_backup_storages", (string)null);
                 });
 
             modelBuilder.Entity("Stowage.Persistence.Entities.TagEntity", b =>
@@ -1451,6 +1571,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.S3BackupStorageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.S3BackupStorageEntity", "Uuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.SftpBackupStorageEntity", b =>
                 {
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
@@ -1465,6 +1594,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
                         .WithMany()
                         .HasForeignKey("BackupStorageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.SwiftBackupStorageEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
+                        .WithOne()
+                        .HasForeignKey("Stowage.Persistence.Entities.SwiftBackupStorageEntity", "Uuid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
