@@ -39,7 +39,11 @@ public static class StowageServer
         AdminAccount.EnsureSafe(settings.AdminPassword, settings.Urls);
         var tightened = DataDirectory.Secure(settings.DataDir, settings.Database.Provider == DatabaseProvider.Sqlite);
         builder.WebHost.UseUrls([.. settings.Urls]);
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            RequestTargetLimit.Configure(k);
+        });
         builder.Logging.AddConsole(o => o.FormatterName = EscapingConsoleFormatter.Name).AddConsoleFormatter<EscapingConsoleFormatter, SimpleConsoleFormatterOptions>();
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -96,6 +100,7 @@ public static class StowageServer
             app.Lifetime.ApplicationStopped.Register(dirLock.Dispose);
         }
 
+        app.UseRequestTargetLimit();
         app.MapGet(OpenApiDocument.Path, (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
         app.MapGet("/v1/openapi.json", (ApiCatalog catalog) => Results.Text(OpenApiDocument.Build(catalog).ToJsonString(ZStackJson.Options), "application/json"));
         app.MapApiList();

@@ -196,7 +196,7 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
             return $"{code}: {Clip(body)}";
         }
 
-        if (code is 400 or 503 && ErrorCode(body) is null)
+        if (code is 400 or 414 or 503 && ErrorCode(body) is null)
         {
             return $"{code} without a JSON error envelope carrying a code: {Clip(body)}";
         }

@@ -69,6 +69,25 @@ public sealed class InputValidationTests
     }
 
     [Fact]
+    public async Task An_over_long_request_target_gets_414_with_an_error_envelope()
+    {
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        foreach (var target in new[] { "/zones?q=name=" + new string('x', 100_000), "/zones/" + new string('a', 20_000) })
+        {
+            var r = await client.SendAsync(HttpMethod.Get, target);
+            Assert.Equal(HttpStatusCode.RequestUriTooLong, r.Status);
+            Assert.Equal("SYS.1007", r.ErrorCode);
+            Assert.Contains("at most 16384", r.Body, StringComparison.Ordinal);
+        }
+
+        // Below the limit a long query is an ordinary query.
+        var ok = await client.SendAsync(HttpMethod.Get, "/zones?q=name=" + new string('x', 8_000));
+        Assert.True(ok.Status == HttpStatusCode.OK, ok.ToString());
+    }
+
+    [Fact]
     public void User_text_in_a_log_line_cannot_start_another_line_or_drive_the_terminal()
     {
         using var formatter = new EscapingConsoleFormatter();
