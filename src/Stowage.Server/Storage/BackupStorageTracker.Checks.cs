@@ -54,7 +54,7 @@ public sealed partial class BackupStorageTracker
             bs.LastError = failure;
             connector.SetStatus(db, bs, BackupStorageStatus.Disconnected, failure);
             events.Disconnected(db, bs.Uuid, failure);
-            await db.SaveChangesAsync(CancellationToken.None);
+            await VerdictSave.SaveOverConcurrentWritesAsync(db);
         }
     }
 
@@ -91,7 +91,7 @@ public sealed partial class BackupStorageTracker
             connector.Drivers.Get(bs.Type).Forget(bs.Uuid);
             bs.LastError = $"connect timed out after {(timeout * 3).TotalSeconds:0} s";
             connector.SetStatus(db, bs, BackupStorageStatus.Disconnected, bs.LastError);
-            await db.SaveChangesAsync(CancellationToken.None);
+            await VerdictSave.SaveOverConcurrentWritesAsync(db);
             _failures[bs.Uuid] = (state.Attempts + 1, StorageFailure.Timeout);
         }
     }
