@@ -20,12 +20,16 @@
 # `scripts/bench.sh nfs [...]` starts an NFS-Ganesha on loopback (as the tests do), adds one large image into an
 # NFS backup storage and downloads its export, next to nfs-cp to and from the same export (root only).
 # Extra arguments: --size-mib N --repeat N
+#
+# `scripts/bench.sh fs [...]` adds one large image from a loopback HTTP server into a FileSystem backup storage,
+# next to curl -o + md5sum + qemu-img info into the same directory (ZStack's agent's way).
+# Extra arguments: --size-mib N --repeat N --dir D (where the directory goes; default the temp directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=()
-if [ "${1:-}" = "nfs" ]; then
+if [ "${1:-}" = "nfs" ] || [ "${1:-}" = "fs" ]; then
+  mode=("$1")
   shift
-  mode=(nfs)
 elif [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ] || [ "${1:-}" = "export" ]; then
   kind="$1"; shift
   # The same local account as the SFTP tests; the benchmark logs in with its own key through its own

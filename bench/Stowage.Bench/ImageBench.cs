@@ -77,6 +77,9 @@ public static class ImageBench
                 File.Delete(Path.Combine(data, "curl.out"));
                 refs.Add(("curl+sync", Timed(() => RunAs(opt.User, "sh", "-c", "curl -q -fsS -o \"$1\" \"$2\" && sync -- \"$1\"", "sh", Path.Combine(data, "curl.out"), url))));
                 File.Delete(Path.Combine(data, "curl.out"));
+                // What ZStack's agent does for a host pull: download, then hash, then probe, one after another.
+                refs.Add(("agent", Timed(() => RunAs(opt.User, "sh", "-c", "curl -q -fsS -o \"$1\" \"$2\" && md5sum \"$1\" >/dev/null && qemu-img info --output=json \"$1\" >/dev/null", "sh", Path.Combine(data, "curl.out"), url))));
+                File.Delete(Path.Combine(data, "curl.out"));
                 refs.Add(("scp", Timed(() => Sshd.Run("scp", "-q", "-i", clientKey, "-P", sshd.Port.ToString(CultureInfo.InvariantCulture),
                     "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
                     source, $"{opt.User}@127.0.0.1:{Path.Combine(data, "scp.out")}"))));
@@ -129,12 +132,13 @@ public static class ImageBench
 
             double Best(string name) => refs.Where(r => r.Name == name).Min(r => r.Seconds);
             string Rate(double seconds) => $"{bytes / seconds / 1048576:F0} MiB/s ({seconds:F2} s)";
-            foreach (var name in new[] { "curl", "curl+sync", "scp" })
+            foreach (var name in new[] { "curl", "curl+sync", "agent", "scp" })
             {
                 report.Add(name switch
                 {
                     "curl" => "curl -o on the host (pull limit)",
                     "curl+sync" => "curl -o + sync on the host",
+                    "agent" => "curl -o, md5sum, qemu-img info on the host (ZStack agent's way)",
                     _ => "OpenSSH scp to the host (stream reference)",
                 }, Rate(Best(name)), null);
             }
@@ -146,6 +150,12 @@ public static class ImageBench
                 var ratio = Best(refName) / best.Seconds;
                 report.Add($"Stowage AddImage, {mode}", $"{Rate(best.Seconds)}, server cpu {best.CpuSeconds:F1} s, md5 {best.Md5[..Math.Min(8, best.Md5.Length)]}…", null);
                 report.Add($"  ratio to {refName}", $"{ratio:F2} (to curl+sync {Best("curl+sync") / best.Seconds:F2})", ratio >= goal ? $"PASS (>= {goal})" : $"MISS (>= {goal})");
+                if (mode == "HostPull")
+                {
+                    var agent = Best("agent") / best.Seconds;
+                    report.Add("  ratio to the agent pipeline", $"{agent:F2}", agent >= 1.0 ? "PASS (>= 1.0)" : "MISS (>= 1.0)");
+                }
+
                 var rss = runs.Where(r => r.Mode == mode).Max(r => r.RssAddedMiB);
                 report.Add($"  server peak RSS growth, {mode}", $"{rss:F0} MiB", rss <= 150 ? "PASS (<= 150 MB)" : "MISS (<= 150 MB)");
             }

@@ -10,6 +10,7 @@ using Stowage.Bench;
 //                            [--detect-interval 5] [--detect-timeout 2] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench image --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench export --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
+//        Stowage.Bench fs --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--dir /var/tmp]
 //        Stowage.Bench nfs --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1]
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -27,6 +28,11 @@ if (args.Length > 0 && args[0] == "scale")
 if (args.Length > 0 && args[0] == "export")
 {
     return await ExportBench.RunAsync(args[1..], ct);
+}
+
+if (args.Length > 0 && args[0] == "fs")
+{
+    return await FsBench.RunAsync(args[1..], ct);
 }
 
 if (args.Length > 0 && args[0] == "nfs")
