@@ -33,7 +33,8 @@ public static class FsBench
         var report = new Report();
         var loadBefore = ProcFs.LoadAverage();
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; load average {loadBefore}; image {opt.SizeMiB} MiB");
-        var root = Directory.CreateTempSubdirectory(Path.Combine(opt.Dir ?? Path.GetTempPath(), "stowage-fsbench-")).FullName;
+        var root = Path.Combine(opt.Dir ?? Path.GetTempPath(), "stowage-fsbench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
         WebApplication? http = null;
         try
         {
