@@ -97,7 +97,7 @@ public sealed class ObjectStoreBackupStorageTests(StorageWorld world)
 
     [Theory]
     [MemberData(nameof(StorageWorld.ObjectStoreTypes), MemberType = typeof(StorageWorld))]
-    public async Task An_image_streamed_in_is_exported_byte_exact_and_uploads_are_refused(string type)
+    public async Task An_image_streamed_in_is_exported_byte_exact_through_a_store_signed_redirect_and_uploads_are_refused(string type)
     {
         await using var w = await ExportWorld.StartAsync(world[type], size: 6_000_000);
         var url = await w.ExportOkAsync();
@@ -107,6 +107,34 @@ public sealed class ObjectStoreBackupStorageTests(StorageWorld world)
         using var tail = await w.GetAsync(url, "bytes=5000000-");
         Assert.Equal(HttpStatusCode.PartialContent, tail.StatusCode);
         Assert.Equal(w.Content[5_000_000..], await tail.Content.ReadAsByteArrayAsync());
+
+        // The bytes come from the store: Stowage checks the token and answers with a short-lived signed URL.
+        using var direct = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
+        using (var redirect = await direct.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+            var location = redirect.Headers.Location!;
+            Assert.NotEqual(new Uri(url).Port, location.Port);
+            Assert.DoesNotContain("/zstack/", location.AbsolutePath, StringComparison.Ordinal);
+            Assert.Equal(w.Content, await direct.GetByteArrayAsync(location));
+        }
+
+        // For stores the hypervisors cannot reach, Stowage serves the bytes itself.
+        await ImageKit.SetConfigAsync(w.Client, "backupStorage", "export.proxyObjectStore", "true");
+        using (var proxied = await direct.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.OK, proxied.StatusCode);
+            Assert.Equal(w.Content, await proxied.Content.ReadAsByteArrayAsync());
+        }
+
+        await ImageKit.SetConfigAsync(w.Client, "backupStorage", "export.proxyObjectStore", "false");
+
+        // Revoked at Stowage means no new signed URL: the export URL answers 404 once the export is deleted.
+        Assert.Equal(HttpStatusCode.OK, (await w.Client.CallAsync(HttpMethod.Delete, $"/backup-storage/{w.Bs}/exported-images/{w.Image}")).Status);
+        using (var revoked = await direct.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, revoked.StatusCode);
+        }
 
         var upload = await ImageKit.AddAsync(w.Client, "upload://u.raw", [w.Bs], "up");
         Assert.Equal("SYS.1006", upload.ErrorCode);

@@ -15,5 +15,13 @@ public static class ExportConfigs
         "Scheme, host and port hypervisor hosts reach Stowage at (e.g. https://stowage.example:8443), for export URLs; empty uses this server's first listening address",
         string.Empty, GlobalConfigType.String);
 
-    public static IEnumerable<GlobalConfigDefinition> All => [ExpirationTime, BaseUrl];
+    public static readonly GlobalConfigDefinition ProxyObjectStore = new(
+        "backupStorage", "export.proxyObjectStore",
+        "Serve export downloads of Swift and S3 backup storages through Stowage instead of redirecting each download to a short-lived URL signed by the store (for stores the hypervisor hosts cannot reach)",
+        "false", GlobalConfigType.Bool);
+
+    /// <summary>How long a store-signed URL handed out by a redirect works; a download that started goes on past it.</summary>
+    public static readonly TimeSpan SignedUrlLifetime = TimeSpan.FromMinutes(15);
+
+    public static IEnumerable<GlobalConfigDefinition> All => [ExpirationTime, BaseUrl, ProxyObjectStore];
 }

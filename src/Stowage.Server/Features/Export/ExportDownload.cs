@@ -14,7 +14,9 @@ namespace Stowage.Server.Features.Export;
 
 /// <summary>
 /// Serves export URLs: <c>GET|HEAD /zstack/v1/exports/{token}/{fileName}</c>, no session (the token is the
-/// credential). Bytes come from the storage host over SFTP and go into Kestrel's response pipe chunk by
+/// credential). A backup storage that can sign read URLs (Swift, S3) gets a GET answered with a 302 to a
+/// short-lived URL signed by the store once the token, status and range are checked here, so the bytes
+/// do not pass through Stowage and revoking the export still ends every new download. Otherwise bytes come from the storage host over SFTP and go into Kestrel's response pipe chunk by
 /// chunk, flushing each one, so a slow client slows the SFTP reads instead of filling memory.
 /// </summary>
 public static partial class ExportDownload
@@ -88,6 +90,16 @@ public static partial class ExportDownload
             return;
         }
 
+        if (await SignedUrlAsync(services, found, ct) is { } signed)
+        {
+            // The store serves the bytes (Range included); Stowage checked the token, the range and the status.
+            http.Response.Clear();
+            http.Response.Headers.CacheControl = "no-store";
+            http.Response.Redirect(signed.AbsoluteUri);
+            LogRedirected(logger, image.Uuid, copy.BackupStorageUuid);
+            return;
+        }
+
         Stream source;
         try
         {
@@ -118,6 +130,32 @@ public static partial class ExportDownload
                 // Headers promised more bytes than the host delivered: cut the connection so the client sees a failure.
                 http.Abort();
             }
+        }
+    }
+
+    /// <summary>
+    /// A URL signed by the store for a backup storage that can sign (Swift TempURL, S3 presigned GET), valid for
+    /// <see cref="ExportConfigs.SignedUrlLifetime"/> or what is left of the export, whichever is shorter; null
+    /// when the type cannot sign or <c>export.proxyObjectStore</c> keeps the bytes flowing through Stowage.
+    /// </summary>
+    private static async Task<Uri?> SignedUrlAsync(IServiceProvider services, Lookup found, CancellationToken ct)
+    {
+        if (found.Reader is not ISignedUrlAccess signer || found.Reader is not IBackupStorageDriver { Capabilities.SignedReadUrls: true }
+            || services.GetRequiredService<GlobalConfigStore>().GetBool(ExportConfigs.ProxyObjectStore))
+        {
+            return null;
+        }
+
+        var left = found.ExpiresAt - services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var lifetime = left < ExportConfigs.SignedUrlLifetime ? left : ExportConfigs.SignedUrlLifetime;
+        try
+        {
+            return await signer.CreateReadUrlAsync(found.Target!, found.Copy!.InstallPath, lifetime < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : lifetime, ct);
+        }
+        catch (StorageException)
+        {
+            // The store could not sign (key not settable, store down): serve through Stowage, which reports its own error.
+            return null;
         }
     }
 
@@ -200,7 +238,7 @@ public static partial class ExportDownload
             return Lookup.Fail(StatusCodes.Status404NotFound, gone);
         }
 
-        return new Lookup(StatusCodes.Status200OK, null, image, copy, await connector.LoadTargetAsync(db, bs, ct), reader);
+        return new Lookup(StatusCodes.Status200OK, null, image, copy, await connector.LoadTargetAsync(db, bs, ct), reader, export.CreateDate + lifetime);
     }
 
     /// <summary>RFC 3230 <c>Digest</c> and RFC 9530 <c>Repr-Digest</c> of the whole file (also on 206 answers).</summary>
@@ -216,10 +254,13 @@ public static partial class ExportDownload
         return ($"sha-256={s},md5={m}", $"sha-256=:{s}:, md5=:{m}:");
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "export of image {Image} on backup storage {Bs}: redirected to a URL signed by the store")]
+    private static partial void LogRedirected(ILogger logger, string image, string bs);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "export of image {Image} on backup storage {Bs}: served {Bytes} bytes from offset {Offset}")]
     private static partial void LogServed(ILogger logger, string image, string bs, long offset, long bytes);
 
-    private sealed record Lookup(int Status, ErrorCode? Error, ImageEntity? Image, ImageBackupStorageRefEntity? Copy, BackupStorageTarget? Target, IImageReader? Reader)
+    private sealed record Lookup(int Status, ErrorCode? Error, ImageEntity? Image, ImageBackupStorageRefEntity? Copy, BackupStorageTarget? Target, IImageReader? Reader, DateTime ExpiresAt = default)
     {
         public static Lookup Fail(int status, ErrorCode error) => new(status, error, null, null, null, null);
     }
