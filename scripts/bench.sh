@@ -24,10 +24,15 @@
 # `scripts/bench.sh fs [...]` adds one large image from a loopback HTTP server into a FileSystem backup storage,
 # next to curl -o + md5sum + qemu-img info into the same directory (ZStack's agent's way).
 # Extra arguments: --size-mib N --repeat N --dir D (where the directory goes; default the temp directory)
+#
+# `scripts/bench.sh swift [...]` starts a throw-away Swift on loopback (as the tests do), adds one large image into a
+# SwiftBackupStorage next to curl -T into the same container, and downloads its export (302 to a TempURL) next
+# to curl of the object from the store. Extra arguments: --size-mib N --repeat N --dir D
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=()
-if [ "${1:-}" = "nfs" ] || [ "${1:-}" = "fs" ]; then
+if [ "${1:-}" = "nfs" ] || [ "${1:-}" = "fs" ] || [ "${1:-}" = "swift" ]; then
+  [ "$1" = swift ] && bash scripts/lib/swift-saio.sh install
   mode=("$1")
   shift
 elif [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ] || [ "${1:-}" = "export" ]; then

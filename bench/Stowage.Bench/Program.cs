@@ -11,6 +11,7 @@ using Stowage.Bench;
 //        Stowage.Bench image --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench export --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench fs --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--dir /var/tmp]
+//        Stowage.Bench swift --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--dir /var/tmp]
 //        Stowage.Bench nfs --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1]
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -28,6 +29,11 @@ if (args.Length > 0 && args[0] == "scale")
 if (args.Length > 0 && args[0] == "export")
 {
     return await ExportBench.RunAsync(args[1..], ct);
+}
+
+if (args.Length > 0 && args[0] == "swift")
+{
+    return await SwiftBench.RunAsync(args[1..], ct);
 }
 
 if (args.Length > 0 && args[0] == "fs")

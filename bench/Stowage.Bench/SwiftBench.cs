@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+
+namespace Stowage.Bench;
+
+/// <summary>
+/// Issue 17: the Swift data paths next to curl, in one run against one throw-away Swift on loopback
+/// (scripts/lib/swift-saio.sh, as the tests start it): AddImage of a large image from a loopback HTTP server
+/// into a SwiftBackupStorage (segmented SLO write, md5 + sha256 and per-segment ETag checks) against
+/// <c>curl -T</c> of the same file into the same container, and the export download (<c>curl -L</c> of the export
+/// URL, redirected to a TempURL) against <c>curl</c> of the object straight from the store. Goals: add ≥ 0.9 ×
+/// curl -T, export ≥ 0.95 × curl, server peak RSS growth ≤ 100 MiB.
+/// </summary>
+public static class SwiftBench
+{
+    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    {
+        var opt = FsBenchOptions.Parse(args);
+        var report = new Report();
+        var loadBefore = ProcFs.LoadAverage();
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; load average {loadBefore}; image {opt.SizeMiB} MiB");
+        var root = Path.Combine(opt.Dir ?? Path.GetTempPath(), "stowage-swiftbench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        var saio = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scripts", "lib", "swift-saio.sh");
+        var swiftDir = Path.Combine(root, "swift");
+        WebApplication? http = null;
+        try
+        {
+            var started = Sshd.Run("bash", saio, "start", swiftDir);
+            var port = int.Parse(started.Split('\n').Last(l => l.StartsWith("PROXY_PORT=", StringComparison.Ordinal))["PROXY_PORT=".Length..], CultureInfo.InvariantCulture);
+            var (storageUrl, token) = await AuthAsync(port, ct);
+            var source = Path.Combine(root, "image.raw");
+            await ImageBench.WriteSourceAsync(source, opt.SizeMiB * 1024 * 1024, ct);
+            var bytes = new FileInfo(source).Length;
+            (http, var url) = await ImageBench.StartHttpAsync(source, ct);
+            Console.WriteLine($"source {bytes} bytes at {url}; Swift proxy on 127.0.0.1:{port}");
+
+            var container = "bench" + Guid.NewGuid().ToString("N")[..8];
+            Sshd.Run("curl", "-q", "-fsS", "-X", "PUT", "-H", "X-Auth-Token: " + token, $"{storageUrl}/{container}");
+            var header = "X-Auth-Token: " + token;
+
+            await using var server = await ServerProcess.StartAsync(opt.ServerDll, ct);
+            var pid = server.ProcessId;
+            using var client = new ZStackHttp(server.BaseAddress);
+            await client.LoginAsync(ct);
+            await ImageBench.SetConfigAsync(client, "image", "deletionPolicy", "Direct", ct);
+            var bs = await AddStorageAsync(client, port, container, ct);
+            var warm = await ImageBench.AddImageAsync(client, url.Replace("image.raw", "small.raw", StringComparison.Ordinal), bs, "warm", ct);
+            await client.CallAsync(HttpMethod.Delete, $"zstack/v1/images/{warm["uuid"]!.GetValue<string>()}", null, ct);
+
+            var puts = new List<double>();
+            var gets = new List<double>();
+            var adds = new List<(double Seconds, double Cpu, double RssMiB)>();
+            var downloads = new List<double>();
+            var output = Path.Combine(root, "out.raw");
+            for (var i = 0; i < opt.Repeat; i++)
+            {
+                var objectUrl = $"{storageUrl}/{container}/curl-{i}.raw";
+                puts.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsS", "-H", header, "-T", source, objectUrl)));
+                gets.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsS", "-H", header, "-o", output, objectUrl)));
+                File.Delete(output);
+                Sshd.Run("curl", "-q", "-fsS", "-X", "DELETE", "-H", header, objectUrl);
+
+                await Task.Delay(500, ct);
+                var rssBefore = ProcFs.Status(pid, "VmRSS");
+                ProcFs.ResetPeakRss(pid);
+                var cpu = ProcFs.CpuSeconds(pid);
+                var clock = Stopwatch.StartNew();
+                var image = await ImageBench.AddImageAsync(client, url, bs, $"bench-{i}", ct);
+                clock.Stop();
+                adds.Add((clock.Elapsed.TotalSeconds, ProcFs.CpuSeconds(pid) - cpu, ProcFs.Status(pid, "VmHWM") - rssBefore));
+                var imageUuid = image["uuid"]!.GetValue<string>();
+                var (status, text) = await client.CallAsync(HttpMethod.Put, $"zstack/v1/backup-storage/{bs}/actions",
+                    new JsonObject { ["exportImageFromBackupStorage"] = new JsonObject { ["imageUuid"] = imageUuid } }.ToJsonString(), ct);
+                var exportUrl = status == HttpStatusCode.OK ? JsonNode.Parse(text)!["imageUrl"]!.GetValue<string>() : throw new InvalidOperationException($"export failed: {(int)status} {text}");
+                downloads.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsSL", "-o", output, exportUrl)));
+                if (new FileInfo(output).Length != bytes)
+                {
+                    throw new InvalidOperationException($"the export download has {new FileInfo(output).Length} bytes, not {bytes}");
+                }
+
+                File.Delete(output);
+                await client.CallAsync(HttpMethod.Delete, $"zstack/v1/images/{imageUuid}", null, ct);
+            }
+
+            string Rate(double seconds) => $"{bytes / seconds / 1048576:F0} MiB/s ({seconds:F2} s)";
+            report.Add("curl -T into the container", Rate(puts.Min()), null);
+            report.Add("curl of the object from the store", Rate(gets.Min()), null);
+            var add = adds.MinBy(a => a.Seconds);
+            var addRatio = puts.Min() / add.Seconds;
+            report.Add("Stowage AddImage into Swift (SLO segments, md5+sha256, ETag checks)", $"{Rate(add.Seconds)}, server cpu {add.Cpu:F1} s", null);
+            report.Add("  ratio to curl -T", $"{addRatio:F2}", addRatio >= 0.9 ? "PASS (>= 0.9)" : "MISS (>= 0.9)");
+            var rss = adds.Max(a => a.RssMiB);
+            report.Add("  server peak RSS growth", $"{rss:F0} MiB", rss <= 100 ? "PASS (<= 100 MiB)" : "MISS (<= 100 MiB)");
+            var down = downloads.Min();
+            var downRatio = gets.Min() / down;
+            report.Add("Stowage export download, curl -L (302 to a TempURL)", Rate(down), null);
+            report.Add("  ratio to curl from the store", $"{downRatio:F2}", downRatio >= 0.95 ? "PASS (>= 0.95)" : "MISS (>= 0.95)");
+            report.Add("load average (1/5/15 min) before / after", $"{loadBefore} / {ProcFs.LoadAverage()}", null);
+            report.Print();
+            return report.AllPass ? 0 : 1;
+        }
+        finally
+        {
+            if (http is not null)
+            {
+                await http.DisposeAsync();
+            }
+
+            try
+            {
+                Sshd.Run("bash", saio, "stop", swiftDir);
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine(e.Message);
+            }
+
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task<(string StorageUrl, string Token)> AuthAsync(int port, CancellationToken ct)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/auth/v1.0");
+        request.Headers.Add("X-Auth-User", "test:tester");
+        request.Headers.Add("X-Auth-Key", "testing");
+        using var response = await http.SendAsync(request, ct);
+        response.EnsureSuccessStatusCode();
+        return (response.Headers.GetValues("X-Storage-Url").Single(), response.Headers.GetValues("X-Auth-Token").Single());
+    }
+
+    private static async Task<string> AddStorageAsync(ZStackHttp client, int port, string container, CancellationToken ct)
+    {
+        var body = new JsonObject
+        {
+            ["params"] = new JsonObject
+            {
+                ["name"] = "bench", ["url"] = container + "/images", ["authUrl"] = $"http://127.0.0.1:{port}/auth/v1.0",
+                ["username"] = "test:tester", ["password"] = "testing", ["totalCapacity"] = 64L << 30,
+            },
+        };
+        var (status, text) = await client.CallAsync(HttpMethod.Post, "zstack/v1/backup-storage/swift", body.ToJsonString(), ct);
+        return status == HttpStatusCode.OK
+            ? JsonNode.Parse(text)!["inventory"]!["uuid"]!.GetValue<string>()
+            : throw new InvalidOperationException($"AddSwiftBackupStorage failed: {(int)status} {text}");
+    }
+}
