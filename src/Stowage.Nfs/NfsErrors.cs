@@ -21,6 +21,9 @@ internal static class NfsErrors
         EINTR or ETIMEDOUT => StorageFailure.Timeout,
         ECONNREFUSED or ECONNRESET or ENETUNREACH or EHOSTUNREACH or EPIPE => StorageFailure.Unreachable,
         EIO when IsConnectionMessage(message) => StorageFailure.Unreachable,
+        // libnfs's synchronous mount answers EFAULT when its poll loop broke ("mount_cb: Poll failed"): the
+        // server hung up or is still busy after a restart, not a bad request.
+        EFAULT when message.Contains("Poll failed", StringComparison.Ordinal) || message.Contains("ocket", StringComparison.Ordinal) => StorageFailure.Unreachable,
         EACCES or EPERM or ENOENT or ENOTDIR or EISDIR or EROFS or ESTALE or ENAMETOOLONG or EEXIST or EINVAL => StorageFailure.BadLocation,
         ENOSPC or EDQUOT or EFBIG => StorageFailure.NoSpace,
         _ => StorageFailure.CommandFailed,

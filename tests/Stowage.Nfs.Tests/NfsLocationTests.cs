@@ -81,6 +81,8 @@ public sealed class NfsLocationTests
     [InlineData(4, "Socket failed with POLLHUP", StorageFailure.Unreachable)]
     [InlineData(111, "", StorageFailure.Unreachable)]
     [InlineData(5, "nfs_service failed", StorageFailure.Unreachable)]
+    [InlineData(14, "mount_cb: Poll failed", StorageFailure.Unreachable)]
+    [InlineData(14, "Bad address", StorageFailure.CommandFailed)]
     [InlineData(5, "Input/output error", StorageFailure.CommandFailed)]
     [InlineData(39, "", StorageFailure.CommandFailed)]
     public void Maps_errno_to_failure_kinds(int errno, string message, StorageFailure kind) => Assert.Equal(kind, NfsErrors.Kind(errno, message));
