@@ -152,6 +152,28 @@ public abstract partial class FileStoreDriver
         }
     }
 
+    public async Task<bool> MoveImageAsync(BackupStorageTarget target, string from, string to, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var access = Access(target);
+            var (source, destination) = (PathOf(target, from), PathOf(target, to));
+            await CreateFolderAsync(access, target, Parent(destination), cancellationToken);
+            await access.RenameAsync(source, destination, cancellationToken);
+            var left = Parent(source);
+            if ((await access.ListAsync(left, cancellationToken)).Count == 0)
+            {
+                await access.DeleteDirectoryAsync(left, cancellationToken);
+            }
+
+            return true;
+        }
+        catch (StorageException e)
+        {
+            throw Fail(target, e);
+        }
+    }
+
     public async Task<Stream> OpenReadAsync(BackupStorageTarget target, string installPath, long offset, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);

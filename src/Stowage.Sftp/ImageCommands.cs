@@ -122,6 +122,13 @@ internal static partial class ImageCommands
         .Append("a=$(dirname -- \"$d\"); case \"${a##*/}\" in acct-*) rmdir -- \"$a\" 2>/dev/null;; esac; exit 0")
         .ToString();
 
+    /// <summary>Moves a finished image file into another image folder and removes the folder it leaves (and an emptied acct-* folder).</summary>
+    public static string MoveImage(string from, string to) => new StringBuilder()
+        .Append($"LC_ALL=C; export LC_ALL; s={RemoteCommands.Quote(from)}; f={RemoteCommands.Quote(to)}; d=$(dirname -- \"$s\"); ")
+        .Append($"mkdir -p -- \"$(dirname -- \"$f\")\" || exit {ExitMkdirFailed}; mv -f -- \"$s\" \"$f\" || exit {ExitFileError}; ")
+        .Append("rmdir -- \"$d\" 2>/dev/null; a=$(dirname -- \"$d\"); case \"${a##*/}\" in acct-*) rmdir -- \"$a\" 2>/dev/null;; esac; exit 0")
+        .ToString();
+
     /// <summary>Stops a transfer's process group (TERM, then KILL) and removes its temporary file (and key directory, <see cref="CopyFromPeer"/>).</summary>
     public static string Kill(int pid, string installPath) => new StringBuilder()
         .Append($"p={RemoteCommands.Quote(pid.ToString(CultureInfo.InvariantCulture))}; t={RemoteCommands.Quote(TempPath(installPath))}; ")

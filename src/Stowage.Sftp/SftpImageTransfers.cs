@@ -65,6 +65,21 @@ public sealed partial class SftpBackupStorageDriver
         }
     }
 
+    public async Task<bool> MoveImageAsync(BackupStorageTarget target, string from, string to, CancellationToken cancellationToken)
+    {
+        var (endpoint, url) = Resolve(target);
+        CheckInstallPath(url, from);
+        CheckInstallPath(url, to);
+        var result = await RunAsync(target, endpoint, ImageCommands.MoveImage(from, to), cancellationToken);
+        if (result.ExitStatus != 0)
+        {
+            throw Fail(target, new StorageException(StorageFailure.CommandFailed,
+                $"cannot move {from} to {to} on {endpoint.Display}: {SshFailures.Safe(result.Stderr.Trim(), endpoint)}"));
+        }
+
+        return true;
+    }
+
     /// <summary>An install path must lie in its own folder strictly inside the backup storage's directory.</summary>
     private static void CheckInstallPath(string url, string installPath)
     {

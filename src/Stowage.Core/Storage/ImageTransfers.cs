@@ -98,4 +98,11 @@ public interface IImageStore
 
     /// <summary>Removes the image folder holding <paramref name="installPath"/> (one image per folder); a missing one is fine.</summary>
     Task DeleteImageAsync(BackupStorageTarget target, string installPath, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a finished image file to <paramref name="to"/> (another image folder of the same backup storage) and
+    /// removes the folder it leaves empty. False when the type does not move files, which keeps the old path.
+    /// </summary>
+    Task<bool> MoveImageAsync(BackupStorageTarget target, string from, string to, CancellationToken cancellationToken) =>
+        Task.FromResult(false);
 }

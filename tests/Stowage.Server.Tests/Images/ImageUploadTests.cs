@@ -219,6 +219,37 @@ public sealed class ImageUploadTests(StorageWorld world)
         Assert.Empty(await ImageKit.QueryAsync(client));
     }
 
+    [Theory]
+    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    public async Task An_iso_uploaded_as_a_template_lands_in_the_iso_folder(string type)
+    {
+        var storage = world[type];
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var loc = storage.NewLocation();
+        var bs = await storage.AddOkAsync(client, loc);
+        var content = ImageKit.RandomBytes(200_000);
+        "CD001"u8.CopyTo(content.AsSpan(32769));
+        var (image, uploadUrl) = await StartAsync(client, bs, "upload://live.iso", null);
+        Assert.Equal("RootVolumeTemplate", image["mediaType"]!.GetValue<string>());
+        Assert.Contains("/rootVolumeTemplates/", image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        using var http = new HttpClient();
+        using var done = await http.PutAsync(uploadUrl, new ByteArrayContent(content));
+        var body = await done.Content.ReadAsStringAsync();
+        Assert.True(done.StatusCode == HttpStatusCode.OK, body);
+        var ready = (await ImageKit.QueryAsync(client)).Single()!;
+        Assert.Equal("ISO", ready["mediaType"]!.GetValue<string>());
+        Assert.Equal("iso", ready["format"]!.GetValue<string>());
+        var path = ready["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
+        Assert.Matches("/iso/acct-[0-9a-f]{32}/[0-9a-f]{32}/live\\.iso$", path);
+        Assert.Equal(content, await File.ReadAllBytesAsync(loc.Local(path)));
+        Assert.Equal([loc.Local(path)], ImageKit.Files(loc.LocalPath));
+        var uuid = ready["uuid"]!.GetValue<string>();
+        Assert.DoesNotContain(Directory.EnumerateDirectories(loc.LocalPath, "*", SearchOption.AllDirectories), d => d.Contains("rootVolumeTemplates", StringComparison.Ordinal) && d.EndsWith(uuid, StringComparison.Ordinal));
+    }
+
     private static async Task<(JsonNode Image, string UploadUrl)> StartAsync(ZStackClient client, string bs, string url, IEnumerable<string>? tags)
     {
         var r = await ImageKit.AddAsync(client, url, [bs], systemTags: tags);

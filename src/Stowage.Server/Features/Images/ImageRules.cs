@@ -180,6 +180,16 @@ public static partial class ImageRules
     /// <c>&lt;url&gt;/&lt;folder&gt;/acct-&lt;account&gt;/&lt;image&gt;/&lt;name&gt;.&lt;ext&gt;</c>, ISOs in their own <c>iso</c> folder
     /// (not ZStack's dataVolumeTemplates quirk). The name is the source's base name reduced to safe characters.
     /// </summary>
+    /// <summary>The <c>iso</c> folder's path for a file written under a template folder, or null when it is not under one.</summary>
+    public static string? IsoPathFor(string installPath)
+    {
+        var m = TemplatePath().Match(installPath);
+        return m.Success ? $"{m.Groups[1].Value}/iso/{m.Groups[2].Value}{m.Groups[3].Value}.iso" : null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(.*)/(?:rootVolumeTemplates|dataVolumeTemplates)/(acct-[^/]+/[^/]+/)([^/]+)\.(?:template|volume)$")]
+    private static partial System.Text.RegularExpressions.Regex TemplatePath();
+
     public static string InstallPath(string bsUrl, string mediaType, string accountUuid, string imageUuid, Uri source)
     {
         var (folder, ext) = mediaType switch

@@ -130,8 +130,15 @@ public sealed partial class ImageUploads(
     public async Task CompleteAsync(UploadSession s, ImageFileFacts facts)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        var moved = s.Kind is null && facts.Format == "iso" ? await MoveIsoAsync(s) : null;
         await using (var db = dbFactory.CreateDbContext())
         {
+            if (moved is not null)
+            {
+                await db.ImageBackupStorageRefs.Where(r => r.Id == s.Copy.Id)
+                    .ExecuteUpdateAsync(x => x.SetProperty(r => r.InstallPath, moved).SetProperty(r => r.Version, r => r.Version + 1), CancellationToken.None);
+            }
+
             await db.ImageUploads.Where(u => u.Id == s.Row.Id).ExecuteDeleteAsync(CancellationToken.None);
             await s.Copy.SetStatusAsync(db, ImageStatus.Ready, null, now);
             if (s.Kind is null)
@@ -155,6 +162,29 @@ public sealed partial class ImageUploads(
         if (s.Kind is null)
         {
             await services.GetRequiredService<ImageMetadataFile>().RefreshAsync([s.BsUuid], CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// An ISO uploaded as a template (ZStack corrects the media type from the bytes) goes where every ISO goes,
+    /// the <c>iso</c> folder, like an AddImage of an ISO url. A type that cannot move files keeps the path; a
+    /// failed move is logged and the image stays usable where it is.
+    /// </summary>
+    private async Task<string?> MoveIsoAsync(UploadSession s)
+    {
+        if (ImageRules.IsoPathFor(s.InstallPath) is not { } to || Storage(s).Driver is not IImageStore store)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await store.MoveImageAsync(s.Target, s.InstallPath, to, CancellationToken.None) ? to : null;
+        }
+        catch (StorageException e)
+        {
+            LogIsoNotMoved(logger, s.ItemUuid, s.BsUuid, e.Message);
+            return null;
         }
     }
 
@@ -215,6 +245,9 @@ public sealed partial class ImageUploads(
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "image {Image} on backup storage {Bs} is an ISO uploaded as a template and stays at its template path: {Reason}")]
+    private static partial void LogIsoNotMoved(ILogger logger, string image, string bs, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "upload of {Image} to backup storage {Bs} dropped: {Reason}")]
     private static partial void LogDiscarded(ILogger logger, string image, string bs, string reason);
