@@ -164,6 +164,11 @@ public abstract partial class FileStoreDriver
             if ((await access.ListAsync(left, cancellationToken)).Count == 0)
             {
                 await access.DeleteDirectoryAsync(left, cancellationToken);
+                var account = Parent(left);
+                if (Path.GetFileName(account).StartsWith("acct-", StringComparison.Ordinal) && (await access.ListAsync(account, cancellationToken)).Count == 0)
+                {
+                    await access.DeleteDirectoryAsync(account, cancellationToken);
+                }
             }
 
             return true;

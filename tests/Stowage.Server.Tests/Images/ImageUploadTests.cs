@@ -248,6 +248,8 @@ public sealed class ImageUploadTests(StorageWorld world)
         Assert.Equal([loc.Local(path)], ImageKit.Files(loc.LocalPath));
         var uuid = ready["uuid"]!.GetValue<string>();
         Assert.DoesNotContain(Directory.EnumerateDirectories(loc.LocalPath, "*", SearchOption.AllDirectories), d => d.Contains("rootVolumeTemplates", StringComparison.Ordinal) && d.EndsWith(uuid, StringComparison.Ordinal));
+        var templates = Path.Combine(loc.LocalPath, "rootVolumeTemplates");
+        Assert.True(!Directory.Exists(templates) || !Directory.EnumerateDirectories(templates).Any(), "the emptied acct folder is removed too");
     }
 
     private static async Task<(JsonNode Image, string UploadUrl)> StartAsync(ZStackClient client, string bs, string url, IEnumerable<string>? tags)
