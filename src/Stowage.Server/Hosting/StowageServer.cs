@@ -47,6 +47,9 @@ public static class StowageServer
         builder.Logging.AddConsole(o => o.FormatterName = EscapingConsoleFormatter.Name).AddConsoleFormatter<EscapingConsoleFormatter, SimpleConsoleFormatterOptions>();
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // HttpClientFactory logs every request, and a refused or cut source as an exception with its stack trace;
+        // the copy logs that failure in one line itself (issue 14: expected failures are not stack traces).
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 
         var services = builder.Services;
         services.AddSingleton(settings);
