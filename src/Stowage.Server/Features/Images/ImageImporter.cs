@@ -32,8 +32,10 @@ public sealed partial class ImageImporter(StowageDbContextFactory dbFactory, Tim
         var content = await housekeeping.ReadMetadataAsync(target, ct);
         if (content is null)
         {
+            // A fresh directory has nothing to import: said in the answer, and not a warning in the log.
             skipped.Add(new SkippedImage(0, null, $"there is no bs_sftp_info.json in {bs.Url}"));
-            return Report(bs.Uuid, imported, skipped);
+            LogNoMetadata(logger, bs.Uuid, bs.Url);
+            return new ImportReport(imported, skipped);
         }
 
         var files = (await housekeeping.ListImageFilesAsync(target, ct)).ToDictionary(f => f.RelativePath, f => f.Size, StringComparer.Ordinal);
@@ -199,6 +201,9 @@ public sealed partial class ImageImporter(StowageDbContextFactory dbFactory, Tim
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "backup storage {Bs}: image metadata line {Line} (image {Image}) not imported: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string bs, int line, string image, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "backup storage {Bs}: no bs_sftp_info.json in {Url}, no image to import")]
+    private static partial void LogNoMetadata(ILogger logger, string bs, string url);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "backup storage {Bs}: imported {Imported} images from bs_sftp_info.json, skipped {Skipped}")]
     private static partial void LogImported(ILogger logger, string bs, int imported, int skipped);
