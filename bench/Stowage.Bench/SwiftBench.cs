@@ -99,6 +99,15 @@ public static class SwiftBench
             var downRatio = gets.Min() / down;
             report.Add("Stowage export download, curl -L (302 to a TempURL)", Rate(down), null);
             report.Add("  ratio to curl from the store", $"{downRatio:F2}", downRatio >= 0.95 ? "PASS (>= 0.95)" : "MISS (>= 0.95)");
+            if (AwsCli() is { } aws)
+            {
+                await S3Async(report, aws, client, port, source, url, opt.Repeat, Rate, ct);
+            }
+            else
+            {
+                report.Add("S3 (aws s3 cp)", "skipped: no aws command", null);
+            }
+
             report.Add("load average (1/5/15 min) before / after", $"{loadBefore} / {ProcFs.LoadAverage()}", null);
             report.Print();
             return report.AllPass ? 0 : 1;
@@ -120,6 +129,58 @@ public static class SwiftBench
             }
 
             Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The same image into an S3BackupStorage on the same store (Swift's s3api) next to <c>aws s3 cp</c> of the file
+    /// into the same bucket. Goal ≥ 0.9.
+    /// </summary>
+    private static async Task S3Async(Report report, string aws, ZStackHttp client, int port, string source, string url, int repeat, Func<double, string> rate, CancellationToken ct)
+    {
+        var endpoint = $"http://127.0.0.1:{port}";
+        var bucket = "bench" + Guid.NewGuid().ToString("N")[..8];
+        void Aws(params string[] args) => Sshd.Run("env", ["AWS_ACCESS_KEY_ID=test:tester", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
+            "AWS_REQUEST_CHECKSUM_CALCULATION=when_required", "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required", aws, "--endpoint-url", endpoint, .. args]);
+        Aws("s3", "mb", $"s3://{bucket}");
+        var body = new JsonObject
+        {
+            ["params"] = new JsonObject
+            {
+                ["name"] = "bench-s3", ["url"] = bucket + "/images", ["endpoint"] = endpoint, ["accessKey"] = "test:tester", ["secretKey"] = "testing",
+                ["region"] = "us-east-1", ["pathStyle"] = true, ["totalCapacity"] = 64L << 30,
+            },
+        };
+        var (status, text) = await client.CallAsync(HttpMethod.Post, "zstack/v1/backup-storage/s3", body.ToJsonString(), ct);
+        var bs = status == HttpStatusCode.OK ? JsonNode.Parse(text)!["inventory"]!["uuid"]!.GetValue<string>() : throw new InvalidOperationException($"AddS3BackupStorage failed: {(int)status} {text}");
+        var cps = new List<double>();
+        var adds = new List<double>();
+        for (var i = 0; i < repeat; i++)
+        {
+            cps.Add(ImageBench.Timed(() => Aws("s3", "cp", "--only-show-errors", source, $"s3://{bucket}/cp-{i}.raw")));
+            Aws("s3", "rm", "--only-show-errors", $"s3://{bucket}/cp-{i}.raw");
+            var clock = Stopwatch.StartNew();
+            var image = await ImageBench.AddImageAsync(client, url, bs, $"s3-{i}", ct);
+            adds.Add(clock.Elapsed.TotalSeconds);
+            await client.CallAsync(HttpMethod.Delete, $"zstack/v1/images/{image["uuid"]!.GetValue<string>()}", null, ct);
+        }
+
+        var ratio = cps.Min() / adds.Min();
+        report.Add("aws s3 cp into the bucket (Swift s3api)", rate(cps.Min()), null);
+        report.Add("Stowage AddImage into S3 (multipart, md5+sha256, Content-MD5 per part)", rate(adds.Min()), null);
+        report.Add("  ratio to aws s3 cp", $"{ratio:F2}", ratio >= 0.9 ? "PASS (>= 0.9)" : "MISS (>= 0.9)");
+    }
+
+    private static string? AwsCli()
+    {
+        try
+        {
+            Sshd.Run("aws", "--version");
+            return "aws";
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return null;
         }
     }
 
