@@ -74,14 +74,14 @@ internal sealed class NfsContextPool : IDisposable
     {
         if (_mountRoot is { } known)
         {
-            return NfsContext.Connect(_location, _options, known);
+            return ConnectOnce(known);
         }
         StorageException? first = null;
         for (var candidate = _location.Path; ; candidate = Parent(candidate))
         {
             try
             {
-                var context = NfsContext.Connect(_location, _options, candidate);
+                var context = ConnectOnce(candidate);
                 _mountRoot = candidate;
                 return context;
             }
@@ -94,6 +94,27 @@ internal sealed class NfsContextPool : IDisposable
             {
                 throw new StorageException(StorageFailure.BadLocation,
                     $"NFS server {_location.Server} exports no directory holding {_location.Path} to this client: {first!.Message}", first);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One mount, tried again twice when the server dropped the connection mid-MOUNT ("mount_cb: Poll failed"):
+    /// Ganesha does that now and then right after a thaw or under load, and the next try gets a real answer
+    /// (a context, or the refusal that sends the caller to the parent directory). A refused connection or a
+    /// timeout is not retried here; those are the caller's to judge.
+    /// </summary>
+    private NfsContext ConnectOnce(string mountRoot)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return NfsContext.Connect(_location, _options, mountRoot);
+            }
+            catch (StorageException e) when (attempt < 3 && e.Message.Contains("Poll failed", StringComparison.Ordinal))
+            {
+                Thread.Sleep(200 * attempt);
             }
         }
     }

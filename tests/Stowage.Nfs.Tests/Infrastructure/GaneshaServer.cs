@@ -103,7 +103,37 @@ public sealed partial class GaneshaServer : IAsyncDisposable
     }
 
     /// <summary>SIGSTOP: the server keeps its sockets open but answers nothing (the kernel still accepts connections).</summary>
-    public void Freeze() => Signal(SIGSTOP);
+    /// <summary>
+    /// SIGSTOP, and waits (bounded) until every thread is stopped: the signal is delivered asynchronously, and a
+    /// request sent right after kill(2) returned was once answered by a thread that had not stopped yet.
+    /// </summary>
+    public void Freeze()
+    {
+        Signal(SIGSTOP);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (Pid is var pid and not 0 && !AllThreadsStopped(pid) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+    }
+
+    private static bool AllThreadsStopped(int pid)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories($"/proc/{pid}/task").All(t =>
+            {
+                // The state is the field after the parenthesised command name: "T" (stopped) or "t" (traced).
+                var stat = File.ReadAllText(Path.Combine(t, "stat"));
+                var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+                return state is "T" or "t";
+            });
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 
     public void Thaw() => Signal(SIGCONT);
 
