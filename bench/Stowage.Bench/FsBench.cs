@@ -6,13 +6,13 @@ using Microsoft.AspNetCore.Builder;
 
 namespace Stowage.Bench;
 
-public sealed record FsBenchOptions(string ServerDll, long SizeMiB, int Repeat, string? Dir)
+public sealed record StorageBenchOptions(string ServerDll, long SizeMiB, int Repeat, string? Dir)
 {
-    public static FsBenchOptions Parse(string[] args)
+    public static StorageBenchOptions Parse(string[] args)
     {
         string? Get(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         var dll = Get("--server") ?? throw new ArgumentException("--server <path to Stowage.Server.dll> is required");
-        return new FsBenchOptions(Path.GetFullPath(dll), long.Parse(Get("--size-mib") ?? "2048", CultureInfo.InvariantCulture),
+        return new StorageBenchOptions(Path.GetFullPath(dll), long.Parse(Get("--size-mib") ?? "2048", CultureInfo.InvariantCulture),
             int.Parse(Get("--repeat") ?? "1", CultureInfo.InvariantCulture), Get("--dir"));
     }
 }
@@ -29,7 +29,7 @@ public static class FsBench
 
     public static async Task<int> RunAsync(string[] args, CancellationToken ct)
     {
-        var opt = FsBenchOptions.Parse(args);
+        var opt = StorageBenchOptions.Parse(args);
         var report = new Report();
         var loadBefore = ProcFs.LoadAverage();
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; load average {loadBefore}; image {opt.SizeMiB} MiB");

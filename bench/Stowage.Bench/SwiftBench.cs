@@ -18,7 +18,7 @@ public static class SwiftBench
 {
     public static async Task<int> RunAsync(string[] args, CancellationToken ct)
     {
-        var opt = FsBenchOptions.Parse(args);
+        var opt = StorageBenchOptions.Parse(args);
         var report = new Report();
         var loadBefore = ProcFs.LoadAverage();
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; load average {loadBefore}; image {opt.SizeMiB} MiB");

@@ -44,7 +44,7 @@ public static class HostPathDenyList
         if (Match(path, extra, urls) is { } entry)
         {
             // One wording with the sftp:// check when the entry is a backup storage's own directory.
-            var why = SourceRules.DeniedHostPath(path, [entry]) is { } inside && urls.Any(u => u.TrimEnd('/') == entry) ? $": it {inside}" : string.Empty;
+            var why = urls.Any(u => u.TrimEnd('/') == entry) ? $": it {SourceRules.DeniedHostPath(path, [entry])}" : string.Empty;
             throw ApiException.Argument($"image path [{path}] is in black list [{entry}]{why}");
         }
     }
