@@ -57,6 +57,13 @@ internal interface IObjectClient : IDisposable
 
     Task<ISegmentedWrite> StartSegmentedAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Continues the segmented write <paramref name="writeId"/> of <paramref name="key"/> (a resumable upload, possibly
+    /// started by another process) whose segments <paramref name="uploaded"/> are stored; segments numbered past them
+    /// that an interrupted request left are replaced or dropped at completion.
+    /// </summary>
+    ISegmentedWrite ResumeSegmented(string key, string writeId, IReadOnlyList<UploadedSegment> uploaded);
+
     /// <summary>Swift: the account's usage and quota; S3: null (no such thing).</summary>
     Task<AccountUsage?> AccountUsageAsync(CancellationToken cancellationToken);
 
@@ -68,9 +75,18 @@ internal interface IObjectClient : IDisposable
     Task CopyAsync(string sourceKey, string destinationKey, long size, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);
 }
 
+/// <summary>A stored segment of a segmented write: its number (from 1), the ETag the store answered, its size.</summary>
+internal sealed record UploadedSegment(int Number, string Etag, long Size);
+
 /// <summary>One segmented write in progress (Swift SLO segments, S3 multipart upload).</summary>
 internal interface ISegmentedWrite
 {
+    /// <summary>Swift: Stowage's write id; S3: the multipart upload id.</summary>
+    string WriteId { get; }
+
+    /// <summary>The segments stored so far, in order.</summary>
+    IReadOnlyList<UploadedSegment> Uploaded { get; }
+
     /// <summary>
     /// Stores segment <paramref name="number"/> (from 1) whose md5 (lowercase hex) <paramref name="md5Hex"/> is being
     /// computed meanwhile. The store must prove it received exactly those bytes: Swift answers their md5 as the ETag,

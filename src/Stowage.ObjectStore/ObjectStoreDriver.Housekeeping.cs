@@ -7,7 +7,8 @@ namespace Stowage.ObjectStore;
 /// Listing, deleting and the metadata file (sweeper, trash, import). The leftovers of an interrupted segmented
 /// write are shown as one file <c>&lt;image file&gt;.stowage-part</c> (the temporary name every type uses), so the
 /// sweeper and the trash treat them like a partial file on a disk; deleting that path removes the segments or
-/// aborts the multipart upload.
+/// aborts the multipart upload. A resumable upload is one file <c>&lt;image file&gt;.stowage-upload</c> (its state object
+/// plus its segments), the partial-upload name of the filesystem types; deleting it drops the upload.
 /// </summary>
 public abstract partial class ObjectStoreDriver
 {
@@ -20,15 +21,21 @@ public abstract partial class ObjectStoreDriver
         foreach (var root in IStorageHousekeeping.ImageRoots)
         {
             var prefix = location.Key(root) + "/";
-            foreach (var o in await client.ListAsync(prefix, cancellationToken))
+            var objects = await client.ListAsync(prefix, cancellationToken);
+            var uploads = objects.Where(o => o.Key.EndsWith(UploadSuffix, StringComparison.Ordinal)).ToDictionary(o => o.Key, StringComparer.Ordinal);
+            var leftovers = await client.ListLeftoversAsync(prefix, cancellationToken);
+
+            // The segments of a resumable upload belong to its state object: one file <image file>.stowage-upload, as on a disk.
+            var uploadBytes = leftovers.Where(l => uploads.ContainsKey(l.Key + UploadSuffix)).ToDictionary(l => l.Key + UploadSuffix, l => l.Size, StringComparer.Ordinal);
+            foreach (var o in objects)
             {
                 if (location.Relative(o.Key) is { } rel)
                 {
-                    files.Add(new StoredFile(rel, o.Size, o.ModifiedUtc));
+                    files.Add(new StoredFile(rel, o.Size + uploadBytes.GetValueOrDefault(o.Key), o.ModifiedUtc));
                 }
             }
 
-            foreach (var l in await client.ListLeftoversAsync(prefix, cancellationToken))
+            foreach (var l in leftovers.Where(l => !uploads.ContainsKey(l.Key + UploadSuffix)))
             {
                 if (location.Relative(l.Key) is { } rel)
                 {
@@ -51,6 +58,12 @@ public abstract partial class ObjectStoreDriver
         if (relativePath.EndsWith(IStorageHousekeeping.TempSuffix, StringComparison.Ordinal))
         {
             await client.RemoveLeftoversAsync(location.Key(relativePath[..^IStorageHousekeeping.TempSuffix.Length]), cancellationToken);
+            return;
+        }
+
+        if (relativePath.EndsWith(UploadSuffix, StringComparison.Ordinal))
+        {
+            await DropUploadAsync(client, location.Key(relativePath[..^UploadSuffix.Length]), cancellationToken);
             return;
         }
 

@@ -214,10 +214,11 @@ public abstract partial class ObjectStoreDriver
     }
 
     /// <summary>Checks the size and digests the caller expects; a mismatch fails before anything becomes visible.</summary>
-    private static ImageFileFacts Verify(string installPath, ImageExpectations expect, long size, IncrementalHash md5, IncrementalHash sha256, ReadOnlySpan<byte> header)
+    private static ImageFileFacts Verify(string installPath, ImageExpectations expect, long size, IncrementalHash md5, IncrementalHash sha256, ReadOnlySpan<byte> header) =>
+        Verify(installPath, expect, size, Convert.ToHexStringLower(md5.GetCurrentHash()), Convert.ToHexStringLower(sha256.GetCurrentHash()), header);
+
+    private static ImageFileFacts Verify(string installPath, ImageExpectations expect, long size, string md5Hex, string shaHex, ReadOnlySpan<byte> header)
     {
-        var md5Hex = Convert.ToHexStringLower(md5.GetCurrentHash());
-        var shaHex = Convert.ToHexStringLower(sha256.GetCurrentHash());
         if (expect.Size is { } announced && announced != size)
         {
             throw new StorageException(StorageFailure.SourceFailed, $"the source sent {size} bytes, not the {announced} it announced");

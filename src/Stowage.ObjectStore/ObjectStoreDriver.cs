@@ -18,7 +18,7 @@ public abstract partial class ObjectStoreDriver : IBackupStorageDriver, IImageRe
 {
     private static readonly StorageCapabilities ObjectCapabilities = new(
         ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true,
-        HostToHostCopy: false, DirectFetchKeys: false, ResumableUpload: false, CopiesHostFiles: false,
+        HostToHostCopy: false, DirectFetchKeys: false, ResumableUpload: true, CopiesHostFiles: false,
         SignedReadUrls: true, ServerSideCopy: true);
 
     private readonly ConcurrentDictionary<string, (string Fingerprint, IObjectClient Client)> _clients = new(StringComparer.Ordinal);

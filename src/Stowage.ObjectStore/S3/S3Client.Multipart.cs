@@ -20,6 +20,18 @@ internal sealed partial class S3Client
         return new MultipartWrite(this, key, r.UploadId);
     }
 
+    /// <summary>Parts past the recorded ones are left out of the completion, so the store drops them.</summary>
+    public ISegmentedWrite ResumeSegmented(string key, string writeId, IReadOnlyList<UploadedSegment> uploaded)
+    {
+        var write = new MultipartWrite(this, key, writeId);
+        foreach (var s in uploaded)
+        {
+            write.Record(s.Number, s.Etag, s.Size);
+        }
+
+        return write;
+    }
+
     public async Task<IReadOnlyList<Leftover>> ListLeftoversAsync(string prefix, CancellationToken cancellationToken)
     {
         var result = new List<Leftover>();
@@ -168,7 +180,28 @@ internal sealed partial class S3Client
     /// <summary>One multipart upload; each part carries Content-MD5, which the store checks.</summary>
     private sealed class MultipartWrite(S3Client client, string key, string uploadId) : ISegmentedWrite
     {
-        private readonly SortedDictionary<int, string> _etags = [];
+        private readonly SortedDictionary<int, (string Etag, long Size)> _etags = [];
+
+        public string WriteId => uploadId;
+
+        public IReadOnlyList<UploadedSegment> Uploaded
+        {
+            get
+            {
+                lock (_etags)
+                {
+                    return [.. _etags.Select(p => new UploadedSegment(p.Key, p.Value.Etag, p.Value.Size))];
+                }
+            }
+        }
+
+        public void Record(int number, string etag, long size)
+        {
+            lock (_etags)
+            {
+                _etags[number] = (etag, size);
+            }
+        }
 
         public async Task UploadAsync(int number, ReadOnlyMemory<byte> data, Task<string> md5Hex, CancellationToken cancellationToken)
         {
@@ -185,10 +218,7 @@ internal sealed partial class S3Client
                 UseChunkEncoding = false,
             };
             var r = await client.Call(() => client._s3.UploadPartAsync(request, cancellationToken), cancellationToken);
-            lock (_etags)
-            {
-                _etags[number] = r.ETag;
-            }
+            Record(number, r.ETag, data.Length);
         }
 
         public Task CompleteAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken) =>
@@ -197,7 +227,7 @@ internal sealed partial class S3Client
                 BucketName = client.Container,
                 Key = key,
                 UploadId = uploadId,
-                PartETags = [.. _etags.Select(p => new PartETag(p.Key, p.Value))],
+                PartETags = [.. _etags.Select(p => new PartETag(p.Key, p.Value.Etag))],
             }, cancellationToken), cancellationToken);
 
         public Task AbortAsync(CancellationToken cancellationToken) => client.Abort(key, uploadId, cancellationToken);

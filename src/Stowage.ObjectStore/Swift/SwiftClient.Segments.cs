@@ -42,6 +42,17 @@ internal sealed partial class SwiftClient
     public Task<ISegmentedWrite> StartSegmentedAsync(string key, CancellationToken cancellationToken) =>
         Task.FromResult<ISegmentedWrite>(new SloWrite(this, key, Guid.NewGuid().ToString("N")));
 
+    public ISegmentedWrite ResumeSegmented(string key, string writeId, IReadOnlyList<UploadedSegment> uploaded)
+    {
+        var write = new SloWrite(this, key, writeId) { Resumed = true };
+        foreach (var s in uploaded)
+        {
+            write.Record(s.Number, s.Etag, s.Size);
+        }
+
+        return write;
+    }
+
     public async Task<IReadOnlyList<Leftover>> ListLeftoversAsync(string prefix, CancellationToken cancellationToken)
     {
         var all = await ListRawAsync(prefix, cancellationToken);
@@ -129,16 +140,37 @@ internal sealed partial class SwiftClient
     {
         private readonly SortedDictionary<int, (string Path, string Etag, long Size)> _done = [];
 
+        public string WriteId => writeId;
+
+        /// <summary>Continued from an earlier request, which may have left segments past the recorded ones.</summary>
+        public bool Resumed { get; init; }
+
+        public IReadOnlyList<UploadedSegment> Uploaded
+        {
+            get
+            {
+                lock (_done)
+                {
+                    return [.. _done.Select(p => new UploadedSegment(p.Key, p.Value.Etag, p.Value.Size))];
+                }
+            }
+        }
+
+        public void Record(int number, string etag, long size)
+        {
+            lock (_done)
+            {
+                _done[number] = ("/" + client.Container + "/" + SegmentName.Of(key, writeId, number), etag, size);
+            }
+        }
+
         public async Task UploadAsync(int number, ReadOnlyMemory<byte> data, Task<string> md5Hex, CancellationToken cancellationToken)
         {
             var name = SegmentName.Of(key, writeId, number);
             using var response = await client.SendAsync(HttpMethod.Put, client.ObjectPath(name), cancellationToken, configure: r => r.Content = new ReadOnlyMemoryContent(data));
             var md5 = await md5Hex;
             client.CheckEtag(response, md5, name);
-            lock (_done)
-            {
-                _done[number] = ("/" + client.Container + "/" + name, md5, data.Length);
-            }
+            Record(number, md5, data.Length);
         }
 
         public async Task CopySegmentAsync(int number, string sourcePath, string hash, long size, CancellationToken ct)
@@ -163,6 +195,18 @@ internal sealed partial class SwiftClient
                 r.Content = JsonContent.Create(manifest, options: JsonSerializerOptions.Default);
                 AddMetadata(r, meta);
             });
+            if (Resumed)
+            {
+                // An earlier request cut off mid-way may have stored segments past the ones the manifest names.
+                var named = _done.Keys.ToHashSet();
+                foreach (var s in await client.ListRawAsync(SegmentName.PrefixOf(key) + writeId + "/", cancellationToken))
+                {
+                    if (SegmentName.Parse(s.Key) is { } n && !named.Contains(n.Number))
+                    {
+                        using var gone = await client.SendAsync(HttpMethod.Delete, client.ObjectPath(s.Key), cancellationToken, okIfMissing: true);
+                    }
+                }
+            }
         }
 
         /// <summary>Every segment of this write id, also one whose upload was cut off before it was recorded.</summary>
