@@ -117,6 +117,30 @@ public abstract partial class ObjectStoreDriver
     }
 
     /// <summary>
+    /// Moves a finished image (an ISO uploaded as a template goes to the iso folder): an object store cannot rename, so
+    /// the store copies it (<see cref="IObjectClient.CopyAsync"/>, segment by segment for a large one) and the old
+    /// folder goes. A failed copy leaves the image where it was.
+    /// </summary>
+    public async Task<bool> MoveImageAsync(BackupStorageTarget target, string from, string to, CancellationToken cancellationToken)
+    {
+        var (client, location) = Open(target);
+        var fromKey = location.KeyOf(target, from);
+        var toKey = location.KeyOf(target, to);
+        var head = await client.HeadAsync(fromKey, cancellationToken)
+            ?? throw Fail(target, new StorageException(StorageFailure.SourceFailed, $"{from} does not exist in container {location.Container}"));
+        var kept = head.Metadata.Where(m => m.Key is MetaMd5 or MetaSha256).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
+        await client.CopyAsync(fromKey, toKey, head.Size, kept, cancellationToken);
+        if ((await client.HeadAsync(toKey, cancellationToken))?.Size != head.Size)
+        {
+            await DeleteUnderAsync(client, toKey[..(toKey.LastIndexOf('/') + 1)], CancellationToken.None);
+            throw Fail(target, new StorageException(StorageFailure.CommandFailed, $"the copy of {from} to {to} is not {head.Size} bytes"));
+        }
+
+        await DeleteImageAsync(target, from, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
     /// The state to continue: a new one at offset 0 (an earlier start's state and segments are dropped first), else
     /// the stored one, which must hold exactly <paramref name="offset"/> bytes of an upload of <paramref name="total"/>.
     /// </summary>

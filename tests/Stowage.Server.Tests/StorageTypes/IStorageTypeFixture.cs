@@ -53,6 +53,34 @@ public interface IStorageTypeFixture
 
     /// <summary>Fails when a transfer process of this storage still works on <paramref name="location"/> (within a few seconds).</summary>
     void AssertNoTransferLeft(StorageLocation location);
+
+    /// <summary>Stored files are read-only files with a mode (an object store has none).</summary>
+    bool HasFileModes => true;
+
+    /// <summary>
+    /// Every file stored at the location as an install path (url + relative path), the identity marker and the metadata
+    /// file excepted. An object store lists its objects, plus every segment or multipart part that no manifest names
+    /// (what an interrupted write left), so "nothing left" means nothing in the store either.
+    /// </summary>
+    Task<IReadOnlyList<string>> FilesAsync(StorageLocation location) =>
+        Task.FromResult<IReadOnlyList<string>>([.. Images.ImageKit.Files(location.LocalPath).Select(f => location.Url + f[location.LocalPath.Length..])]);
+
+    /// <summary>The bytes stored at <paramref name="installPath"/>, read behind Stowage's back.</summary>
+    Task<byte[]> ReadAsync(StorageLocation location, string installPath) => File.ReadAllBytesAsync(location.Local(installPath));
+
+    /// <summary>Writes a file at <paramref name="installPath"/> behind Stowage's back.</summary>
+    Task PlantAsync(StorageLocation location, string installPath, byte[] content)
+    {
+        Plant(location.Local(installPath), content);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Changes one byte in the middle of the stored file at <paramref name="installPath"/> (same size, other digest).</summary>
+    Task CorruptAsync(StorageLocation location, string installPath)
+    {
+        Corrupt(location.Local(installPath));
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>What a type declares about itself for the suites (mirrors the server's StorageCapabilities).</summary>

@@ -5,11 +5,17 @@ namespace Stowage.Server.Tests.StorageTypes;
 
 /// <summary>
 /// The object-store types over the run's real Swift (its native API and its s3api). A location is a fresh
-/// container (bucket) with a prefix; it has no directory on this machine, so <see cref="StorageLocation.LocalPath"/>
-/// is empty and the suites that look at files on disk do not run on these types (see <see cref="StorageWorld.ObjectStoreTypes"/>).
+/// container (bucket) with a prefix; it has no directory on this machine (<see cref="StorageLocation.LocalPath"/> is
+/// empty), so the suites see, plant and corrupt its files through Swift's own API (<see cref="SwiftObjects"/>).
 /// </summary>
-public abstract class ObjectStoreStorageFixture(SwiftFixture swift) : IStorageTypeFixture
+public abstract class ObjectStoreStorageFixture(SwiftFixture swift) : IStorageTypeFixture, IDisposable
 {
+    private const string Marker = ".stowage-backup-storage";
+
+    private const string MetadataFile = "bs_image_info.json";
+
+    private readonly SwiftObjects _objects = new(swift);
+
     public SwiftFixture Swift => swift;
 
     public abstract string Type { get; }
@@ -20,6 +26,8 @@ public abstract class ObjectStoreStorageFixture(SwiftFixture swift) : IStorageTy
 
     public StorageTypeTraits Traits { get; } = new(HostPullsFromUrl: false, HostFileSource: false, HostToHostCopy: false, DirectFetch: false);
 
+    public bool HasFileModes => false;
+
     public StorageLocation NewLocation(string name = "bs") => new($"{SwiftFixture.Container()}/{name}", string.Empty);
 
     public abstract JsonObject AddParams(StorageLocation location, string name);
@@ -29,14 +37,93 @@ public abstract class ObjectStoreStorageFixture(SwiftFixture swift) : IStorageTy
     public Task RestoreAsync() => swift.StartProxyAsync();
 
     public void Plant(string localPath, byte[] content) =>
-        throw new NotSupportedException("an object store has no local files to plant into");
+        throw new NotSupportedException("an object store has no local files to plant into: use PlantAsync");
 
     public void Corrupt(string localPath) =>
-        throw new NotSupportedException("an object store has no local files to corrupt");
+        throw new NotSupportedException("an object store has no local files to corrupt: use CorruptAsync");
 
     /// <summary>Stowage runs no transfer process for an object store: every byte goes through its own HTTP client.</summary>
     public void AssertNoTransferLeft(StorageLocation location)
     {
+    }
+
+    public async Task<IReadOnlyList<string>> FilesAsync(StorageLocation location)
+    {
+        var (container, prefix) = Split(location);
+        var objects = await _objects.ListAsync(container, prefix);
+        var parts = await _objects.ListAsync(container + "+segments", prefix);
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var manifest in objects.Where(o => o.Manifest))
+        {
+            named.UnionWith(await _objects.SegmentsOfAsync(container, manifest.Name));
+        }
+
+        var files = new List<string>();
+        foreach (var o in objects)
+        {
+            var segment = o.Name.Contains(".segments/", StringComparison.Ordinal);
+            if ((segment && !named.Contains(container + "/" + o.Name)) || (!segment && o.Name != prefix + Marker && o.Name != prefix + MetadataFile))
+            {
+                files.Add(container + "/" + o.Name);
+            }
+        }
+
+        files.AddRange(parts.Where(p => !named.Contains(container + "+segments/" + p.Name)).Select(p => container + "+segments/" + p.Name));
+        return files;
+    }
+
+    public Task<byte[]> ReadAsync(StorageLocation location, string installPath)
+    {
+        var (container, key) = KeyOf(installPath);
+        return _objects.GetAsync(container, key);
+    }
+
+    public Task PlantAsync(StorageLocation location, string installPath, byte[] content)
+    {
+        var (container, key) = KeyOf(installPath);
+        return _objects.PutAsync(container, key, content);
+    }
+
+    /// <summary>A plain object gets its middle byte flipped; a segmented one the middle byte of its middle segment.</summary>
+    public async Task CorruptAsync(StorageLocation location, string installPath)
+    {
+        var (container, key) = KeyOf(installPath);
+        var entry = (await _objects.ListAsync(container, key)).Single(o => o.Name == key);
+        if (entry.Manifest)
+        {
+            var segments = await _objects.SegmentsOfAsync(container, key);
+            (container, key) = KeyOf(segments[segments.Count / 2]);
+        }
+
+        var bytes = await _objects.GetAsync(container, key);
+        bytes[bytes.Length / 2] ^= 0xff;
+        await _objects.PutAsync(container, key, bytes);
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _objects.Dispose();
+        }
+    }
+
+    private static (string Container, string Prefix) Split(StorageLocation location)
+    {
+        var (container, prefix) = KeyOf(location.Url);
+        return (container, prefix.Length == 0 ? string.Empty : prefix + "/");
+    }
+
+    private static (string Container, string Key) KeyOf(string path)
+    {
+        var slash = path.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? (path, string.Empty) : (path[..slash], path[(slash + 1)..]);
     }
 }
 
