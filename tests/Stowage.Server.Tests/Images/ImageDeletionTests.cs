@@ -14,7 +14,7 @@ public sealed class ImageDeletionTests(StorageWorld world)
     private readonly SshdFixture sshd = world.Sshd;
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Delay_policy_marks_deleted_recover_brings_back_expunge_removes_files(string type)
     {
         var storage = world[type];
@@ -23,9 +23,7 @@ public sealed class ImageDeletionTests(StorageWorld world)
         using var client = host.Client();
         await client.LoginAsync();
         var loc1 = storage.NewLocation();
-        var url1 = loc1.LocalPath;
         var loc2 = storage.NewLocation();
-        var url2 = loc2.LocalPath;
         var bs1 = await storage.AddOkAsync(client, loc1, "one");
         var bs2 = await storage.AddOkAsync(client, loc2, "two");
         var image = await ImageKit.AddOkAsync(client, source.Add("d.raw", ImageKit.RandomBytes(500_000)), [bs1, bs2]);
@@ -35,7 +33,7 @@ public sealed class ImageDeletionTests(StorageWorld world)
         var after = (await ImageKit.QueryAsync(client)).Single()!;
         Assert.Equal("Ready", after["status"]!.GetValue<string>());
         Assert.Equal(["Deleted", "Ready"], after["backupStorageRefs"]!.AsArray().Select(r => r!["status"]!.GetValue<string>()).Order());
-        Assert.Single(ImageKit.Files(url1));
+        Assert.Single(await storage.FilesAsync(loc1));
 
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/images/{uuid}")).Status);
         Assert.Equal("Deleted", (await ImageKit.QueryAsync(client)).Single()!["status"]!.GetValue<string>());
@@ -44,20 +42,20 @@ public sealed class ImageDeletionTests(StorageWorld world)
         Assert.Equal("SYS.1007", (await BsKit.ActionAsync(client, $"/images/{uuid}/actions", "expungeImage", new JsonObject { ["backupStorageUuids"] = new JsonArray(bs2) })).ErrorCode);
 
         Assert.Equal(HttpStatusCode.OK, (await BsKit.ActionAsync(client, $"/images/{uuid}/actions", "expungeImage", new JsonObject())).Status);
-        Assert.Empty(ImageKit.Files(url1));
-        Assert.Single(ImageKit.Files(url2));
+        Assert.Empty(await storage.FilesAsync(loc1));
+        Assert.Single(await storage.FilesAsync(loc2));
         Assert.Single((await ImageKit.QueryAsync(client)).Single()!["backupStorageRefs"]!.AsArray());
 
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/images/{uuid}")).Status);
         await ImageKit.SetConfigAsync(client, "image", "expungePeriod", "1");
         await Task.Delay(1100);
         Assert.Equal(1, await host.Services.GetRequiredService<ImageExpungeService>().RunOnceAsync(CancellationToken.None));
-        Assert.Empty(ImageKit.Files(url2));
+        Assert.Empty(await storage.FilesAsync(loc2));
         Assert.Empty(await ImageKit.QueryAsync(client));
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Direct_policy_removes_files_at_once_and_deleting_a_backup_storage_takes_its_copies(string type)
     {
         var storage = world[type];
@@ -67,20 +65,18 @@ public sealed class ImageDeletionTests(StorageWorld world)
         await client.LoginAsync();
         await ImageKit.SetConfigAsync(client, "image", "deletionPolicy", "Direct");
         var loc1 = storage.NewLocation();
-        var url1 = loc1.LocalPath;
         var loc2 = storage.NewLocation();
-        var url2 = loc2.LocalPath;
         var bs1 = await storage.AddOkAsync(client, loc1, "one");
         var bs2 = await storage.AddOkAsync(client, loc2, "two");
         var file = source.Add("e.raw", ImageKit.RandomBytes(400_000));
         var direct = (await ImageKit.AddOkAsync(client, file, [bs1], "direct"))["uuid"]!.GetValue<string>();
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/images/{direct}")).Status);
-        Assert.Empty(ImageKit.Files(url1));
+        Assert.Empty(await storage.FilesAsync(loc1));
 
         var only1 = (await ImageKit.AddOkAsync(client, file, [bs1], "only-on-one"))["uuid"]!.GetValue<string>();
         var both = (await ImageKit.AddOkAsync(client, file, [bs1, bs2], "on-both"))["uuid"]!.GetValue<string>();
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/backup-storage/{bs1}")).Status);
-        Assert.False(Directory.Exists(url1) && ImageKit.Files(url1).Count > 0);
+        Assert.Empty(await storage.FilesAsync(loc1));
         var left = await ImageKit.QueryAsync(client);
         Assert.Equal([both], left.Select(i => i!["uuid"]!.GetValue<string>()));
         Assert.DoesNotContain(left, i => i!["uuid"]!.GetValue<string>() == only1);

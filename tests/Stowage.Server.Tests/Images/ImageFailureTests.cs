@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Stowage.Persistence;
+using Stowage.Server.Storage;
 using Stowage.Server.Tests.BackupStorage;
 using Stowage.Server.Tests.Infrastructure;
 using Stowage.Server.Tests.StorageTypes;
@@ -76,7 +77,7 @@ public sealed class ImageFailureTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Delete_while_downloading_kills_the_transfer_and_removes_everything(string type)
     {
         var storage = world[type];
@@ -90,13 +91,25 @@ public sealed class ImageFailureTests(StorageWorld world)
         source.Add("big.raw", ImageKit.RandomBytes(8_000_000));
         var accepted = await client.SendAsync(HttpMethod.Post, "/images", ImageKit.AddBody(source.Url("slow", "big.raw"), [bs]));
         Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
-        await ImageKit.WaitForAsync(() => Directory.Exists(url) && Directory.EnumerateFiles(url, "*.stowage-part", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0));
+        var transfers = host.Services.GetRequiredService<TransferRegistry>();
+
+        // A file type shows a growing part file; an object store holds a segment in memory before it stores it, so
+        // there the transfer's own count of bytes received says the download is under way.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (storage.HasFileModes
+            ? !(Directory.Exists(url) && Directory.EnumerateFiles(url, "*.stowage-part", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0))
+            : !((await ImageKit.QueryAsync(client)).SingleOrDefault()?["uuid"]?.GetValue<string>() is { } image && transfers.Of(image).Any(t => t.Entry.BytesDone > 0)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the download never got under way");
+            await Task.Delay(50);
+        }
+
         var uuid = (await ImageKit.QueryAsync(client)).Single()!["uuid"]!.GetValue<string>();
         Assert.Equal("Downloading", (await ImageKit.QueryAsync(client)).Single()!["status"]!.GetValue<string>());
 
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, "/images/" + uuid)).Status);
         storage.AssertNoTransferLeft(loc);
-        Assert.Empty(ImageKit.Files(url));
+        Assert.Empty(await storage.FilesAsync(loc));
         var add = await client.PollAsync(accepted);
         Assert.Equal("SYS.1006", add.ErrorCode);
         Assert.Contains("has been deleted", add.Body, StringComparison.Ordinal);
@@ -105,7 +118,7 @@ public sealed class ImageFailureTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task A_download_whose_source_stalls_is_stopped_and_cleaned_up(string type)
     {
         var storage = world[type];
@@ -122,7 +135,7 @@ public sealed class ImageFailureTests(StorageWorld world)
         Assert.Equal("SYS.1002", r.ErrorCode);
         Assert.Contains("stallTimeout", r.Body, StringComparison.Ordinal);
         storage.AssertNoTransferLeft(loc);
-        Assert.Empty(ImageKit.Files(url));
+        Assert.Empty(await storage.FilesAsync(loc));
         await NoReservationAsync(host, url, bs);
     }
 
@@ -132,6 +145,13 @@ public sealed class ImageFailureTests(StorageWorld world)
         await using var db = host.Services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
         Assert.Equal(0, await db.ImageBackupStorageRefs.SumAsync(r => r.ReservedSize));
         var available = (await db.BackupStorages.SingleAsync(b => b.Uuid == bs)).AvailableCapacity;
+        if (url.Length == 0)
+        {
+            // An object store: its own count of what it holds, the identity marker alone.
+            Assert.InRange(available, (10L << 30) - 4096, 10L << 30);
+            return;
+        }
+
         Assert.InRange(available, ImageKit.DfAvailable(url) - (64L << 20), ImageKit.DfAvailable(url) + (64L << 20));
     }
 }
