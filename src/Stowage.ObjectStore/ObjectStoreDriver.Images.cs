@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using Stowage.Core.Storage;
 
@@ -31,20 +30,22 @@ public abstract partial class ObjectStoreDriver
         var segmentSize = SegmentSize(target, client, expect.Size);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var current = ArrayPool<byte>.Shared.Rent(segmentSize);
-        var next = ArrayPool<byte>.Shared.Rent(segmentSize);
         var header = new byte[HeaderBytes];
         var headerLength = 0;
         long total = 0;
         ISegmentedWrite? write = null;
+        await using var pipeline = new SegmentPipeline(segmentSize, md5, sha256, KeepHeader);
         try
         {
+            var current = pipeline.Rent();
             var filled = await FillAsync(source, current, segmentSize, progress, 0, cancellationToken);
             if (filled < segmentSize)
             {
                 // The whole image fits in one segment: check it, then store it in one request.
-                Hash(current, filled);
-                var facts = Verify(installPath, expect, filled, md5, sha256, current.AsSpan(0, Math.Min(filled, HeaderBytes)));
+                KeepHeader(current, filled);
+                md5.AppendData(current, 0, filled);
+                sha256.AppendData(current, 0, filled);
+                var facts = Verify(installPath, expect, filled, md5, sha256, header.AsSpan(0, headerLength));
                 await client.PutAsync(key, current.AsMemory(0, filled), Checksums.Md5Hex(current.AsSpan(0, filled)), Metadata(facts), cancellationToken);
                 await RemoveStaleLeftoversAsync(target, client, key);
                 progress?.Report(new TransferProgress(filled));
@@ -62,30 +63,13 @@ public abstract partial class ObjectStoreDriver
                         $"the image is larger than {client.MaxSegments} segments of {segmentSize} bytes; set a larger {ObjectStoreSettings.SegmentSize} on backup storage {target.Uuid}");
                 }
 
-                // The segment travels while it is hashed (the digests of the whole image and the segment's md5,
-                // each on its own core when one is free) and while the next one is read: two buffers, bounded memory.
-                var segment = current;
-                var count = filled;
-                var hashing = HashSegmentAsync(segment, count);
-                var upload = write.UploadAsync(number, segment.AsMemory(0, count), hashing, cancellationToken);
-                total += count;
-                int following;
-                try
-                {
-                    following = await FillAsync(source, next, segmentSize, progress, total, cancellationToken);
-                }
-                finally
-                {
-                    // Neither task may still read the buffer once it is refilled or returned to the pool.
-                    await Task.WhenAll(Task.WhenAny(upload), Task.WhenAny(hashing));
-                }
-
-                await hashing;
-                await upload;
-                (current, next) = (next, current);
-                filled = following;
+                // Several segments travel at once while the next one is read; the pipeline bounds the memory.
+                current = await pipeline.SendAsync(write, number, current, filled, cancellationToken);
+                total += filled;
+                filled = await FillAsync(source, current, segmentSize, progress, total, cancellationToken);
             }
 
+            await pipeline.FinishAsync();
             var result = Verify(installPath, expect, total, md5, sha256, header.AsSpan(0, headerLength));
             await write.CompleteAsync(Metadata(result), cancellationToken);
             write = null;
@@ -95,29 +79,13 @@ public abstract partial class ObjectStoreDriver
         }
         catch (Exception e) when (write is not null)
         {
+            // No segment upload may still run when the abort lists and removes them.
+            await pipeline.DisposeAsync();
             await AbortAsync(target, write, key, e);
             throw;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(current);
-            ArrayPool<byte>.Shared.Return(next);
-        }
 
-        // Not cancellable: a few milliseconds over a buffer in memory, and the buffer may only be reused once they end.
-        async Task<string> HashSegmentAsync(byte[] buffer, int count)
-        {
-            var first = Task.Run(() =>
-            {
-                KeepHeader(buffer, count);
-                md5.AppendData(buffer, 0, count);
-            }, CancellationToken.None);
-            var second = Task.Run(() => sha256.AppendData(buffer, 0, count), CancellationToken.None);
-            var own = Task.Run(() => Checksums.Md5Hex(buffer.AsSpan(0, count)), CancellationToken.None);
-            await Task.WhenAll(first, second, own);
-            return await own;
-        }
-
+        // Runs in the pipeline's hashing order, one segment after another.
         void KeepHeader(byte[] buffer, int count)
         {
             if (headerLength < HeaderBytes)
@@ -126,13 +94,6 @@ public abstract partial class ObjectStoreDriver
                 buffer.AsSpan(0, n).CopyTo(header.AsSpan(headerLength));
                 headerLength += n;
             }
-        }
-
-        void Hash(byte[] buffer, int count)
-        {
-            KeepHeader(buffer, count);
-            md5.AppendData(buffer, 0, count);
-            sha256.AppendData(buffer, 0, count);
         }
     }
 
