@@ -55,6 +55,7 @@ public static class SwiftBench
             var gets = new List<double>();
             var adds = new List<(double Seconds, double Cpu, double RssMiB)>();
             var downloads = new List<double>();
+            var sameGets = new List<double>();
             var output = Path.Combine(root, "out.raw");
             for (var i = 0; i < opt.Repeat; i++)
             {
@@ -76,11 +77,17 @@ public static class SwiftBench
                 var (status, text) = await client.CallAsync(HttpMethod.Put, $"zstack/v1/backup-storage/{bs}/actions",
                     new JsonObject { ["exportImageFromBackupStorage"] = new JsonObject { ["imageUuid"] = imageUuid } }.ToJsonString(), ct);
                 var exportUrl = status == HttpStatusCode.OK ? JsonNode.Parse(text)!["imageUrl"]!.GetValue<string>() : throw new InvalidOperationException($"export failed: {(int)status} {text}");
+                // The fair baseline for the export is the same object (the SLO manifest Stowage wrote) straight from the
+                // store, read just before and just after the export so neither side gets the warmer cache alone.
+                var imageObject = $"{storageUrl}/{image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>()}";
+                sameGets.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsS", "-H", header, "-o", output, imageObject)));
                 downloads.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsSL", "-o", output, exportUrl)));
                 if (new FileInfo(output).Length != bytes)
                 {
                     throw new InvalidOperationException($"the export download has {new FileInfo(output).Length} bytes, not {bytes}");
                 }
+
+                sameGets.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsS", "-H", header, "-o", output, imageObject)));
 
                 File.Delete(output);
                 await client.CallAsync(HttpMethod.Delete, $"zstack/v1/images/{imageUuid}", null, ct);
@@ -96,9 +103,11 @@ public static class SwiftBench
             var rss = adds.Max(a => a.RssMiB);
             report.Add("  server peak RSS growth", $"{rss:F0} MiB", rss <= 100 ? "PASS (<= 100 MiB)" : "MISS (<= 100 MiB)");
             var down = downloads.Min();
-            var downRatio = gets.Min() / down;
+            var downRatio = sameGets.Min() / down;
+            report.Add("curl of the image's own object (SLO) from the store, best of before/after the export", Rate(sameGets.Min()), null);
             report.Add("Stowage export download, curl -L (302 to a TempURL)", Rate(down), null);
-            report.Add("  ratio to curl from the store", $"{downRatio:F2}", downRatio >= 0.95 ? "PASS (>= 0.95)" : "MISS (>= 0.95)");
+            report.Add("  ratio to curl of the same object from the store", $"{downRatio:F2}", downRatio >= 0.95 ? "PASS (>= 0.95)" : "MISS (>= 0.95)");
+            report.Add("  ratio to curl of the plain object curl -T wrote (earlier baseline)", $"{gets.Min() / down:F2}", null);
             if (AwsCli() is { } aws)
             {
                 await S3Async(report, aws, client, port, source, url, opt.Repeat, Rate, ct);

@@ -103,6 +103,15 @@ public sealed class ObjectStoreUploadTests(SwiftFixture swift) : ObjectStoreTest
         });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => driver.WriteUploadChunkAsync(target, cancelled, InstallPath(target, "gone.template"), 0, large.Length, new ImageExpectations(), cts.Token));
         Assert.Empty(await driver.ListImageFilesAsync(target, default));
+
+        // The sweeper and the trash see an abandoned upload as one file and drop it whole (state object and segments).
+        var abandoned = InstallPath(target, "abandoned.template");
+        await driver.WriteUploadChunkAsync(target, Piece(large, 0, Segment + 10), abandoned, 0, large.Length, new ImageExpectations(), default);
+        var upload = Assert.Single(await driver.ListImageFilesAsync(target, default));
+        Assert.Equal(Relative(target, abandoned) + ObjectStoreDriver.UploadSuffix, upload.RelativePath);
+        await driver.DeletePathAsync(target, upload.RelativePath, default);
+        Assert.Empty(await driver.ListImageFilesAsync(target, default));
+        Assert.Equal(0, await driver.GetUploadedSizeAsync(target, abandoned, default));
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Stowage.Persistence;
 using Stowage.Server.Tests.BackupStorage;
@@ -70,8 +72,98 @@ public sealed class ImageRestartTests(StorageWorld world)
         ImageKit.NoTransferProcess(sshd);
     }
 
+    /// <summary>
+    /// An object store keeps a resumable upload in the store itself (segments plus a state object with the digests so
+    /// far), so a server killed under a PUT leaves an upload that a restarted server continues at the last recorded byte.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(StorageWorld.ObjectStoreTypes), MemberType = typeof(StorageWorld))]
+    public async Task An_upload_cut_by_a_crash_resumes_on_the_restarted_server_from_what_the_store_holds(string type)
+    {
+        var storage = world[type];
+        var dataDir = Directory.CreateTempSubdirectory("stowage-upload-crash-").FullName;
+        var loc = storage.NewLocation();
+        var content = ImageKit.RandomBytes(18 << 20);
+        const int FirstPiece = 17 << 20;
+        string bs;
+        string uploadPath;
+        using var http = new HttpClient();
+        using (var server = await ServerProcess.StartAsync(dataDir))
+        {
+            using var client = new ZStackClient(server.BaseAddress, "/zstack/v1");
+            await client.LoginAsync();
+            bs = await storage.AddOkAsync(client, loc);
+            var added = await ImageKit.AddAsync(client, "upload://disk.raw", [bs], systemTags: ["checksum::sha256::" + ImageKit.Sha256(content)]);
+            var uploadUrl = new Uri(added.Json!["inventory"]!["backupStorageRefs"]![0]!["uploadUrl"]!.GetValue<string>());
+            uploadPath = uploadUrl.PathAndQuery;
+
+            // One 16 MiB segment and 1 MiB of tail are stored; the next piece is under way when the server dies.
+            using (var first = await http.PutAsync(uploadUrl, Piece(content, 0, FirstPiece)))
+            {
+                Assert.Equal(HttpStatusCode.PermanentRedirect, first.StatusCode);
+            }
+
+            var sending = new TaskCompletionSource();
+            var trickle = new TrickleContent(content, FirstPiece, sending);
+            trickle.Headers.ContentRange = new ContentRangeHeaderValue(FirstPiece, content.Length - 1, content.Length);
+            var put = http.PutAsync(uploadUrl, trickle);
+            await sending.Task;
+            server.Crash();
+            await Assert.ThrowsAnyAsync<Exception>(() => put);
+        }
+
+        await using var host = await StowageHost.StartAsync(dataDir: dataDir);
+        using var c2 = host.Client();
+        await c2.LoginAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await BsKit.GetAsync(c2, bs))["status"]!.GetValue<string>() != "Connected")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "backup storage not connected 30 s after the restart");
+            await Task.Delay(100);
+        }
+
+        var resumed = new Uri(host.BaseAddress, uploadPath);
+        Assert.Equal(FirstPiece, JsonNode.Parse(await http.GetStringAsync(resumed))!["uploadedBytes"]!.GetValue<long>());
+        using var last = await http.PutAsync(resumed, Piece(content, FirstPiece, content.Length));
+        var body = await last.Content.ReadAsStringAsync();
+        Assert.True(last.StatusCode == HttpStatusCode.OK, body);
+        var ready = JsonNode.Parse(body)!["inventory"]!;
+        Assert.Equal(ImageKit.Sha256(content), ready["sha256Sum"]!.GetValue<string>());
+        var path = ready["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
+        Assert.Equal([path], await storage.FilesAsync(loc));
+        Assert.Equal(content, await storage.ReadAsync(loc, path));
+    }
+
+    private static ByteArrayContent Piece(byte[] content, int from, int to)
+    {
+        var piece = new ByteArrayContent(content, from, to - from);
+        piece.Headers.ContentRange = new ContentRangeHeaderValue(from, to - 1, content.Length);
+        return piece;
+    }
+
     private static List<string> Parts(string url) =>
         Directory.Exists(url) ? [.. Directory.EnumerateFiles(url, "*.stowage-part", SearchOption.AllDirectories)] : [];
+
+    /// <summary>The rest of <c>content</c> from <c>from</c>, 64 KiB every 50 ms; <c>sending</c> completes after the first block.</summary>
+    private sealed class TrickleContent(byte[] content, int from, TaskCompletionSource sending) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            for (var at = from; at < content.Length; at += 64 * 1024)
+            {
+                await stream.WriteAsync(content.AsMemory(at, Math.Min(64 * 1024, content.Length - at)));
+                await stream.FlushAsync();
+                sending.TrySetResult();
+                await Task.Delay(50);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = content.Length - from;
+            return true;
+        }
+    }
 
     /// <summary>Stowage.Server.dll from the test's output directory, run as its own process so it can be killed.</summary>
     private sealed class ServerProcess : IDisposable
