@@ -114,6 +114,36 @@ public sealed class ObjectStoreUploadTests(SwiftFixture swift) : ObjectStoreTest
         Assert.Equal(0, await driver.GetUploadedSizeAsync(target, abandoned, default));
     }
 
+    [Theory]
+    [MemberData(nameof(Apis))]
+    public async Task The_proxy_killed_under_a_piece_fails_it_and_the_upload_continues_from_its_last_record(string api)
+    {
+        var (driver, target) = await ConnectedAsync(api);
+        var data = TestData.Random((3 * Segment) + 999, 26);
+        var path = InstallPath(target, "killed.template");
+        var expect = new ImageExpectations(null, TestData.Md5(data), TestData.Sha256(data));
+        await driver.WriteUploadChunkAsync(target, Piece(data, 0, Segment + 10), path, 0, data.Length, expect, default);
+
+        var killing = new TriggerStream(data[(Segment + 10)..], Segment, Swift.KillProxyAsync);
+        StorageException e;
+        try
+        {
+            e = await Assert.ThrowsAsync<StorageException>(() => driver.WriteUploadChunkAsync(target, killing, path, Segment + 10, data.Length, expect, default));
+        }
+        finally
+        {
+            await Swift.StartProxyAsync();
+        }
+
+        Assert.True(e.Failure is StorageFailure.Unreachable or StorageFailure.Timeout, e.ToString());
+        var have = await driver.GetUploadedSizeAsync(target, path, default);
+        Assert.True(have is Segment + 10 or 2 * Segment, $"{have}");
+        var facts = (await driver.WriteUploadChunkAsync(target, Piece(data, (int)have, data.Length), path, have, data.Length, expect, default)).Facts;
+
+        Assert.Equal((TestData.Md5(data), TestData.Sha256(data)), (facts?.Md5, facts?.Sha256));
+        await AssertOnlyImageAsync(driver, target, path, data);
+    }
+
     [Fact]
     public void Saved_digests_continue_exactly_and_a_foreign_state_is_refused()
     {
