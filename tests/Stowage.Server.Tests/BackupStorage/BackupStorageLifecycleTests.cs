@@ -133,15 +133,14 @@ public sealed class BackupStorageLifecycleTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Reconnect_fails_when_the_marker_was_replaced_and_shows_why(string type)
     {
         await using var host = await StowageHost.StartAsync();
         using var client = host.Client();
         await client.LoginAsync();
         var (uuid, location) = await world[type].AddNewAsync(client);
-        var url = location.LocalPath;
-        File.WriteAllText(Path.Combine(url, ".stowage-backup-storage"), new string('c', 32) + "\n");
+        await world[type].PlantAsync(location, location.Url + "/.stowage-backup-storage", System.Text.Encoding.UTF8.GetBytes(new string('c', 32) + "\n"));
         var r = await BsKit.ActionAsync(client, $"/backup-storage/{uuid}/actions", "reconnectBackupStorage");
         Assert.Equal("BS.1500", r.ErrorCode);
         var inv = await BsKit.GetAsync(client, uuid);

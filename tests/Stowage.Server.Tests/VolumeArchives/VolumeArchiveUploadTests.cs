@@ -13,7 +13,7 @@ namespace Stowage.Server.Tests.VolumeArchives;
 public sealed class VolumeArchiveUploadTests(StorageWorld world)
 {
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task A_snapshot_uploaded_in_two_pieces_lands_in_its_folder_verified_and_a_bad_backup_upload_leaves_nothing(string type)
     {
         var storage = world[type];
@@ -48,8 +48,8 @@ public sealed class VolumeArchiveUploadTests(StorageWorld world)
             Assert.Equal(ImageKit.Sha256(content), ready["sha256Sum"]!.GetValue<string>());
             var path = ready["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
             Assert.Contains("/volumeSnapshots/", path, StringComparison.Ordinal);
-            Assert.Equal(content, await File.ReadAllBytesAsync(loc.Local(path)));
-            Assert.Equal([loc.Local(path)], ImageKit.Files(url));
+            Assert.Equal(content, await storage.ReadAsync(loc, path));
+            Assert.Equal([path], await storage.FilesAsync(loc));
         }
 
         // A backup whose upload does not match its checksum tag is removed with its file and reservation.
@@ -63,7 +63,7 @@ public sealed class VolumeArchiveUploadTests(StorageWorld world)
         }
 
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-backups"));
-        Assert.Single(ImageKit.Files(url));
+        Assert.Single(await storage.FilesAsync(loc));
         await SourceKit.NoReservationAsync(host, url, bs);
     }
 
