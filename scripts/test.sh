@@ -13,6 +13,9 @@ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-
 # ssh and ssh-agent: export downloads read through a local OpenSSH client.
 { command -v ssh && command -v ssh-agent; } >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v qemu-img >/dev/null 2>&1 || need_pkgs+=(qemu-utils)
+# The web console's end-to-end tests drive Debian's Chromium headless through its chromedriver.
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_pkgs+=(chromium-driver)
 # NFS: the tests start a real NFS-Ganesha (VFS FSAL, with rpcbind in a private namespace); the server speaks
 # NFSv3 through libnfs.so.13; the NFS benchmarks compare with nfs-cp (libnfs-utils).
 nfs_pkgs=()

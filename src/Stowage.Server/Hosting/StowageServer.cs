@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Console;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Stowage.Core.Storage;
 using Stowage.Server.Cluster;
+using Stowage.Server.WebConsole;
 using Stowage.Server.Features.BackupStorage;
 using Stowage.Server.Features.BackupStorage.FileSystem;
 using Stowage.Server.Features.BackupStorage.Nfs;
@@ -109,6 +110,7 @@ public static class StowageServer
         app.MapApiList();
         app.MapImageUploads();
         app.MapExports();
+        app.MapConsole();
         app.MapZStackApis();
         return app;
     }

@@ -1,0 +1,29 @@
+// Jobs: running long jobs with live progress and cancel, and the recent finished ones with their outcome.
+import { query } from '../api.js';
+import { h, replace, time, badge, table } from '../ui.js';
+import { renderJobs } from './common.js';
+
+export async function render(main, _params, ctx) {
+  const running = h('div#jobs-running', { 'aria-live': 'polite' }); const done = h('div#jobs-done');
+  replace(main, h('h1', 'Jobs'),
+    h('section', { 'aria-labelledby': 'h-run' }, h('h2#h-run', 'Running'), running),
+    h('section', { 'aria-labelledby': 'h-done' }, h('h2#h-done', 'Recent'), done));
+  ctx.every(2000, async () => {
+    await renderJobs(running);
+    const r = await query('QueryLongJob', ['state?=Succeeded,Failed,Canceled'], { sortBy: 'lastOpDate', sortDirection: 'desc', limit: 50 });
+    replace(done, table([
+      { label: 'API', render: (j) => j.jobName.replace(/^API|Msg$/g, '') }, { label: 'Name', key: 'name' }, { label: 'State', render: (j) => badge(j.state) },
+      { label: 'Started', render: (j) => time(j.createDate) }, { label: 'Ended', render: (j) => time(j.lastOpDate) },
+      { label: 'Result', render: (j) => h('span.result', { title: j.jobResult ?? '' }, summary(j.jobResult)) },
+    ], r.inventories ?? [], { empty: 'No finished job.' }));
+  });
+}
+
+function summary(result) {
+  try {
+    const r = JSON.parse(result ?? '');
+    if (r.error) return `${r.error.code}: ${r.error.details ?? r.error.description}`;
+    if (r.inventory) return `${r.inventory.name ?? r.inventory.uuid} ${r.inventory.status ?? ''}`;
+  } catch { /* not JSON */ }
+  return '';
+}
