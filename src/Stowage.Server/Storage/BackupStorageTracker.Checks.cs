@@ -17,6 +17,7 @@ public sealed partial class BackupStorageTracker
         using var timer = new CancellationTokenSource(timeout, clock);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
         stats.Enter();
+        var started = clock.GetTimestamp();
         string? failure = null;
         StorageFailure? kind = null;
         try
@@ -47,8 +48,11 @@ public sealed partial class BackupStorageTracker
             stats.Exit();
         }
 
+        stats.History.Record(bs.Uuid, new PingSample(clock.GetUtcNow(), bs.TotalCapacity, bs.AvailableCapacity,
+            failure is null ? Math.Round(clock.GetElapsedTime(started).TotalMilliseconds, 1) : null, failure is null));
         if (failure is not null)
         {
+            stats.Failed();
             driver.Forget(bs.Uuid);
             _failures[bs.Uuid] = (0, kind);
             bs.LastError = failure;
@@ -81,10 +85,13 @@ public sealed partial class BackupStorageTracker
             await db.SaveChangesAsync(ct);
             _failures.TryRemove(bs.Uuid, out _);
             stats.Reconnected();
+            stats.History.Record(bs.Uuid, new PingSample(clock.GetUtcNow(), bs.TotalCapacity, bs.AvailableCapacity, null, true));
         }
         catch (StorageException e)
         {
             _failures[bs.Uuid] = (state.Attempts + 1, e.Failure);
+            stats.Failed();
+            stats.History.Record(bs.Uuid, new PingSample(clock.GetUtcNow(), bs.TotalCapacity, bs.AvailableCapacity, null, false));
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
         {

@@ -9,6 +9,7 @@ public sealed class PingStats
     private long _pings;
     private long _rounds;
     private long _reconnects;
+    private int _roundFailures;
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -19,6 +20,12 @@ public sealed class PingStats
     public long Rounds => Interlocked.Read(ref _rounds);
 
     public long Reconnects => Interlocked.Read(ref _reconnects);
+
+    /// <summary>Pings and reconnects that failed during the last finished round (checks outside rounds count towards the next).</summary>
+    public int LastRoundFailures { get; private set; }
+
+    /// <summary>The per-backup-storage samples the console charts (kept here so the tracker needs no new dependency).</summary>
+    public PingHistory History { get; } = new();
 
     /// <summary>When the last finished round started, with its wall time and the backup storages it checked; null before the first.</summary>
     public (DateTimeOffset Started, TimeSpan Duration, int Checked)? LastRound
@@ -57,8 +64,11 @@ public sealed class PingStats
     internal void RoundDone(DateTimeOffset started, TimeSpan duration, int checkedCount)
     {
         LastRound = (started, duration, checkedCount);
+        LastRoundFailures = Interlocked.Exchange(ref _roundFailures, 0);
         Interlocked.Increment(ref _rounds);
     }
 
     internal void Reconnected() => Interlocked.Increment(ref _reconnects);
+
+    internal void Failed() => Interlocked.Increment(ref _roundFailures);
 }

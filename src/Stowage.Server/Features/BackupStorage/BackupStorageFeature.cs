@@ -14,6 +14,7 @@ public sealed class BackupStorageFeature : IApiFeature
         SimpleBackupStorageApis.Capacity,
         SimpleBackupStorageApis.Types,
         GetBackupStoragePingStats.Api,
+        GetBackupStorageHistory.Api,
         ReconnectBackupStorage.Generic,
         .. QueryApi.Define("QueryBackupStorage", "/backup-storage", "backupStorage", BackupStorageInventory.BaseClass,
             (db, rows, ct) => Task.FromResult(rows), "Query backup storages (nested zone.*, attachedZoneUuids, tags)"),

@@ -92,6 +92,7 @@ public static partial class DeleteBackupStorage
         }
 
         driver.Forget(uuid);
+        ctx.Get<PingStats>().History.Forget(uuid);
         await ResourceIndex.RemoveAsync(db, uuid, ct);
         return ApiReply.Empty();
     }

@@ -7,7 +7,7 @@ namespace Stowage.Server.Features.BackupStorage;
 
 /// <summary>
 /// Stowage's own read-only view of the ping tracker on this management server (not a ZStack API): rounds,
-/// pings, reconnects, pings in flight (now and at most) and the last round's start, wall time and size.
+/// pings, reconnects, pings in flight (now and at most) and the last round's start, wall time, size and failed checks.
 /// Used by the scale benchmark and for diagnosing slow rounds.
 /// </summary>
 public static class GetBackupStoragePingStats
@@ -35,6 +35,7 @@ public static class GetBackupStoragePingStats
                 body["lastRoundStartDate"] = JsonSerializer.SerializeToNode(last.Started.UtcDateTime, ZStackJson.Options);
                 body["lastRoundDurationMs"] = Math.Round(last.Duration.TotalMilliseconds, 1);
                 body["lastRoundBackupStorages"] = last.Checked;
+                body["lastRoundFailures"] = stats.LastRoundFailures;
             }
 
             return Task.FromResult(ApiReply.Of(body));

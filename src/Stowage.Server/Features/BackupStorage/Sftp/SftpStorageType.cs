@@ -114,6 +114,9 @@ public sealed class SftpTypeRow(SftpBackupStorageEntity row) : IStorageTypeRow
         ["hostname"] = row.Hostname,
         ["username"] = row.Username,
         ["sshPort"] = row.SshPort,
+
+        // The pinned host key (public, not a secret): the console shows it so an admin can compare it with the host's.
+        ["hostKeyFingerprint"] = row.HostKeyFingerprint,
     };
 
     public void Learn(IReadOnlyDictionary<string, string> learned)

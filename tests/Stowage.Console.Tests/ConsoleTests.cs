@@ -1,0 +1,238 @@
+using Stowage.Server.Tests.Infrastructure;
+
+namespace Stowage.Console.Tests;
+
+/// <summary>
+/// The web console end to end (issue 18), in a real headless Chromium against a real server: login, every page
+/// (each checked with axe-core for serious or critical violations), sessions ending, and the backup-storage
+/// lifecycles of a FileSystem and an SFTP storage down to Disconnected appearing without a reload.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class ConsoleTests(ConsoleFixture f)
+{
+    private Browser B => f.Browser;
+
+    [Fact]
+    public async Task Pages_sessions_and_accessibility()
+    {
+        var violations = new List<string>();
+        B.Go("");
+        B.Js("sessionStorage.clear();");
+        B.Go("#/dashboard");
+        B.Driver.Navigate().Refresh();
+        B.Find("form.login");
+        Check("login", violations);
+
+        // A wrong password shows the API's error, description and details.
+        B.Type("form.login input[name=password]", "wrong");
+        B.Click("form.login button[type=submit]");
+        B.Find("form.login .error");
+
+        Login();
+        B.Find("#bs-cards");
+        Check("dashboard", violations);
+
+        B.Go("#/zones");
+        B.Type("form[data-api=CreateZone] [name=name]", "zone-console");
+        B.Click("form[data-api=CreateZone] button[type=submit]");
+        B.UntilText("#zone-list", "zone-console");
+        Check("zones", violations);
+
+        // A config the validator refuses: its message is shown next to the field.
+        B.Go("#/configs");
+        var input = B.Find("form.cfg[data-key='backupStorage/ping.parallelismDegree'] input");
+        input.Clear();
+        input.SendKeys("many");
+        B.Click("form.cfg[data-key='backupStorage/ping.parallelismDegree'] button");
+        B.Find("form.cfg[data-key='backupStorage/ping.parallelismDegree'] .error");
+        Check("configs", violations);
+
+        foreach (var page in new[] { "tags", "jobs", "storage", "images" })
+        {
+            B.Go("#/" + page);
+            B.Find("main h1");
+            Check(page, violations);
+        }
+
+        // Phone width: the same pages stay usable (tables stack); a screenshot records it.
+        B.Driver.Manage().Window.Size = new System.Drawing.Size(390, 844);
+        B.Go("#/dashboard");
+        B.Find("#bs-cards");
+        Check("dashboard-phone", violations);
+        B.Driver.Manage().Window.Size = new System.Drawing.Size(1280, 900);
+
+        // Logging out ends the session on the server.
+        var session = (string)B.Js("return sessionStorage.getItem('stowage.session');")!;
+        B.Click("#logout");
+        B.UntilText("form.login", "logged out");
+        using (var api = f.Host.Client())
+        {
+            api.Session = session;
+            var r = await api.SendAsync(HttpMethod.Get, "/zones");
+            Assert.Equal("ID.1001", r.ErrorCode);
+        }
+
+        // A session that ends behind the console's back (expired, or logged out elsewhere) returns to the login page with the reason.
+        Login();
+        B.Find("#bs-cards");
+        session = (string)B.Js("return sessionStorage.getItem('stowage.session');")!;
+        using (var api = f.Host.Client())
+        {
+            await api.SendAsync(HttpMethod.Delete, "/accounts/sessions/" + session, auth: false);
+        }
+
+        B.UntilText("form.login", "You were logged out");
+        B.Shot("session-ended");
+        Assert.True(violations.Count == 0, "serious or critical accessibility violations:\n" + string.Join('\n', violations));
+    }
+
+    [Fact]
+    public void FileSystem_storage_from_add_to_delete()
+    {
+        Login();
+        var violations = new List<string>();
+        var dir = Directory.CreateTempSubdirectory("stowage-console-fs-").FullName;
+        var name = "fs-" + Guid.NewGuid().ToString("N")[..6];
+
+        // Add through the form the catalogue built for FileSystemBackupStorage.
+        B.Go("#/storage");
+        B.Click("#add-bs > summary");
+        B.Select("#add-type", "FileSystemBackupStorage");
+        B.Type("form[data-api=AddFileSystemBackupStorage] [name=name]", name);
+        B.Type("form[data-api=AddFileSystemBackupStorage] [name=url]", dir);
+        B.Shot("fs-add-form");
+        B.Click("form[data-api=AddFileSystemBackupStorage] button[type=submit]");
+        B.UntilText("#bs-status", "Connected");
+        var uuid = B.Driver.Url.Split('/').Last();
+        B.Shot("fs-detail");
+        Check("storage-detail", violations);
+
+        // An image from a loopback URL: the live progress reaches 100 %.
+        var url = f.Source.Add("console.img", new byte[3 * 1024 * 1024]);
+        B.Go("#/images");
+        B.Type("form[data-api=AddImage] [name=name]", "from-url-" + name);
+        B.Type("form[data-api=AddImage] [name=url]", url);
+        B.Js("const s = document.querySelector('#add-image-bs'); [...s.options].forEach(o => o.selected = o.value === arguments[0]);", uuid);
+        B.Click("form[data-api=AddImage] button[type=submit]");
+        B.UntilText("#add-progress .pct", "100 %");
+        B.UntilText("#add-progress", "Done.");
+        B.Shot("image-added");
+
+        // An upload from the browser through the resumable upload URL.
+        var file = Path.Combine(dir + "-upload.qcow2");
+        File.WriteAllBytes(file, [.. Enumerable.Range(0, 1_500_000).Select(i => (byte)(i * 7))]);
+        B.Find("#upload-file").SendKeys(file);
+        B.Type("#upload-name", "uploaded-" + name);
+        B.Select("#upload-format", "raw");
+        B.Select("#upload-bs", uuid);
+        B.Click("#upload-form button[type=submit]");
+        B.UntilText("#upload-progress .pct", "100 %");
+        B.UntilText("#image-list", "uploaded-" + name);
+        B.Shot("image-uploaded");
+        Check("images", violations);
+
+        // The image's page: copies, sums, export link.
+        B.Click("#image-list a[href^='#/images/']");
+        B.Find("#image-copies table");
+        B.Click("#image-copies button");
+        var link = B.Until(() => B.Driver.FindElements(OpenQA.Selenium.By.CssSelector("#export-url")).FirstOrDefault()?.GetAttribute("value") is { Length: > 0 } v ? v : null, "export URL");
+        Assert.Contains("/exports/", link, StringComparison.Ordinal);
+        B.Shot("image-detail");
+        Check("image-detail", violations);
+
+        // Disable and enable again.
+        B.Go("#/storage/" + uuid);
+        B.UntilText("#bs-status", "Connected");
+        B.Click("#act-state");
+        B.UntilText("#bs-head", "Disabled");
+        B.Click("#act-state");
+        B.UntilText("#bs-head", "Enabled");
+
+        // The directory goes away: the dashboard shows Disconnected by itself, without a reload.
+        B.Go("#/dashboard");
+        B.Find($"article.card[data-bs='{uuid}'][data-status='Connected']");
+        B.Js("window.__noReload = true;");
+        Directory.Move(dir, dir + "-gone");
+        B.Find($"article.card[data-bs='{uuid}'][data-status='Disconnected']");
+        Assert.Equal(true, B.Js("return window.__noReload === true;"));
+        B.Shot("fs-disconnected");
+        Directory.Move(dir + "-gone", dir);
+
+        Delete(uuid);
+        Assert.True(violations.Count == 0, "serious or critical accessibility violations:\n" + string.Join('\n', violations));
+        Directory.Delete(dir, recursive: true);
+        File.Delete(file);
+    }
+
+    [Fact]
+    public async Task Sftp_storage_goes_Disconnected_when_its_host_stops()
+    {
+        Login();
+        var name = "sftp-" + Guid.NewGuid().ToString("N")[..6];
+        B.Go("#/storage");
+        B.Click("#add-bs > summary");
+        B.Select("#add-type", "SftpBackupStorage");
+        const string form = "form[data-api=AddSftpBackupStorage]";
+        B.Type($"{form} [name=name]", name);
+        B.Type($"{form} [name=url]", f.Sshd.NewOwnedDir());
+        B.Type($"{form} [name=hostname]", f.Sshd.Host);
+        B.Type($"{form} [name=username]", f.Sshd.User);
+        B.Click($"{form} details.optional > summary");
+        B.Type($"{form} [name=password]", f.Sshd.Password);
+        B.Type($"{form} [name=sshPort]", f.Sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        B.Click($"{form} button[type=submit]");
+        B.UntilText("#bs-status", "Connected");
+        var uuid = B.Driver.Url.Split('/').Last();
+        B.UntilText("#bs-head", f.Sshd.HostKeyFingerprint);
+        B.Shot("sftp-detail");
+
+        B.Go("#/dashboard");
+        B.Find($"article.card[data-bs='{uuid}'][data-status='Connected']");
+        B.Js("window.__noReload = true;");
+        f.Sshd.Stop();
+        try
+        {
+            B.Find($"article.card[data-bs='{uuid}'][data-status='Disconnected']");
+            Assert.Equal(true, B.Js("return window.__noReload === true;"));
+            B.Find($"article.card[data-bs='{uuid}'] .lasterror");
+            B.Shot("sftp-disconnected");
+        }
+        finally
+        {
+            await f.Sshd.StartAsync();
+        }
+
+        Delete(uuid);
+    }
+
+    private void Delete(string uuid)
+    {
+        B.Go("#/storage/" + uuid);
+        B.Click("#act-delete");
+        B.Find("dialog.modal select[name=deleteMode]");
+        B.Shot("delete-dialog");
+        B.Click("dialog.modal button[value=ok]");
+        B.Until(() => B.Driver.Url.EndsWith("#/storage", StringComparison.Ordinal), "back on the list after delete");
+        B.Until(() => !B.Driver.PageSource.Contains(uuid, StringComparison.Ordinal), "storage gone from the list");
+    }
+
+    private void Login()
+    {
+        B.Go("#/dashboard");
+        B.Until(() => B.Has("form.login") || B.Has("#bs-cards"), "login form or dashboard");
+        if (B.Has("form.login"))
+        {
+            B.Type("form.login input[name=accountName]", "admin");
+            B.Type("form.login input[name=password]", "password");
+            B.Click("form.login button[type=submit]");
+        }
+
+        B.Until(() => B.Driver.FindElement(OpenQA.Selenium.By.Id("top")).Displayed, "the console's navigation");
+    }
+
+    private void Check(string page, List<string> violations)
+    {
+        B.Shot(page);
+        violations.AddRange(B.SeriousA11yViolations().Select(v => $"{page}: {v}"));
+    }
+}
