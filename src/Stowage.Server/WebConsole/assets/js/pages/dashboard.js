@@ -66,7 +66,8 @@ function zoneTotals(list, zones) {
   if (!totals.size) return h('p.empty', 'Nothing yet.');
   return h('table.compact', h('thead', h('tr', ['Zone', 'Storages', 'Used', 'Available', 'Total'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', [...totals].map(([z, t]) => h('tr',
-      h('td', zones.get(z) ?? z), h('td', `${t.connected}/${t.count} connected`), h('td', size(t.total - t.available)), h('td', size(t.available)), h('td', size(t.total))))));
+      h('td', { 'data-label': 'Zone' }, zones.get(z) ?? z), h('td', { 'data-label': 'Storages' }, `${t.connected}/${t.count} connected`),
+      h('td', { 'data-label': 'Used' }, size(t.total - t.available)), h('td', { 'data-label': 'Available' }, size(t.available)), h('td', { 'data-label': 'Total' }, size(t.total))))));
 }
 
 async function pingRound() {

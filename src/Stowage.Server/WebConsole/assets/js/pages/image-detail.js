@@ -59,8 +59,10 @@ export async function render(main, [uuid], ctx) {
       const r = await call('ExportImageFromBackupStorage', { uuid: ref.backupStorageUuid, imageUuid: uuid });
       const link = r.imageUrl ?? r.inventory?.imageUrl ?? '';
       const linkInput = h('input#export-url', { readonly: true, value: link, size: 60 });
-      const expires = r.exportExpireDate ?? r.expireDate ?? null;
-      replace(exportBox, field('Export URL', linkInput, expires ? `expires ${expires}` : 'valid for backupStorage/export.expirationTime seconds'),
+      // The URL lives backupStorage/export.expirationTime seconds from now (checked on every request).
+      const ttl = Number((await query('QueryGlobalConfig', ['category=backupStorage', 'name=export.expirationTime']).catch(() => ({}))).inventories?.[0]?.value);
+      const expires = ttl > 0 ? new Date(Date.now() + ttl * 1000) : null;
+      replace(exportBox, field('Export URL', linkInput, expires ? `expires about ${expires.toLocaleString()} (backupStorage/export.expirationTime = ${ttl} s)` : 'valid for backupStorage/export.expirationTime seconds'),
         h('button', { type: 'button', id: 'copy-export', onclick: async () => { await copyText(link); toast('Link copied'); } }, 'Copy link'),
         r.md5sum || r.exportMd5Sum ? h('p.muted', 'MD5 ', h('code', r.md5sum ?? r.exportMd5Sum)) : null);
     } catch (e) {
