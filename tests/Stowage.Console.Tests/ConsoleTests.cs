@@ -61,6 +61,13 @@ public sealed class ConsoleTests(ConsoleFixture f)
         Check("dashboard-phone", violations);
         B.Driver.Manage().Window.Size = new System.Drawing.Size(1280, 900);
 
+        // Dark theme (prefers-color-scheme), checked for contrast like the light one.
+        ColorScheme("dark");
+        B.Go("#/storage");
+        B.Find("#bs-list");
+        Check("storage-dark", violations);
+        ColorScheme("light");
+
         // Logging out ends the session on the server.
         var session = (string)B.Js("return sessionStorage.getItem('stowage.session');")!;
         B.Click("#logout");
@@ -118,9 +125,20 @@ public sealed class ConsoleTests(ConsoleFixture f)
         B.UntilText("#add-progress", "Done.");
         B.Shot("image-added");
 
-        // An upload from the browser through the resumable upload URL.
+        // An upload from the browser through the resumable upload URL, in two pieces; the second piece's first
+        // attempt fails as a dropped connection would, and the console resumes where the server says it is.
         var file = Path.Combine(dir + "-upload.qcow2");
-        File.WriteAllBytes(file, [.. Enumerable.Range(0, 1_500_000).Select(i => (byte)(i * 7))]);
+        const int uploadSize = (8 * 1024 * 1024) + 500_000;
+        File.WriteAllBytes(file, [.. Enumerable.Range(0, uploadSize).Select(i => (byte)(i * 7))]);
+        B.Js("""
+            window.__puts = 0; window.__heads = 0;
+            const real = window.fetch.bind(window);
+            window.fetch = (url, init) => {
+              if (init?.method === 'PUT' && ++window.__puts === 2) return Promise.reject(new TypeError('connection dropped (test)'));
+              if (init?.method === 'HEAD') window.__heads++;
+              return real(url, init);
+            };
+            """);
         B.Find("#upload-file").SendKeys(file);
         B.Type("#upload-name", "uploaded-" + name);
         B.Select("#upload-format", "raw");
@@ -128,6 +146,9 @@ public sealed class ConsoleTests(ConsoleFixture f)
         B.Click("#upload-form button[type=submit]");
         B.UntilText("#upload-progress .pct", "100 %");
         B.UntilText("#image-list", "uploaded-" + name);
+        Assert.Equal(3L, B.Js("return window.__puts;"));
+        Assert.Equal(1L, B.Js("return window.__heads;"));
+        B.UntilText("#image-list", "8.48 MiB");
         B.Shot("image-uploaded");
         Check("images", violations);
 
@@ -229,6 +250,11 @@ public sealed class ConsoleTests(ConsoleFixture f)
 
         B.Until(() => B.Driver.FindElement(OpenQA.Selenium.By.Id("top")).Displayed, "the console's navigation");
     }
+
+    private void ColorScheme(string scheme) => B.Driver.ExecuteCdpCommand("Emulation.setEmulatedMedia", new Dictionary<string, object?>
+    {
+        ["features"] = new[] { new Dictionary<string, object?> { ["name"] = "prefers-color-scheme", ["value"] = scheme } },
+    });
 
     private void Check(string page, List<string> violations)
     {
