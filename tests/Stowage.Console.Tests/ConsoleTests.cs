@@ -94,11 +94,21 @@ public sealed class ConsoleTests(ConsoleFixture f)
     }
 
     [Fact]
-    public void FileSystem_storage_from_add_to_delete()
+    public async Task FileSystem_storage_from_add_to_delete()
     {
+        var zone = "zone-" + Guid.NewGuid().ToString("N")[..6];
+        using (var api = f.Host.Client())
+        {
+            await api.LoginAsync();
+            await api.CreateZoneAsync(zone);
+        }
+
         Login();
         var violations = new List<string>();
-        var dir = Directory.CreateTempSubdirectory("stowage-console-fs-").FullName;
+        // The storage directory sits in a parent of its own: moving the parent away makes the storage unreachable
+        // (a reconnect would re-create a missing directory whose parent exists, as a fresh mount point would be).
+        var parent = Directory.CreateTempSubdirectory("stowage-console-fs-").FullName;
+        var dir = Path.Combine(parent, "store");
         var name = "fs-" + Guid.NewGuid().ToString("N")[..6];
 
         // Add through the form the catalogue built for FileSystemBackupStorage.
@@ -127,7 +137,7 @@ public sealed class ConsoleTests(ConsoleFixture f)
 
         // An upload from the browser through the resumable upload URL, in two pieces; the second piece's first
         // attempt fails as a dropped connection would, and the console resumes where the server says it is.
-        var file = Path.Combine(dir + "-upload.qcow2");
+        var file = parent + "-upload.qcow2";
         const int uploadSize = (8 * 1024 * 1024) + 500_000;
         File.WriteAllBytes(file, [.. Enumerable.Range(0, uploadSize).Select(i => (byte)(i * 7))]);
         B.Js("""
@@ -161,6 +171,28 @@ public sealed class ConsoleTests(ConsoleFixture f)
         B.Shot("image-detail");
         Check("image-detail", violations);
 
+        // Attach to a zone from the detail page; the chart has samples by now.
+        B.Go("#/storage/" + uuid);
+        B.UntilText("#bs-status", "Connected");
+        B.Select("#bs-zones select", B.Until(() => (string?)B.Js("return [...document.querySelectorAll('#bs-zones option')].find(o => o.textContent === arguments[0])?.value;", zone), "zone option"));
+        B.Click("#bs-zones button[type=submit]");
+        B.UntilText("#bs-zones", "Detach from " + zone);
+        B.Find("#bs-chart svg");
+        B.Shot("doc-storage-detail");
+
+        // The populated pages, for docs/console.md.
+        B.Go("#/dashboard");
+        B.Find($"article.card[data-bs='{uuid}'][data-status='Connected']");
+        B.UntilText("#zone-totals", zone);
+        B.UntilText("#ping-round", "Duration");
+        B.Shot("doc-dashboard");
+        B.Go("#/storage");
+        B.UntilText("#bs-list", name);
+        B.Shot("doc-storage");
+        B.Go("#/jobs");
+        B.UntilText("#jobs-done", "AddImage");
+        B.Shot("doc-jobs");
+
         // Disable and enable again.
         B.Go("#/storage/" + uuid);
         B.UntilText("#bs-status", "Connected");
@@ -173,15 +205,15 @@ public sealed class ConsoleTests(ConsoleFixture f)
         B.Go("#/dashboard");
         B.Find($"article.card[data-bs='{uuid}'][data-status='Connected']");
         B.Js("window.__noReload = true;");
-        Directory.Move(dir, dir + "-gone");
+        Directory.Move(parent, parent + "-gone");
         B.Find($"article.card[data-bs='{uuid}'][data-status='Disconnected']");
         Assert.Equal(true, B.Js("return window.__noReload === true;"));
         B.Shot("fs-disconnected");
-        Directory.Move(dir + "-gone", dir);
+        Directory.Move(parent + "-gone", parent);
 
         Delete(uuid);
         Assert.True(violations.Count == 0, "serious or critical accessibility violations:\n" + string.Join('\n', violations));
-        Directory.Delete(dir, recursive: true);
+        Directory.Delete(parent, recursive: true);
         File.Delete(file);
     }
 
