@@ -1,6 +1,6 @@
 // The console shell: login, navigation (hash routes), and the refresh timers of the page on screen.
 import { loadCatalog, login, logout, session, onSessionExpired, call } from './api.js';
-import { h, replace, field, errorBox, applyWidths } from './ui.js';
+import { h, replace, field, errorBox, applyWidths, toast } from './ui.js';
 import { sha512Hex } from './sha512.js';
 import * as dashboard from './pages/dashboard.js';
 import * as storage from './pages/storage.js';
@@ -34,10 +34,19 @@ function newContext() {
     alive: true,
     /** Runs fn now and then every ms while the page is shown; a failing run does not stop the next. */
     every(ms, fn) {
-      let timer;
+      let timer; let failing = false;
+      ctx.polling = true;
       const tick = async () => {
         if (!ctx.alive) return;
-        try { await fn(); } catch (e) { if (e.code !== 'ID.1001') console.warn(e); }
+        try {
+          await fn();
+          failing = false;
+          main.dataset.ready = '1';
+        } catch (e) {
+          // Said once, not every tick; the next good refresh clears it.
+          if (e.code !== 'ID.1001' && !failing) toast(`Refresh failed: ${e.description || ''} ${e.details || e.message}`, 'error');
+          failing = true;
+        }
         if (ctx.alive) { timer = setTimeout(tick, ms); ctx.timers.push(timer); }
       };
       tick();
@@ -69,9 +78,12 @@ async function route() {
   document.title = `${title} · Stowage`;
   current = newContext();
   replace(main);
+  // data-ready tells (tests, and anyone watching) that the page has its first data on screen.
+  main.dataset.ready = '';
   try {
     await page.render(main, m.slice(1), current);
     applyWidths(main);
+    if (!current.polling) main.dataset.ready = '1';
   } catch (e) {
     if (e.code !== 'ID.1001') replace(main, h('h1', title), errorBox(e));
   }

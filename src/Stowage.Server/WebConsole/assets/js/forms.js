@@ -45,7 +45,9 @@ function read(p, el) {
 export function apiForm(apiName, { fixed = {}, values = {}, only, omit = [], submitLabel, onDone, onJob, extra, extraArgs, invoke } = {}) {
   const a = api(apiName);
   if (!a) return h('p.empty', `This server has no ${apiName} API.`);
-  let params = a.params.filter((p) => !SKIP.has(p.name) && !(p.name in fixed) && !omit.includes(p.name) && p.type !== 'map');
+  // resourceUuid names the new resource's uuid on Add/Create APIs (hidden), but the tagged resource on tag APIs.
+  const isTagTarget = (p) => p.name === 'resourceUuid' && a.params.some((x) => x.name === 'resourceType');
+  let params = a.params.filter((p) => (!SKIP.has(p.name) || isTagTarget(p)) && !(p.name in fixed) && !omit.includes(p.name) && p.type !== 'map');
   if (only) params = only.map((n) => params.find((p) => p.name === n)).filter(Boolean);
   const controls = new Map();
   const status = h('div.form-status', { 'aria-live': 'polite' });
