@@ -24,11 +24,12 @@ public sealed class AddSftpBackupStorageTests(StorageWorld world)
         var inv = r.Json!["inventory"]!.AsObject();
         Assert.Equal("org.zstack.storage.backup.sftp.SftpBackupStorageInventory", r.Json!["schema"]!["inventory"]!.GetValue<string>());
 
-        // The manual page's example, field for field, plus username and sshPort.
+        // The manual page's example, field for field, plus username, sshPort and the pinned host key (the console shows it).
         var keys = inv.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(
-            ["attachedZoneUuids", "availableCapacity", "createDate", "hostname", "lastOpDate", "name", "sshPort", "state", "status", "totalCapacity", "type", "url", "username", "uuid"],
+            ["attachedZoneUuids", "availableCapacity", "createDate", "hostKeyFingerprint", "hostname", "lastOpDate", "name", "sshPort", "state", "status", "totalCapacity", "type", "url", "username", "uuid"],
             keys);
+        Assert.Equal(sshd.HostKeyFingerprint, inv["hostKeyFingerprint"]!.GetValue<string>());
         Assert.Equal("Connected", inv["status"]!.GetValue<string>());
         Assert.Equal("Enabled", inv["state"]!.GetValue<string>());
         Assert.Equal("SftpBackupStorage", inv["type"]!.GetValue<string>());
