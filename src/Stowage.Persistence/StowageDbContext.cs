@@ -192,7 +192,10 @@ public abstract partial class StowageDbContext(DbContextOptions options) : DbCon
             e.Property(x => x.NewStatus).HasMaxLength(32);
             e.Property(x => x.Reason).HasMaxLength(4096);
             e.HasIndex(x => new { x.BackupStorageUuid, x.Id });
+            e.HasIndex(x => x.CreateDate);
+            e.HasIndex(x => x.DeliveryPending);
         });
+        ConfigureWebhooks(modelBuilder);
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)

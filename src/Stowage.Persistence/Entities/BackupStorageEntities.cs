@@ -75,7 +75,11 @@ public sealed class BackupStorageZoneRefEntity
     public DateTime LastOpDate { get; set; }
 }
 
-/// <summary>A canonical event (<c>/backup-storage/status/change</c>, <c>/backup-storage/disconnected</c>) as recorded.</summary>
+/// <summary>
+/// A canonical event (<c>/backup-storage/status/change</c>, <c>/backup-storage/disconnected</c>, capacity thresholds,
+/// copy verification) as recorded. The table is also the webhooks' outbox: every row is inserted with
+/// <see cref="DeliveryPending"/> set, and the webhook dispatcher turns it into deliveries and clears it.
+/// </summary>
 public sealed class BackupStorageEventEntity
 {
     public long Id { get; set; }
@@ -91,4 +95,7 @@ public sealed class BackupStorageEventEntity
     public string? Reason { get; set; }
 
     public DateTime CreateDate { get; set; }
+
+    /// <summary>Not yet fanned out to the webhook subscriptions (set for every new row, whoever adds it).</summary>
+    public bool DeliveryPending { get; set; } = true;
 }

@@ -242,6 +242,10 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("create_date");
 
+                    b.Property<bool>("DeliveryPending")
+                        .HasColumnType("boolean")
+                        .HasColumnName("delivery_pending");
+
                     b.Property<string>("NewStatus")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
@@ -264,6 +268,12 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasColumnName("reason");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreateDate")
+                        .HasDatabaseName("ix_backup_storage_events_create_date");
+
+                    b.HasIndex("DeliveryPending")
+                        .HasDatabaseName("ix_backup_storage_events_delivery_pending");
 
                     b.HasIndex("BackupStorageUuid", "Id")
                         .HasDatabaseName("ix_backup_storage_events_backup_storage_uuid_id");
@@ -1451,6 +1461,115 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.ToTable("volume_archive_backup_storage_refs", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.WebhookDeliveryEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTime?>("LastAttemptDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_attempt_date");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTime>("NextAttemptDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_date");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("WebhookUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("webhook_uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EventId")
+                        .HasDatabaseName("ix_webhook_deliveries_event_id");
+
+                    b.HasIndex("WebhookUuid")
+                        .HasDatabaseName("ix_webhook_deliveries_webhook_uuid");
+
+                    b.HasIndex("Status", "NextAttemptDate")
+                        .HasDatabaseName("ix_webhook_deliveries_status_next_attempt_date");
+
+                    b.ToTable("webhook_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.WebhookEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("EventTypes")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("event_types");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("SecretCipher")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("secret_cipher");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Uuid");
+
+                    b.ToTable("webhooks", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ZoneEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -1659,6 +1778,21 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
                         .WithMany()
                         .HasForeignKey("BackupStorageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.WebhookDeliveryEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEventEntity", null)
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Stowage.Persistence.Entities.WebhookEntity", null)
+                        .WithMany()
+                        .HasForeignKey("WebhookUuid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -235,6 +235,10 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("create_date");
 
+                    b.Property<bool>("DeliveryPending")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivery_pending");
+
                     b.Property<string>("NewStatus")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT")
@@ -257,6 +261,12 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasColumnName("reason");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreateDate")
+                        .HasDatabaseName("ix_backup_storage_events_create_date");
+
+                    b.HasIndex("DeliveryPending")
+                        .HasDatabaseName("ix_backup_storage_events_delivery_pending");
 
                     b.HasIndex("BackupStorageUuid", "Id")
                         .HasDatabaseName("ix_backup_storage_events_backup_storage_uuid_id");
@@ -1428,6 +1438,113 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.ToTable("volume_archive_backup_storage_refs", (string)null);
                 });
 
+            modelBuilder.Entity("Stowage.Persistence.Entities.WebhookDeliveryEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTime?>("LastAttemptDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_attempt_date");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTime>("NextAttemptDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("next_attempt_date");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("WebhookUuid")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("webhook_uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EventId")
+                        .HasDatabaseName("ix_webhook_deliveries_event_id");
+
+                    b.HasIndex("WebhookUuid")
+                        .HasDatabaseName("ix_webhook_deliveries_webhook_uuid");
+
+                    b.HasIndex("Status", "NextAttemptDate")
+                        .HasDatabaseName("ix_webhook_deliveries_status_next_attempt_date");
+
+                    b.ToTable("webhook_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.WebhookEntity", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("uuid");
+
+                    b.Property<DateTime>("CreateDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("create_date");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("EventTypes")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_types");
+
+                    b.Property<DateTime>("LastOpDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_op_date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("SecretCipher")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("secret_cipher");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.HasKey("Uuid");
+
+                    b.ToTable("webhooks", (string)null);
+                });
+
             modelBuilder.Entity("Stowage.Persistence.Entities.ZoneEntity", b =>
                 {
                     b.Property<string>("Uuid")
@@ -1636,6 +1753,21 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.HasOne("Stowage.Persistence.Entities.BackupStorageEntity", null)
                         .WithMany()
                         .HasForeignKey("BackupStorageUuid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stowage.Persistence.Entities.WebhookDeliveryEntity", b =>
+                {
+                    b.HasOne("Stowage.Persistence.Entities.BackupStorageEventEntity", null)
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Stowage.Persistence.Entities.WebhookEntity", null)
+                        .WithMany()
+                        .HasForeignKey("WebhookUuid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
