@@ -24,6 +24,10 @@ ls /usr/lib/*/ganesha/libfsalvfs.so >/dev/null 2>&1 || nfs_pkgs+=(nfs-ganesha-vf
 ls /usr/lib/*/libnfs.so.13 /lib/*/libnfs.so.13 2>/dev/null | grep -q . || nfs_pkgs+=(libnfs13)
 command -v nfs-cp >/dev/null 2>&1 || nfs_pkgs+=(libnfs-utils)
 need_pkgs+=("${nfs_pkgs[@]}")
+# The monitoring tests start a real Prometheus on loopback that scrapes a test server, and lint /metrics with promtool.
+prom_pkgs=()
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || prom_pkgs+=(prometheus)
+need_pkgs+=("${prom_pkgs[@]}")
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -34,6 +38,10 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   # rpcbind on 0.0.0.0:111: the tests start their own on loopback, so switch those off.
   if [ ${#nfs_pkgs[@]} -gt 0 ] && [ -d /run/systemd/system ]; then
     $SUDO systemctl disable --now nfs-ganesha.service rpcbind.socket rpcbind.service >/dev/null 2>&1 || true
+  fi
+  # Debian's package enables a Prometheus on *:9090; the tests start their own on loopback.
+  if [ ${#prom_pkgs[@]} -gt 0 ] && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
   fi
 fi
 

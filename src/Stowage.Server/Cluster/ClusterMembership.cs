@@ -71,6 +71,18 @@ public sealed partial class ClusterMembership(
 
     public Task WaitReadyAsync(CancellationToken cancellationToken) => _ready.Task.WaitAsync(cancellationToken);
 
+    /// <summary>Live servers seen by the last membership round (this one included once it has joined).</summary>
+    public int MemberCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _members.Count;
+            }
+        }
+    }
+
     public string? AddressOf(string nodeId)
     {
         lock (_sync)

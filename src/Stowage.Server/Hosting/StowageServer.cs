@@ -25,6 +25,7 @@ using Stowage.Server.Features.VolumeArchives;
 using Stowage.Server.Features.Zones;
 using Stowage.Server.Identity;
 using Stowage.Server.Jobs;
+using Stowage.Server.Monitoring;
 using Stowage.Server.Protocol;
 
 namespace Stowage.Server.Hosting;
@@ -54,17 +55,20 @@ public static class StowageServer
 
         var services = builder.Services;
         services.AddSingleton(settings);
+        services.AddSingleton(settings.MetricsAccess);
+        services.AddSingleton<Monitoring.StowageMetrics>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(NodeIdentity.LoadOrCreate(settings.DataDir));
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
-        services.AddSingleton(sp => new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, StorageGc.Interval, .. ExportConfigs.All,
+        services.AddSingleton(sp => new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, StorageGc.Interval, CapacityAlerts.Threshold, EventRetention.Retention, Features.Webhooks.WebhookDispatcher.MaxAttempts, .. ExportConfigs.All,
             .. sp.GetRequiredService<StorageTypeRegistry>().All.SelectMany(m => m.Configs)]));
         services.AddSingleton<GlobalConfigStore>();
         services.AddSingleton(sp =>
         {
             var types = sp.GetRequiredService<StorageTypeRegistry>();
             return new QueryRegistry([ZoneRules.Query, GlobalConfigFeature.Query, .. TagRules.QueryResources, BackupStorageQueries.BackupStorage(types),
-                .. types.All.SelectMany(m => m.QueryResources(types)), ImageQueries.Image, ImageQueries.BackupStorageRef, Features.LongJobs.LongJobFeature.Query, PendingDeletionFeature.Query, .. VolumeArchiveQueries.All, ClusterFeature.Query]);
+                .. types.All.SelectMany(m => m.QueryResources(types)), ImageQueries.Image, ImageQueries.BackupStorageRef, Features.LongJobs.LongJobFeature.Query, PendingDeletionFeature.Query, .. VolumeArchiveQueries.All, ClusterFeature.Query,
+                EventFeature.Query, Features.Webhooks.WebhookFeature.Query, Features.Webhooks.WebhookFeature.DeliveryQuery]);
         });
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SessionService>();
@@ -111,6 +115,7 @@ public static class StowageServer
         app.MapImageUploads();
         app.MapExports();
         app.MapConsole();
+        app.MapMetricsEndpoint();
         app.MapZStackApis();
         return app;
     }
@@ -137,6 +142,11 @@ public static class StowageServer
         services.AddSingleton<ISystemTagValidator, BackupStorageTags>();
         AddOwnership(services, settings);
         services.AddSingleton<PingStats>();
+        services.AddSingleton<CapacityAlerts>();
+        services.AddSingleton<IApiFeature, EventFeature>();
+        services.AddSingleton<EventRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventRetention>());
+        Features.Webhooks.WebhookFeature.AddWebhooks(services);
         services.AddSingleton<BackupStorageTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<BackupStorageTracker>());
     }

@@ -25,6 +25,9 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
     /// </summary>
     public string? DefaultBackupStorage { get; init; }
 
+    /// <summary><c>--metrics-anonymous</c>: who reads <c>/metrics</c> without a session (default: loopback peers only).</summary>
+    public Monitoring.MetricsAccess MetricsAccess { get; init; } = Monitoring.MetricsAccess.LoopbackOnly;
+
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     public static StowageSettings From(IConfiguration config)
@@ -53,6 +56,7 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
                 FirstNonEmpty(config["advertise-url"], config["STOWAGE_ADVERTISE_URL"]),
                 FirstNonEmpty(config["cluster-secret-file"], config["STOWAGE_CLUSTER_SECRET_FILE"])),
             ExportTransport = FirstNonEmpty(config["export-transport"], config["STOWAGE_EXPORT_TRANSPORT"]),
+            MetricsAccess = Monitoring.MetricsAccess.Parse(FirstNonEmpty(config["metrics-anonymous"], config["STOWAGE_METRICS_ANONYMOUS"])),
             DefaultBackupStorage = ParseDefaultBackupStorage(FirstNonEmpty(config["default-backup-storage"], config["STOWAGE_DEFAULT_BACKUP_STORAGE"]), dataDir),
         };
     }

@@ -20,7 +20,7 @@ public sealed class JobOptions
 /// A bounded pool of workers running async API jobs. Jobs that share a serial key (one backup storage,
 /// say) run one after another without holding a worker while they wait.
 /// </summary>
-public sealed partial class JobRunner(JobOptions options, JobStore store, WebHookSender webHooks, IServiceScopeFactory scopes, ILogger<JobRunner> logger)
+public sealed partial class JobRunner(JobOptions options, JobStore store, WebHookSender webHooks, IServiceScopeFactory scopes, Monitoring.StowageMetrics metrics, ILogger<JobRunner> logger)
     : BackgroundService
 {
     private readonly Channel<JobWork> _ready = Channel.CreateUnbounded<JobWork>(new UnboundedChannelOptions { SingleReader = false });
@@ -87,6 +87,7 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
     {
         var error = CancelledError(live.Work, null);
         await store.CompleteAsync(live.Work.JobUuid, null, error, JobStates.Canceled, CancellationToken.None);
+        metrics.Jobs.WithLabels(live.Work.Api.Name, JobStates.Canceled).Inc();
         Notify(live.Work, null, error);
     }
 
@@ -205,6 +206,7 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
 
         // The outcome must be recorded even while the server stops, so this write is not cancellable.
         await store.CompleteAsync(work.JobUuid, reply, error, state, CancellationToken.None);
+        metrics.Jobs.WithLabels(work.Api.Name, state).Inc();
         Notify(work, reply, error);
     }
 

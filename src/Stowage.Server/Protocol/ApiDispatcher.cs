@@ -26,12 +26,14 @@ public sealed partial class ApiDispatcher(
     ClusterForwarder forwarder,
     NodeIdentity node,
     Features.LongJobs.LongJobRecords longJobs,
+    Monitoring.StowageMetrics metrics,
     ILogger<ApiDispatcher> logger)
 {
     public const int MaxBodyBytes = 1 << 20;
 
     public async Task HandleAsync(HttpContext http, IReadOnlyList<ApiDescriptor> candidates)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await DispatchAsync(http, candidates);
@@ -53,7 +55,16 @@ public sealed partial class ApiDispatcher(
             LogUnexpected(logger, e, http.Request.Method, http.Request.Path);
             await ApiErrors.WriteAsync(http, StatusCodes.Status503ServiceUnavailable, Errors.Of(Errors.Internal, "an internal error happened; see the server log"));
         }
+        finally
+        {
+            // By API name (bounded: the catalogue), never the raw path, which holds uuids.
+            var name = http.Items[ApiNameKey] as string ?? "unknown";
+            metrics.ApiRequests.WithLabels(name, http.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+            metrics.ApiSeconds.WithLabels(name).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
     }
+
+    private const string ApiNameKey = "stowage.api";
 
     private async Task DispatchAsync(HttpContext http, IReadOnlyList<ApiDescriptor> candidates)
     {
@@ -66,6 +77,7 @@ public sealed partial class ApiDispatcher(
         }
 
         var api = Select(candidates, root, request.Path);
+        http.Items[ApiNameKey] = api.Name;
         var path = request.RouteValues.Where(kv => kv.Value is string).ToDictionary(kv => kv.Key, kv => (string)kv.Value!, StringComparer.Ordinal);
         var (wrapper, systemTags, userTags) = Unwrap(api, root);
 

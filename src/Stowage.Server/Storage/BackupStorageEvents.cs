@@ -1,16 +1,21 @@
 using Stowage.Persistence;
 using Stowage.Persistence.Entities;
+using Stowage.Server.Monitoring;
 
 namespace Stowage.Server.Storage;
 
 /// <summary>
-/// ZStack's canonical events for backup storage, recorded in the database (queryable history) and
-/// logged with fixed event ids so log pipelines can alert on them.
+/// ZStack's canonical events for backup storage, recorded in the database (queryable history, kept for
+/// <c>backupStorage/event.retention</c>), logged with fixed event ids so log pipelines can alert on them, counted in
+/// <c>stowage_events_total</c>, and delivered to the webhook subscriptions (every row of the table is, whatever its
+/// path: the table is the webhooks' outbox). A new kind of event adds a method here that calls <see cref="Record"/>.
 /// </summary>
-public sealed partial class BackupStorageEvents(ILogger<BackupStorageEvents> logger, TimeProvider clock)
+public sealed partial class BackupStorageEvents(ILogger<BackupStorageEvents> logger, TimeProvider clock, StowageMetrics metrics)
 {
     public const string StatusChangePath = "/backup-storage/status/change";
     public const string DisconnectedPath = "/backup-storage/disconnected";
+    public const string CapacityCrossedPath = "/backup-storage/capacity/threshold-crossed";
+    public const string CapacityClearedPath = "/backup-storage/capacity/threshold-cleared";
 
     /// <summary>Raised (in process, on the caller's thread) when a backup storage becomes Connected; subscribers must be quick and not throw.</summary>
     public event Action<string>? BecameConnected;
@@ -22,20 +27,33 @@ public sealed partial class BackupStorageEvents(ILogger<BackupStorageEvents> log
             BecameConnected?.Invoke(uuid);
         }
 
-        db.BackupStorageEvents.Add(new BackupStorageEventEntity
-        {
-            BackupStorageUuid = uuid, Path = StatusChangePath, OldStatus = oldStatus, NewStatus = newStatus, Reason = reason, CreateDate = clock.GetUtcNow().UtcDateTime,
-        });
+        Record(db, uuid, StatusChangePath, oldStatus, newStatus, reason);
         LogStatusChanged(logger, uuid, oldStatus, newStatus, reason ?? string.Empty);
     }
 
     public void Disconnected(StowageDbContext db, string uuid, string reason)
     {
-        db.BackupStorageEvents.Add(new BackupStorageEventEntity
-        {
-            BackupStorageUuid = uuid, Path = DisconnectedPath, OldStatus = "Connected", NewStatus = "Disconnected", Reason = reason, CreateDate = clock.GetUtcNow().UtcDateTime,
-        });
+        Record(db, uuid, DisconnectedPath, "Connected", "Disconnected", reason);
         LogDisconnected(logger, uuid, reason);
+    }
+
+    /// <summary>The used share of a backup storage reached <c>backupStorage/capacity.alertThreshold</c> (crossed) or fell below it again (cleared).</summary>
+    public void CapacityThreshold(StowageDbContext db, string uuid, bool crossed, string reason)
+    {
+        Record(db, uuid, crossed ? CapacityCrossedPath : CapacityClearedPath, null, null, reason);
+        LogCapacity(logger, crossed ? CapacityCrossedPath : CapacityClearedPath, uuid, reason);
+    }
+
+    /// <summary>Adds the row to <paramref name="db"/> (the caller saves it with the change it reports) and counts it.</summary>
+    public BackupStorageEventEntity Record(StowageDbContext db, string uuid, string path, string? oldStatus, string? newStatus, string? reason)
+    {
+        var row = new BackupStorageEventEntity
+        {
+            BackupStorageUuid = uuid, Path = path, OldStatus = oldStatus, NewStatus = newStatus, Reason = reason, CreateDate = clock.GetUtcNow().UtcDateTime,
+        };
+        db.BackupStorageEvents.Add(row);
+        metrics.Events.WithLabels(path).Inc();
+        return row;
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "/backup-storage/status/change {Uuid}: {OldStatus} -> {NewStatus} {Reason}")]
@@ -43,4 +61,7 @@ public sealed partial class BackupStorageEvents(ILogger<BackupStorageEvents> log
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "/backup-storage/disconnected {Uuid}: {Reason}")]
     private static partial void LogDisconnected(ILogger logger, string uuid, string reason);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "{Path} {Uuid}: {Reason}")]
+    private static partial void LogCapacity(ILogger logger, string path, string uuid, string reason);
 }

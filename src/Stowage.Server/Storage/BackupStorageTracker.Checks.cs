@@ -46,13 +46,19 @@ public sealed partial class BackupStorageTracker
         finally
         {
             stats.Exit();
+            metrics.PingSeconds.WithLabels(bs.Uuid).Observe(clock.GetElapsedTime(started).TotalSeconds);
         }
 
         stats.History.Record(bs.Uuid, new PingSample(clock.GetUtcNow(), bs.TotalCapacity, bs.AvailableCapacity,
             failure is null ? Math.Round(clock.GetElapsedTime(started).TotalMilliseconds, 1) : null, failure is null));
-        if (failure is not null)
+        if (failure is null)
+        {
+            await capacityAlerts.CheckAsync(bs, ct);
+        }
+        else
         {
             stats.Failed();
+            metrics.PingFailures.WithLabels(bs.Uuid).Inc();
             driver.Forget(bs.Uuid);
             _failures[bs.Uuid] = (0, kind);
             bs.LastError = failure;
@@ -86,6 +92,7 @@ public sealed partial class BackupStorageTracker
             _failures.TryRemove(bs.Uuid, out _);
             stats.Reconnected();
             stats.History.Record(bs.Uuid, new PingSample(clock.GetUtcNow(), bs.TotalCapacity, bs.AvailableCapacity, null, true));
+            await capacityAlerts.CheckAsync(bs, ct);
         }
         catch (StorageException e)
         {

@@ -32,6 +32,8 @@ public sealed partial class BackupStorageTracker(
     GlobalConfigStore configs,
     IBackupStorageOwnership ownership,
     PingStats stats,
+    Monitoring.StowageMetrics metrics,
+    Monitoring.CapacityAlerts capacityAlerts,
     TimeProvider clock,
     ILogger<BackupStorageTracker> logger) : BackgroundService
 {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Stowage.Core.Resources;
+using Stowage.Server.Monitoring;
 
 namespace Stowage.Server.Storage;
 
@@ -9,7 +10,7 @@ namespace Stowage.Server.Storage;
 /// started by an async API job are also found by the job's uuid: task progress reads them and a job cancel
 /// stops them. Finished transfers of a job stay readable for <see cref="KeepFinished"/>.
 /// </summary>
-public sealed class TransferRegistry
+public sealed class TransferRegistry(StowageMetrics metrics)
 {
     public static readonly TimeSpan KeepFinished = TimeSpan.FromHours(1);
 
@@ -21,6 +22,7 @@ public sealed class TransferRegistry
     {
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private long _bytesDone;
+        private Prometheus.Counter.Child? _meter;
 
         public CancellationTokenSource Cancel { get; } = cancel;
 
@@ -38,9 +40,23 @@ public sealed class TransferRegistry
             get => Interlocked.Read(ref _bytesDone);
             set
             {
-                Interlocked.Exchange(ref _bytesDone, value);
+                var before = Interlocked.Exchange(ref _bytesDone, value);
                 Rate.Add(value);
+                if (value > before)
+                {
+                    _meter?.Inc(value - before);
+                }
             }
+        }
+
+        /// <summary>The direction (in, out) and data path the metrics count this transfer's bytes under; null: not counted.</summary>
+        public (string Direction, string Path)? Metered { get; private set; }
+
+        /// <summary>From now on, progress is counted in <c>stowage_transfer_bytes_total</c> (bytes already done are not).</summary>
+        public void CountInto(StowageMetrics metrics, string direction, string path)
+        {
+            Metered = (direction, path);
+            _meter = metrics.TransferBytes.WithLabels(direction, path);
         }
 
         public TransferRate Rate { get; } = new();
@@ -78,9 +94,14 @@ public sealed class TransferRegistry
     }
 
     /// <summary>Registers a transfer; one of a job the user already cancelled starts cancelled.</summary>
-    public Entry Start(string imageUuid, string bsUuid, CancellationTokenSource cancel, string? jobUuid = null)
+    public Entry Start(string imageUuid, string bsUuid, CancellationTokenSource cancel, string? jobUuid = null, string? path = null)
     {
         var entry = new Entry(cancel) { ImageUuid = imageUuid, BsUuid = bsUuid, JobUuid = jobUuid };
+        if (path is not null)
+        {
+            entry.CountInto(metrics, "in", path);
+        }
+
         _running[(imageUuid, bsUuid)] = entry;
         if (jobUuid is not null && _cancelledJobs.ContainsKey(jobUuid))
         {
@@ -95,6 +116,11 @@ public sealed class TransferRegistry
     {
         _running.TryRemove(new KeyValuePair<(string, string), Entry>((imageUuid, bsUuid), entry));
         entry.Finish();
+        if (entry.Metered is { } m)
+        {
+            metrics.TransferSeconds.WithLabels(m.Direction, m.Path, entry.Succeeded ? "succeeded" : "failed").Observe((entry.Finished!.Value - entry.Started).TotalSeconds);
+        }
+
         if (entry.JobUuid is not null)
         {
             _finished[entry] = DateTime.UtcNow;

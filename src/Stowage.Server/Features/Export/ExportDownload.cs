@@ -7,6 +7,7 @@ using Stowage.Persistence;
 using Stowage.Persistence.Entities;
 using Stowage.Server.Features.GlobalConfigs;
 using Stowage.Server.Features.Images;
+using Stowage.Server.Monitoring;
 using Stowage.Server.Protocol;
 using Stowage.Server.Storage;
 
@@ -123,8 +124,10 @@ public static partial class ExportDownload
                 return;
             }
 
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var copied = await CopyAsync(source, http, range.Length, ct);
             LogServed(logger, image.Uuid, copy.BackupStorageUuid, range.Start, copied);
+            services.GetRequiredService<StowageMetrics>().Transferred("out", "export", copied, System.Diagnostics.Stopwatch.GetElapsedTime(started), copied == range.Length ? "succeeded" : "failed");
             if (copied != range.Length)
             {
                 // Headers promised more bytes than the host delivered: cut the connection so the client sees a failure.

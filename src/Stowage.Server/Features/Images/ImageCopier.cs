@@ -59,7 +59,7 @@ public sealed partial class ImageCopier(
     {
         using var watch = new StallWatch(configs, clock, cancellationToken) { Total = job.Expect.Size };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watch.Token);
-        var entry = transfers.Start(job.ImageUuid, job.BsUuid, cts, job.JobUuid);
+        var entry = transfers.Start(job.ImageUuid, job.BsUuid, cts, job.JobUuid, job.FromBackupStorage is null ? job.Source.Scheme : "copy");
         entry.Total = job.Expect.Size;
         BackupStorageTarget? target = null;
         IBackupStorageDriver? driver = null;

@@ -8,6 +8,7 @@ using Stowage.Core.Resources;
 using Stowage.Persistence;
 using Stowage.Server.Protocol;
 using Stowage.Server.Features.VolumeArchives;
+using Stowage.Server.Monitoring;
 using Stowage.Server.Storage;
 
 namespace Stowage.Server.Features.Images;
@@ -108,6 +109,8 @@ public static partial class ImageUploadEndpoint
         using var cts = new CancellationTokenSource();
         var entry = transfers.Start(s.ItemUuid, s.BsUuid, cts);
         entry.Total = range.Total;
+        entry.BytesDone = range.Start;
+        entry.CountInto(http.RequestServices.GetRequiredService<StowageMetrics>(), "in", "upload");
         string? discard = null;
         try
         {

@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Stowage.Core.Config;
+using Stowage.Persistence;
+using Stowage.Persistence.Entities;
+using Stowage.Server.Features.GlobalConfigs;
+using Stowage.Server.Storage;
+
+namespace Stowage.Server.Monitoring;
+
+/// <summary>
+/// Capacity alerts, as CloudStack's storage capacity thresholds: after each successful ping or connect (run by the
+/// backup storage's owner only, so one server raises each alert) the used share is compared with
+/// <c>backupStorage/capacity.alertThreshold</c>; crossing it raises <c>/backup-storage/capacity/threshold-crossed</c>
+/// once, falling below it again raises <c>…/threshold-cleared</c> once. Whether a backup storage is above is
+/// remembered in memory and, after a restart or a takeover, read back from its last capacity event.
+/// </summary>
+public sealed class CapacityAlerts(StowageDbContextFactory dbFactory, GlobalConfigStore configs, BackupStorageEvents events)
+{
+    public static readonly GlobalConfigDefinition Threshold = new(
+        "backupStorage", "capacity.alertThreshold",
+        "Used capacity, in percent of a backup storage's total, at which a /backup-storage/capacity/threshold-crossed event is raised (and cleared when usage falls below); 0 turns the alert off",
+        "90", GlobalConfigType.Long, NumberGreaterThan: 0, NumberLessThan: 100);
+
+    private readonly ConcurrentDictionary<string, bool> _above = new(StringComparer.Ordinal);
+
+    public async Task CheckAsync(BackupStorageEntity bs, CancellationToken ct)
+    {
+        var threshold = configs.GetLong(Threshold);
+        if (bs.TotalCapacity <= 0)
+        {
+            return;
+        }
+
+        var usedPercent = (bs.TotalCapacity - bs.AvailableCapacity) * 100.0 / bs.TotalCapacity;
+        var above = threshold > 0 && usedPercent >= threshold;
+        await using var db = dbFactory.CreateDbContext();
+        if (!_above.TryGetValue(bs.Uuid, out var was))
+        {
+            var last = await db.BackupStorageEvents.AsNoTracking()
+                .Where(e => e.BackupStorageUuid == bs.Uuid && (e.Path == BackupStorageEvents.CapacityCrossedPath || e.Path == BackupStorageEvents.CapacityClearedPath))
+                .OrderByDescending(e => e.Id).Select(e => e.Path).FirstOrDefaultAsync(ct);
+            was = last == BackupStorageEvents.CapacityCrossedPath;
+        }
+
+        if (above == was)
+        {
+            _above[bs.Uuid] = was;
+            return;
+        }
+
+        var reason = string.Create(CultureInfo.InvariantCulture,
+            $"backup storage[uuid:{bs.Uuid}, name:{bs.Name}] uses {usedPercent:0.#}% of {bs.TotalCapacity} bytes ({bs.AvailableCapacity} available); backupStorage/capacity.alertThreshold is {threshold}%");
+        events.CapacityThreshold(db, bs.Uuid, above, reason);
+        await db.SaveChangesAsync(CancellationToken.None);
+        _above[bs.Uuid] = above;
+    }
+
+    /// <summary>A backup storage left this server (deleted, handed over): its state is read back if it returns.</summary>
+    public void Forget(string uuid) => _above.TryRemove(uuid, out _);
+}
