@@ -45,6 +45,30 @@ public sealed class PrometheusTests
         var latency = await WaitForAsync(() => prometheus.QueryScalarAsync(
             $"stowage_backup_storage_ping_duration_seconds_sum{{uuid=\"{bs}\"}} / stowage_backup_storage_ping_duration_seconds_count{{uuid=\"{bs}\"}}"));
         Assert.InRange(latency, 0, 30);
+
+        // Every query of the Grafana dashboard under docs/ is valid PromQL on this Prometheus and names only metrics the server exports.
+        var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoRoot(), "docs", "grafana-dashboard.json")))!;
+        foreach (var expr in dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray()).Select(t => t!["expr"]!.GetValue<string>()))
+        {
+            var query = expr.Replace("$storage", ".*", StringComparison.Ordinal);
+            Assert.Null(await prometheus.QueryErrorAsync(query));
+            foreach (var name in System.Text.RegularExpressions.Regex.Matches(query, @"\bstowage_[a-z_]+").Select(m => m.Value))
+            {
+                var family = System.Text.RegularExpressions.Regex.Replace(name, "_(bucket|sum|count)$", string.Empty);
+                Assert.True(text.Contains("# TYPE " + family + " ", StringComparison.Ordinal), $"{name} of the dashboard is not exported");
+            }
+        }
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "docs", "grafana-dashboard.json")))
+        {
+            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("docs/grafana-dashboard.json not found above the test directory");
+        }
+
+        return dir;
     }
 
     /// <summary>Runs <c>promtool check metrics</c> on <paramref name="text"/> (its standard input); exit code and output.</summary>
@@ -156,6 +180,14 @@ public sealed class PrometheusServer : IAsyncDisposable
         var text = Assert.Single(result)!["value"]![1]!.GetValue<string>();
         var value = double.Parse(text, CultureInfo.InvariantCulture);
         return double.IsNaN(value) ? null : value;
+    }
+
+    /// <summary>Null when Prometheus accepts the query, else its error.</summary>
+    public async Task<string?> QueryErrorAsync(string promql)
+    {
+        using var response = await _http.GetAsync("/api/v1/query?query=" + Uri.EscapeDataString(promql));
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        return json["status"]!.GetValue<string>() == "success" ? null : $"{promql}: {json["error"]}";
     }
 
     public async ValueTask DisposeAsync()
