@@ -13,10 +13,11 @@ namespace Stowage.Server.Monitoring;
 /// Capacity alerts, as CloudStack's storage capacity thresholds: after each successful ping or connect (run by the
 /// backup storage's owner only, so one server raises each alert) the used share is compared with
 /// <c>backupStorage/capacity.alertThreshold</c>; crossing it raises <c>/backup-storage/capacity/threshold-crossed</c>
-/// once, falling below it again raises <c>…/threshold-cleared</c> once. Whether a backup storage is above is
-/// remembered in memory and, after a restart or a takeover, read back from its last capacity event.
+/// once, falling below it again raises <c>…/threshold-cleared</c> once. The verdict is cached in memory; whenever the
+/// cache is missing or disagrees, the backup storage's last capacity event decides, so neither a restart nor a change
+/// of owner raises a duplicate.
 /// </summary>
-public sealed class CapacityAlerts(StowageDbContextFactory dbFactory, GlobalConfigStore configs, BackupStorageEvents events)
+public sealed partial class CapacityAlerts(StowageDbContextFactory dbFactory, GlobalConfigStore configs, BackupStorageEvents events, ILogger<CapacityAlerts> logger)
 {
     public static readonly GlobalConfigDefinition Threshold = new(
         "backupStorage", "capacity.alertThreshold",
@@ -25,7 +26,20 @@ public sealed class CapacityAlerts(StowageDbContextFactory dbFactory, GlobalConf
 
     private readonly ConcurrentDictionary<string, bool> _above = new(StringComparer.Ordinal);
 
+    /// <summary>Compares after a ping or connect; a failure here is logged and never fails the ping that called it.</summary>
     public async Task CheckAsync(BackupStorageEntity bs, CancellationToken ct)
+    {
+        try
+        {
+            await CompareAsync(bs, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailed(logger, e, bs.Uuid);
+        }
+    }
+
+    private async Task CompareAsync(BackupStorageEntity bs, CancellationToken ct)
     {
         var threshold = configs.GetLong(Threshold);
         if (bs.TotalCapacity <= 0)
@@ -35,18 +49,19 @@ public sealed class CapacityAlerts(StowageDbContextFactory dbFactory, GlobalConf
 
         var usedPercent = (bs.TotalCapacity - bs.AvailableCapacity) * 100.0 / bs.TotalCapacity;
         var above = threshold > 0 && usedPercent >= threshold;
-        await using var db = dbFactory.CreateDbContext();
-        if (!_above.TryGetValue(bs.Uuid, out var was))
+        if (_above.TryGetValue(bs.Uuid, out var cached) && cached == above)
         {
-            var last = await db.BackupStorageEvents.AsNoTracking()
-                .Where(e => e.BackupStorageUuid == bs.Uuid && (e.Path == BackupStorageEvents.CapacityCrossedPath || e.Path == BackupStorageEvents.CapacityClearedPath))
-                .OrderByDescending(e => e.Id).Select(e => e.Path).FirstOrDefaultAsync(ct);
-            was = last == BackupStorageEvents.CapacityCrossedPath;
+            return;
         }
 
-        if (above == was)
+        // Unknown or about to change: the last capacity event decides (another server may have owned it meanwhile).
+        await using var db = dbFactory.CreateDbContext();
+        var last = await db.BackupStorageEvents.AsNoTracking()
+            .Where(e => e.BackupStorageUuid == bs.Uuid && (e.Path == BackupStorageEvents.CapacityCrossedPath || e.Path == BackupStorageEvents.CapacityClearedPath))
+            .OrderByDescending(e => e.Id).Select(e => e.Path).FirstOrDefaultAsync(ct);
+        if (above == (last == BackupStorageEvents.CapacityCrossedPath))
         {
-            _above[bs.Uuid] = was;
+            _above[bs.Uuid] = above;
             return;
         }
 
@@ -57,6 +72,6 @@ public sealed class CapacityAlerts(StowageDbContextFactory dbFactory, GlobalConf
         _above[bs.Uuid] = above;
     }
 
-    /// <summary>A backup storage left this server (deleted, handed over): its state is read back if it returns.</summary>
-    public void Forget(string uuid) => _above.TryRemove(uuid, out _);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "capacity alert check of backup storage {Uuid} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string uuid);
 }

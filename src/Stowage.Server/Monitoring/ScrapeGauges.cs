@@ -34,8 +34,12 @@ internal sealed class ScrapeGauges
     private HashSet<(string, string, string)> _seen = [];
     private long _lastRead;
 
-    public ScrapeGauges(IMetricFactory f)
+    private readonly Histogram _pingSeconds;
+    private readonly Counter _pingFailures;
+
+    public ScrapeGauges(IMetricFactory f, Histogram pingSeconds, Counter pingFailures)
     {
+        (_pingSeconds, _pingFailures) = (pingSeconds, pingFailures);
         _total = f.CreateGauge("stowage_backup_storage_total_bytes", "Total capacity of the backup storage as last measured", StowageMetrics.StorageLabels);
         _available = f.CreateGauge("stowage_backup_storage_available_bytes", "Available capacity (free space minus running writes' reservations) as last measured", StowageMetrics.StorageLabels);
         _reserved = f.CreateGauge("stowage_backup_storage_reserved_bytes", "Capacity reserved by writes running now", StowageMetrics.StorageLabels);
@@ -99,6 +103,14 @@ internal sealed class ScrapeGauges
                 Remove(uuid, name, type);
             }
 
+            // The ping series are labelled by uuid only: they go when the backup storage is gone (not when it is renamed).
+            var uuids = storages.Select(b => b.Uuid).ToHashSet(StringComparer.Ordinal);
+            foreach (var gone in _seen.Select(k => k.Item1).Where(u => !uuids.Contains(u)).Distinct())
+            {
+                _pingSeconds.RemoveLabelled(gone);
+                _pingFailures.RemoveLabelled(gone);
+            }
+
             _seen = seen;
             _members.Set(ownership is Cluster.ClusterMembership cluster ? cluster.MemberCount : 1);
             _lastRead = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -111,6 +123,7 @@ internal sealed class ScrapeGauges
 
     private void Remove(string uuid, string name, string type)
     {
+
         foreach (var g in new[] { _total, _available, _reserved, _corrupted, _owned })
         {
             g.RemoveLabelled(uuid, name, type);

@@ -28,7 +28,10 @@ public sealed class StowageMetrics
         Jobs = f.CreateCounter("stowage_jobs_total", "Async API jobs finished on this server, by API name and outcome (Succeeded, Failed, Canceled)", "api", "outcome");
         WebhookDeliveries = f.CreateCounter("stowage_webhook_deliveries_total", "Webhook delivery attempts by outcome (delivered, failed, dropped)", "outcome");
         Events = f.CreateCounter("stowage_events_total", "Backup storage events raised on this server, by path", "path");
-        Gauges = new ScrapeGauges(f);
+        VerifiedBytes = f.CreateCounter("stowage_verification_bytes_total", "Stored bytes re-read by copy verification, by outcome (ok, corrupted, failed)", "outcome");
+        VerificationSeconds = f.CreateHistogram("stowage_verification_duration_seconds", "Wall time of one copy's verification, by outcome",
+            new HistogramConfiguration { LabelNames = ["outcome"], Buckets = Histogram.ExponentialBuckets(0.1, 4, 9) });
+        Gauges = new ScrapeGauges(f, PingSeconds, PingFailures);
     }
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
@@ -51,7 +54,18 @@ public sealed class StowageMetrics
 
     public Counter Events { get; }
 
+    public Counter VerifiedBytes { get; }
+
+    public Histogram VerificationSeconds { get; }
+
     internal ScrapeGauges Gauges { get; }
+
+    /// <summary>A copy's verification ended (for the verification work: <paramref name="outcome"/> is ok, corrupted or failed).</summary>
+    public void Verified(string outcome, long bytes, TimeSpan duration)
+    {
+        VerifiedBytes.WithLabels(outcome).Inc(Math.Max(0, bytes));
+        VerificationSeconds.WithLabels(outcome).Observe(duration.TotalSeconds);
+    }
 
     /// <summary>A transfer ended: its bytes and wall time. <paramref name="path"/> names the data path (http, file, sftp, copy, upload, export).</summary>
     public void Transferred(string direction, string path, long bytes, TimeSpan duration, string outcome)
