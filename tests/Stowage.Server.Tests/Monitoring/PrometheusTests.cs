@@ -32,6 +32,24 @@ public sealed class PrometheusTests
         Assert.Contains($"stowage_backup_storage_available_bytes{{uuid=\"{bs}\",name=\"default\",type=\"FileSystemBackupStorage\"}}", text, StringComparison.Ordinal);
         Assert.Contains($"stowage_backup_storage_status{{uuid=\"{bs}\",name=\"default\",type=\"FileSystemBackupStorage\",status=\"Connected\"}} 1", text, StringComparison.Ordinal);
         Assert.Contains("stowage_api_requests_total{api=\"QueryBackupStorage\",code=\"200\"}", text, StringComparison.Ordinal);
+        // Bytes in (an http source) and out (an export download) are counted by direction and data path, jobs by outcome.
+        await using (var source = await Stowage.Server.Tests.Images.HttpSource.StartAsync())
+        {
+            var content = Stowage.Server.Tests.Images.ImageKit.Qcow2();
+            var image = (await Stowage.Server.Tests.Images.ImageKit.AddOkAsync(client, source.Add("m.qcow2", content), [bs], "m"))["uuid"]!.GetValue<string>();
+            var export = await Stowage.Server.Tests.BackupStorage.BsKit.ActionAsync(client, $"/backup-storage/{bs}/actions", "exportImageFromBackupStorage", new JsonObject { ["imageUuid"] = image });
+            Assert.Equal(content, await http.GetByteArrayAsync(export.Json!["imageUrl"]!.GetValue<string>()));
+            var counted = await WaitForAsync(async () =>
+            {
+                var t = await http.GetStringAsync("/metrics");
+                return t.Contains($"stowage_transfer_bytes_total{{direction=\"out\",path=\"export\"}} {content.Length}", StringComparison.Ordinal) ? t : null;
+            });
+            Assert.Contains($"stowage_transfer_bytes_total{{direction=\"in\",path=\"http\"}} {content.Length}", counted, StringComparison.Ordinal);
+            Assert.Contains("stowage_transfer_duration_seconds_count{direction=\"in\",path=\"http\",outcome=\"succeeded\"} 1", counted, StringComparison.Ordinal);
+            Assert.Contains("stowage_jobs_total{api=\"AddImage\",outcome=\"Succeeded\"} 1", counted, StringComparison.Ordinal);
+            text = counted;
+        }
+
         var (code, output) = await PromtoolCheckAsync(text);
         Assert.True(code == 0, $"promtool check metrics: {output}");
 
