@@ -7,8 +7,8 @@ public sealed class GlobalConfigQueryTests
 {
     private static readonly string[] Everything =
     [
-        "connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "copy.mode", "deletionPolicy",
-        "download.insecureSkipTlsVerify", "download.minimumSize", "download.mode", "download.stallTimeout", "export.baseUrl", "export.expirationTime", "export.proxyObjectStore", "expungeInterval", "expungePeriod",
+        "capacity.alertThreshold", "connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "copy.mode", "deletionPolicy", "delivery.maxAttempts",
+        "download.insecureSkipTlsVerify", "download.minimumSize", "download.mode", "download.stallTimeout", "event.retention", "export.baseUrl", "export.expirationTime", "export.proxyObjectStore", "expungeInterval", "expungePeriod",
         "gc.interval", "hostPath.denyList", "job.resultRetention", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity", "session.timeout", "sweep.interval", "upload.timeout",
     ];
 
@@ -56,9 +56,9 @@ public sealed class GlobalConfigQueryTests
         await using var w = await QueryWorld.StartAsync(db);
         async Task<string[]> Query(params string[] q) => QueryWorld.Sorted(await w.OkAsync("/global-configurations", q), "name");
 
-        Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "export.baseUrl", "export.expirationTime", "export.proxyObjectStore", "gc.interval", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity"],
+        Assert.Equal(["capacity.alertThreshold", "connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "event.retention", "export.baseUrl", "export.expirationTime", "export.proxyObjectStore", "gc.interval", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity"],
             await Query("q=category=backupStorage"));
-        Assert.Equal(["copy.mode", "deletionPolicy", "download.insecureSkipTlsVerify", "download.minimumSize", "download.mode", "download.stallTimeout", "expungeInterval", "expungePeriod", "hostPath.denyList", "job.resultRetention", "session.timeout", "sweep.interval", "upload.timeout"], await Query("q=category!=backupStorage"));
+        Assert.Equal(["copy.mode", "deletionPolicy", "delivery.maxAttempts", "download.insecureSkipTlsVerify", "download.minimumSize", "download.mode", "download.stallTimeout", "expungeInterval", "expungePeriod", "hostPath.denyList", "job.resultRetention", "session.timeout", "sweep.interval", "upload.timeout"], await Query("q=category!=backupStorage"));
         Assert.Equal(["job.resultRetention", "session.timeout"], await Query("q=category?=identity,api"));
         Assert.Equal(["ping.interval"], await Query("q=name~=ping_interval"));
         Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum"], await Query("q=name~=%reconnect%"));
@@ -72,7 +72,7 @@ public sealed class GlobalConfigQueryTests
         Assert.Equal(["session.timeout"], await Query("q=value=7200"));
 
         var count = await w.Client.QueryAsync("/global-configurations", "q=category=backupStorage", "count=true");
-        Assert.Equal(10, count.Json!["total"]!.GetValue<long>());
+        Assert.Equal(12, count.Json!["total"]!.GetValue<long>());
 
         var projected = (await w.OkAsync("/global-configurations", "q=name=session.timeout", "fields=name,value,id")).Single()!.AsObject();
         Assert.Equal(["id", "name", "value"], projected.Select(p => p.Key).Order(StringComparer.Ordinal));
