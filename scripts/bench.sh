@@ -13,6 +13,11 @@
 # backup storage through the host-pull and the streamed data paths, next to curl -o and scp (root only).
 # Extra arguments: --size-mib N --repeat N
 #
+# `scripts/bench.sh upload [...]` uploads 1 GiB and 4 GiB files through the resumable upload URL (curl -T, timed until
+# the image is Ready) into an SFTP backup storage, next to scp -c aes128-gcm@openssh.com of the same file to the same
+# sshd and scp followed by md5sum on the host; CPU per GiB of server, children and sshd, peak RSS (root only).
+# Extra arguments: --sizes-mib 1024,4096 --repeat 3 --dir D (where the sources and the storage go)
+#
 # `scripts/bench.sh export [...]` adds one large image (host pull), exports it and downloads it with curl
 # through the export URL, next to OpenSSH sftp -R 64 get and scp of the same file (root only).
 # Extra arguments: --size-mib N --repeat N
@@ -35,7 +40,7 @@ if [ "${1:-}" = "nfs" ] || [ "${1:-}" = "fs" ] || [ "${1:-}" = "swift" ]; then
   [ "$1" = swift ] && bash scripts/lib/swift-saio.sh install
   mode=("$1")
   shift
-elif [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ] || [ "${1:-}" = "export" ]; then
+elif [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ] || [ "${1:-}" = "export" ] || [ "${1:-}" = "upload" ]; then
   kind="$1"; shift
   # The same local account as the SFTP tests; the benchmark logs in with its own key through its own
   # sshd config and leaves the account's password and authorized_keys alone.
@@ -46,5 +51,29 @@ fi
 build() { local out; out="$(dotnet build "$1" -c Release -v q -nologo 2>&1)" || { printf '%s\n' "$out" >&2; exit 1; }; }
 build src/Stowage.Server
 build bench/Stowage.Bench
-exec dotnet bench/Stowage.Bench/bin/Release/net10.0/Stowage.Bench.dll "${mode[@]}" \
-  --server src/Stowage.Server/bin/Release/net10.0/Stowage.Server.dll "$@"
+# The benchmark runs in a session and process group of its own (setsid; its pid is the group id), with the
+# server, sshd, HTTP sources and reference tools it starts. On SIGINT/SIGTERM/SIGHUP (Ctrl-C, `timeout`, a closed terminal) it is asked to
+# stop first (it cancels and cleans up: server, sshd, temp directories); whatever of its group is still
+# alive 20 s later is killed, so an interrupted benchmark never leaves a server or sshd running.
+setsid dotnet bench/Stowage.Bench/bin/Release/net10.0/Stowage.Bench.dll "${mode[@]}" \
+  --server src/Stowage.Server/bin/Release/net10.0/Stowage.Server.dll "$@" &
+bench=$!
+# A process that ended stays a zombie until waited for, and kill -0 still finds it: read its state instead.
+alive() { local st; st="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1; st="${st##*) }"; [ "${st%% *}" != Z ]; }
+stop() {
+  trap '' INT TERM HUP
+  kill -TERM "$bench" 2>/dev/null || true
+  for _ in $(seq 200); do alive "$bench" || break; sleep 0.1; done
+  kill -TERM -- "-$bench" 2>/dev/null || true
+  sleep 1
+  kill -KILL -- "-$bench" 2>/dev/null || true
+  exit "$1"
+}
+trap 'stop 130' INT
+trap 'stop 143' TERM
+trap 'stop 129' HUP
+rc=0
+wait "$bench" || rc=$?
+# Anything the benchmark left in its group (it should leave nothing) goes with it.
+kill -KILL -- "-$bench" 2>/dev/null || true
+exit "$rc"

@@ -9,16 +9,26 @@ using Stowage.Bench;
 //        Stowage.Bench scale --server <Stowage.Server.dll> [--sshd 4] [--storages 1000] [--add-clients 8] [--parallelism 50] [--rounds 3]
 //                            [--detect-interval 5] [--detect-timeout 2] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench image --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
+//        Stowage.Bench upload --server <Stowage.Server.dll> [--sizes-mib 1024,4096] [--repeat 3] [--dir D] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench export --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench fs --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--dir /var/tmp]
 //        Stowage.Bench swift --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--dir /var/tmp]
 //        Stowage.Bench nfs --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1]
 using var cts = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+
+// SIGINT, SIGTERM (what `timeout` and scripts/bench.sh send) and SIGHUP cancel the run instead of ending the
+// process at once, so every benchmark's finally blocks stop the server, sshd and helpers it started and remove
+// its temp directories. scripts/bench.sh kills the process group as well if that takes too long.
+using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+using var onHup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, Stop);
+void Stop(System.Runtime.InteropServices.PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
+    Console.Error.WriteLine($"{context.Signal}: stopping, cleaning up what the benchmark started");
     cts.Cancel();
-};
+}
+
 var ct = cts.Token;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length > 0 && args[0] == "scale")
@@ -44,6 +54,11 @@ if (args.Length > 0 && args[0] == "fs")
 if (args.Length > 0 && args[0] == "nfs")
 {
     return await NfsBench.RunAsync(args[1..], ct);
+}
+
+if (args.Length > 0 && args[0] == "upload")
+{
+    return await UploadBench.RunAsync(args[1..], ct);
 }
 
 if (args.Length > 0 && args[0] == "image")

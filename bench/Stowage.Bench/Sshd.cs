@@ -21,7 +21,10 @@ public sealed class Sshd : IDisposable
     private readonly string _authorizedKeys;
     private Process? _process;
 
-    public Sshd(string dir, string user, string authorizedKeys)
+    private readonly ConcurrentDictionary<string, int> _ciphers = new();
+
+    /// <param name="logCiphers">Log at DEBUG1, which names the cipher every connection negotiated (see <see cref="TakeCiphers"/>).</param>
+    public Sshd(string dir, string user, string authorizedKeys, bool logCiphers = false)
     {
         _dir = dir;
         _user = user;
@@ -51,6 +54,7 @@ public sealed class Sshd : IDisposable
             MaxStartups 200:30:400
             MaxSessions 64
             Subsystem sftp {sftpServer}
+            LogLevel {(logCiphers ? "DEBUG1" : "INFO")}
 
             """);
     }
@@ -186,9 +190,33 @@ public sealed class Sshd : IDisposable
         return output;
     }
 
+    /// <summary>
+    /// The ciphers the connections since the last call negotiated (client to server, from sshd's DEBUG1
+    /// "kex: client->server cipher: …" line), with how many connections used each; empty without logCiphers.
+    /// </summary>
+    public string TakeCiphers()
+    {
+        var seen = _ciphers.ToArray();
+        _ciphers.Clear();
+        return seen.Length == 0 ? "none seen" : string.Join(", ", seen.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} ×{c.Value}"));
+    }
+
     private void Keep(string? line)
     {
         if (line is null)
+        {
+            return;
+        }
+
+        const string Kex = "kex: client->server cipher: ";
+        if (line.IndexOf(Kex, StringComparison.Ordinal) is var at and >= 0)
+        {
+            var cipher = line[(at + Kex.Length)..].Split(' ')[0];
+            _ciphers.AddOrUpdate(cipher, 1, (_, n) => n + 1);
+            return;
+        }
+
+        if (line.Contains("debug1:", StringComparison.Ordinal))
         {
             return;
         }
