@@ -166,9 +166,17 @@ public static class UploadBench
         var s0 = ProcFs.CpuSeconds(server);
         var t0 = ProcFs.TreeCpuSeconds(server);
         var h0 = ProcFs.TreeCpuSeconds(sshd.Pid);
+        var sessions = ProcFs.Children(sshd.Pid).Count;
         var clock = Stopwatch.StartNew();
         action();
         clock.Stop();
+
+        // A reference's sshd session ends just after its client: wait until the listener has reaped it, so its
+        // CPU is in the listener's cutime (the server's pooled session stays and is counted alive).
+        for (var i = 0; i < 50 && ProcFs.Children(sshd.Pid).Count > sessions; i++)
+        {
+            Thread.Sleep(50);
+        }
         var s1 = ProcFs.CpuSeconds(server);
         var t1 = ProcFs.TreeCpuSeconds(server);
         var h1 = ProcFs.TreeCpuSeconds(sshd.Pid);

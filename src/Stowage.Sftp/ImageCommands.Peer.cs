@@ -39,7 +39,7 @@ internal static partial class ImageCommands
         .Append("e=$(tail -n 1 -- \"$k/e\" | tr -d '\\r'); rm -rf -- \"$k\"; ")
         .Append("if [ $r -ne 0 ]; then printf 'PEER %s\\n' \"$e\"; ")
         .Append($"a=$(stat -c %s -- \"$t\" 2>/dev/null || echo 0); [ \"$a\" -gt 0 ] && exit {ExitPeerFailed}; exit {ExitPeerUnreachable}; fi; ")
-        .Append(Finish)
+        .Append(Finish(null))
         .ToString();
 
     /// <summary>

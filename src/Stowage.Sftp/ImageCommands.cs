@@ -56,15 +56,23 @@ internal static partial class ImageCommands
         .Append($"p=$(readlink -f -- \"$s\") && q=$(readlink -f -- \"$r\") || exit {ExitNoSourceFile}; ")
         .Append($"case \"$p/\" in \"$q\"/*) exit {ExitSourceInStorage};; esac; ")
         .Append($"cp -- \"$p\" \"$t\" || exit {ExitSourceUnreadable}; ")
-        .Append(Finish)
+        .Append(Finish(null))
         .ToString();
 
     /// <summary>
     /// Appends stdin to the partial upload at <paramref name="offset"/> (0 starts over) and prints <c>PART &lt;size&gt;</c>.
     /// Nothing is removed when stdin ends early. Once the file holds <c>expect.Size</c> bytes it is finished
-    /// like any other write, and removed if that fails.
+    /// like any other write, and removed if that fails; with <paramref name="finish"/> false it is left for
+    /// <see cref="FinishWritten"/> (Stowage hashed the bytes while it sent them).
     /// </summary>
-    public static string UploadChunk(string installPath, long offset, ImageExpectations expect) => new StringBuilder()
+    public static string UploadChunk(string installPath, long offset, ImageExpectations expect, bool finish = true) => !finish
+        ? UploadChunkScript(installPath, offset, expect).Append("exit 0").ToString()
+        : UploadChunkScript(installPath, offset, expect)
+            .Append("[ \"$a\" -lt \"$es\" ] && exit 0; trap 'rm -f -- \"$t\"' EXIT; ")
+            .Append(Finish(null))
+            .ToString();
+
+    private static StringBuilder UploadChunkScript(string installPath, long offset, ImageExpectations expect) => new StringBuilder()
         .Append("LC_ALL=C; export LC_ALL; echo \"PID $$\"; ")
         .Append($"f={RemoteCommands.Quote(installPath)}; t={RemoteCommands.Quote(UploadPath(installPath))}; o={RemoteCommands.Quote(offset.ToString(CultureInfo.InvariantCulture))}; ")
         .Append($"es={RemoteCommands.Quote(expect.Size?.ToString(CultureInfo.InvariantCulture) ?? "0")}; ")
@@ -73,10 +81,7 @@ internal static partial class ImageCommands
         .Append($"if [ \"$o\" = 0 ]; then : > \"$t\" || exit {ExitWriteFailed}; ")
         .Append($"else a=$(stat -c %s -- \"$t\" 2>/dev/null || echo 0); if [ \"$a\" != \"$o\" ]; then echo \"OFFSET $a\"; exit {ExitUploadOffset}; fi; fi; ")
         .Append($"cat >> \"$t\" || exit {ExitWriteFailed}; ")
-        .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; echo \"PART $a\"; ")
-        .Append("[ \"$a\" -lt \"$es\" ] && exit 0; trap 'rm -f -- \"$t\"' EXIT; ")
-        .Append(Finish)
-        .ToString();
+        .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; echo \"PART $a\"; ");
 
     /// <summary>Prints the bytes of the partial upload (0 when there is none).</summary>
     public static string UploadSize(string installPath) =>
@@ -103,15 +108,46 @@ internal static partial class ImageCommands
         .Append("printf '%s\\n' \"$u\" | wget -q --max-redirect=0 $i -O \"$t\" -i -; r=$?; ")
         .Append($"[ $r -eq 0 ] || {{ echo \"TOOL wget $r\"; exit {ExitWget}; }}; ")
         .Append($"else exit {ExitNoTool}; fi; ")
-        .Append(Finish)
+        .Append(Finish(null))
         .ToString();
 
     /// <summary>Writes stdin to the temporary name, then finishes.</summary>
     public static string WriteStdin(string installPath, ImageExpectations expect) => new StringBuilder()
         .Append(Prologue(installPath, expect))
         .Append($"cat > \"$t\" || exit {ExitWriteFailed}; ")
-        .Append(Finish)
+        .Append(Finish(null))
         .ToString();
+
+    /// <summary>
+    /// The first half of a write Stowage hashes itself: stdin goes to the temporary name, which is kept when the
+    /// write succeeded (and removed when it failed) for <see cref="FinishWritten"/>; prints <c>PART &lt;size&gt;</c>.
+    /// Stowage removes the file itself when the second half does not run; the sweeper removes what a dead
+    /// server left, as for any temporary file.
+    /// </summary>
+    public static string WriteStdinKeep(string installPath) => new StringBuilder()
+        .Append(Prologue(installPath, new ImageExpectations()))
+        .Append($"cat > \"$t\" || exit {ExitWriteFailed}; ")
+        .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; trap - EXIT; echo \"PART $a\"; exit 0")
+        .ToString();
+
+    /// <summary>
+    /// The second half: finishes the written file <paramref name="written"/> (the temporary name, or a complete
+    /// upload) like any other write, with the digests Stowage computed while it sent the bytes (null: the host
+    /// computes them from the file). The file is removed if that fails.
+    /// </summary>
+    public static string FinishWritten(string installPath, string written, ImageExpectations expect, CopyDigests? digests) => new StringBuilder()
+        .Append("LC_ALL=C; export LC_ALL; echo \"PID $$\"; ")
+        .Append($"f={RemoteCommands.Quote(installPath)}; t={RemoteCommands.Quote(written)}; ")
+        .Append(ExpectationVariables(expect))
+        .Append("d=$(dirname -- \"$f\"); ")
+        .Append("trap 'trap \"\" HUP INT TERM; rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; trap 'exit 143' HUP INT TERM; trap '' PIPE; ")
+        .Append($"[ -f \"$t\" ] || exit {ExitFileError}; ")
+        .Append(Finish(digests))
+        .ToString();
+
+    /// <summary>Removes the temporary file of a write whose second half did not run, and its folder when empty.</summary>
+    public static string RemoveWritten(string installPath, string written) =>
+        $"f={RemoteCommands.Quote(installPath)}; t={RemoteCommands.Quote(written)}; rm -f -- \"$t\"; rmdir -- \"$(dirname -- \"$f\")\" 2>/dev/null; exit 0";
 
     /// <summary>Removes the image folder (the parent of the install path), read-only files included.</summary>
     public static string DeleteImage(string installPath) => new StringBuilder()
@@ -161,11 +197,14 @@ internal static partial class ImageCommands
     private static string Prologue(string installPath, ImageExpectations expect) => new StringBuilder()
         .Append("LC_ALL=C; export LC_ALL; echo \"PID $$\"; ")
         .Append($"f={RemoteCommands.Quote(installPath)}; t={RemoteCommands.Quote(TempPath(installPath))}; ")
-        .Append($"es={RemoteCommands.Quote(expect.Size?.ToString(CultureInfo.InvariantCulture) ?? string.Empty)}; ")
-        .Append($"e5={RemoteCommands.Quote(expect.Md5 ?? string.Empty)}; e2={RemoteCommands.Quote(expect.Sha256 ?? string.Empty)}; ")
+        .Append(ExpectationVariables(expect))
         .Append($"d=$(dirname -- \"$f\"); mkdir -p -- \"$d\" || exit {ExitMkdirFailed}; ")
         .Append("trap 'trap \"\" HUP INT TERM; rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; trap 'exit 143' HUP INT TERM; trap '' PIPE; ")
         .ToString();
+
+    private static string KnownDigests(CopyDigests known) =>
+        $"m={RemoteCommands.Quote(known.Md5)}; s={RemoteCommands.Quote(known.Sha256)}; " +
+        $"[ \"$a\" = {RemoteCommands.Quote(known.Bytes.ToString(CultureInfo.InvariantCulture))} ] || {{ echo \"SIZE $a\"; exit {ExitSizeMismatch}; }}; ";
 
     /// <summary>
     /// md5 and sha256 of the temporary file, computed at the same time (two cores read the page cache once
@@ -178,12 +217,20 @@ internal static partial class ImageCommands
         .Append($"[ -n \"$m\" ] && [ -n \"$s\" ] || exit {ExitFileError}; ")
         .ToString();
 
-    /// <summary>Flush, verify size and checksums, read the format, rename into place, make read-only, print facts.</summary>
-    private static string Finish => new StringBuilder()
+    private static string ExpectationVariables(ImageExpectations expect) =>
+        $"es={RemoteCommands.Quote(expect.Size?.ToString(CultureInfo.InvariantCulture) ?? string.Empty)}; " +
+        $"e5={RemoteCommands.Quote(expect.Md5 ?? string.Empty)}; e2={RemoteCommands.Quote(expect.Sha256 ?? string.Empty)}; ";
+
+    /// <summary>
+    /// Flush, verify size and checksums, read the format, rename into place, make read-only, print facts. The
+    /// digests are <paramref name="known"/> ones (Stowage computed them from the bytes it sent, and the size check
+    /// proves the file holds that many) or, when null, computed here from the file.
+    /// </summary>
+    private static string Finish(CopyDigests? known) => new StringBuilder()
         .Append("sync -- \"$t\" 2>/dev/null || sync; ")
         .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; ")
         .Append($"if [ -n \"$es\" ] && [ \"$a\" != \"$es\" ]; then echo \"SIZE $a\"; exit {ExitSizeMismatch}; fi; ")
-        .Append(Digests)
+        .Append(known is null ? Digests : KnownDigests(known))
         .Append($"if [ -n \"$e5\" ] && [ \"$m\" != \"$e5\" ]; then echo \"MD5 $m\"; exit {ExitChecksumMismatch}; fi; ")
         .Append($"if [ -n \"$e2\" ] && [ \"$s\" != \"$e2\" ]; then echo \"SHA256 $s\"; exit {ExitChecksumMismatch}; fi; ")
         .Append("if command -v qemu-img >/dev/null 2>&1; then printf 'QEMU %s\\n' \"$(qemu-img info --output=json -- \"$t\" 2>/dev/null | tr -d '\\n')\"; fi; ")

@@ -27,14 +27,30 @@ public sealed partial class SftpBackupStorageDriver
         return result.ExitStatus == 0 && long.TryParse(result.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : null;
     }
 
+    /// <summary>
+    /// A piece from byte 0 (a whole-file PUT, or the first piece) is hashed here while it streams
+    /// (<see cref="HashingCopy"/>, md5 and sha256 on other threads), and when it completes the upload a second
+    /// short script finishes the file with those digests, so the host does not read it back. A piece that resumes
+    /// at a later offset has no digest state for the bytes before it: the host hashes the whole file as before.
+    /// </summary>
     public async Task<UploadChunk> WriteUploadChunkAsync(BackupStorageTarget target, Stream source, string installPath, long offset, long total, ImageExpectations expect, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(expect);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        var script = ImageCommands.UploadChunk(installPath, offset, expect with { Size = total });
+        var whole = expect with { Size = total };
+        var hashHere = offset == 0;
+        CopyDigests? digests = null;
+        var script = ImageCommands.UploadChunk(installPath, offset, whole, finish: !hashHere);
         var lines = await TransferAsync(target, installPath, script, async (input, ct) =>
         {
+            if (hashHere)
+            {
+                // stopOnSourceError: the client went away mid-body; the input ends and the host keeps what arrived.
+                digests = await HashingCopy.CopyAsync(source, input, null, stopOnSourceError: true, ct);
+                return;
+            }
+
             var buffer = new byte[StreamBuffer];
             while (true)
             {
@@ -60,6 +76,14 @@ public sealed partial class SftpBackupStorageDriver
 
         var part = lines.LastOrDefault(l => l.StartsWith("PART ", StringComparison.Ordinal));
         var size = part is not null && long.TryParse(part[5..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        if (hashHere && size >= total)
+        {
+            // Digests of exactly the bytes on the host, or (should the counts differ) none: the host computes them.
+            var known = digests is { } d && d.Bytes == size ? d : null;
+            var finish = ImageCommands.FinishWritten(installPath, ImageCommands.UploadPath(installPath), whole, known);
+            lines = await TransferAsync(target, installPath, finish, static (_, _) => Task.CompletedTask, null, [], cancellationToken);
+        }
+
         var facts = lines.Any(l => l.StartsWith("FACTS ", StringComparison.Ordinal)) ? ImageOutcome.Facts(installPath, lines) : null;
         return new UploadChunk(size, facts);
     }

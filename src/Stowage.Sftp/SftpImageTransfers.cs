@@ -35,23 +35,67 @@ public sealed partial class SftpBackupStorageDriver
         return ImageOutcome.Facts(download.InstallPath, lines);
     }
 
+    /// <summary>
+    /// Streams the source to the host's <c>cat</c> while md5 and sha256 are computed here, on other threads, from
+    /// the same buffers (<see cref="HashingCopy"/>); a second short script then syncs, verifies and places the file
+    /// with those digests, so the host never reads the file back to hash it.
+    /// </summary>
     public async Task<ImageFileFacts> WriteFromStreamAsync(BackupStorageTarget target, Stream source, string installPath, ImageExpectations expect, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var lines = await TransferAsync(target, installPath, ImageCommands.WriteStdin(installPath, expect), async (input, ct) =>
+        var written = ImageCommands.TempPath(installPath);
+        CopyDigests? digests = null;
+        try
         {
-            var buffer = new byte[StreamBuffer];
-            long done = 0;
-            int n;
-            while ((n = await source.ReadAsync(buffer, ct)) > 0)
+            await TransferAsync(target, installPath, ImageCommands.WriteStdinKeep(installPath), async (input, ct) =>
             {
-                await input.WriteAsync(buffer.AsMemory(0, n), ct);
-                done += n;
-                progress?.Report(new TransferProgress(done));
-            }
-        }, null, [], cancellationToken);
-        return ImageOutcome.Facts(installPath, lines);
+                try
+                {
+                    digests = await HashingCopy.CopyAsync(source, input, progress, stopOnSourceError: false, ct);
+                }
+                catch (StorageException e)
+                {
+                    // Only the source throws these here (writes to the channel fail with their own exceptions):
+                    // carried out as a non-storage failure, so the transfer stops its script on the host and
+                    // removes the partial file, then unwrapped below.
+                    throw new SourceReadException(e);
+                }
+            }, null, [], cancellationToken);
+            var lines = await TransferAsync(target, installPath, ImageCommands.FinishWritten(installPath, written, expect, digests), static (_, _) => Task.CompletedTask, null, [], cancellationToken);
+            return ImageOutcome.Facts(installPath, lines);
+        }
+        catch (StorageException e) when (e.InnerException is SourceReadException { InnerException: StorageException original })
+        {
+            throw original;
+        }
+        catch (Exception) when (digests is not null || cancellationToken.IsCancellationRequested)
+        {
+            // Between the halves, or the second half lost its connection: its own clean-up may not have run.
+            await RemoveWrittenAsync(target, installPath, written);
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Removes the file a first-half write kept when its second half did not run or failed before its own clean-up
+    /// (cancelled in between, the connection lost); best effort, bounded: the sweeper removes what is left.
+    /// </summary>
+    private async Task RemoveWrittenAsync(BackupStorageTarget target, string installPath, string written)
+    {
+        try
+        {
+            var (endpoint, _) = Resolve(target);
+            using var limit = new CancellationTokenSource(CommandTimeout);
+            await RunAsync(target, endpoint, ImageCommands.RemoveWritten(installPath, written), limit.Token);
+        }
+        catch (Exception ex) when (ex is StorageException or OperationCanceledException)
+        {
+            Log.Failed(_logger, target.Uuid, "could not remove a partial file on the host; the sweeper removes it later");
+        }
+    }
+
+    /// <summary>Reading the source failed mid-stream: not a failure of the storage, so the transfer stops its script.</summary>
+    private sealed class SourceReadException(StorageException inner) : IOException(inner.Message, inner);
 
     public async Task DeleteImageAsync(BackupStorageTarget target, string installPath, CancellationToken cancellationToken)
     {

@@ -1,19 +1,18 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using Stowage.Core.Storage;
 
-namespace Stowage.FileSystem;
+namespace Stowage.Core.Storage;
 
 /// <summary>Bytes copied and their digests (lowercase hex).</summary>
-internal sealed record CopyDigests(long Bytes, string Md5, string Sha256);
+public sealed record CopyDigests(long Bytes, string Md5, string Sha256);
 
 /// <summary>
-/// Copies a source into a file while md5 and sha256 are computed from the same buffers, so the file is never
-/// read a second time. Two buffers alternate: while one is written and hashed (md5, sha256 and the write run
+/// Copies a source into a destination (a file, or the standard input of a writer on a storage host) while md5
+/// and sha256 are computed from the same buffers, so the bytes are never read a second time. Two buffers alternate: while one is written and hashed (md5, sha256 and the write run
 /// at the same time, on up to three threads), the next is filled from the source. Memory is two blocks,
 /// whatever the size.
 /// </summary>
-internal static class HashingCopy
+public static class HashingCopy
 {
     public const int BlockSize = 1024 * 1024;
 
