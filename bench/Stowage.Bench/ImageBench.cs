@@ -133,6 +133,16 @@ public static class ImageBench
                 }
             }
 
+            foreach (var (name, seconds) in refs)
+            {
+                Console.WriteLine($"  run {name}: {bytes / seconds / 1048576:F0} MiB/s ({seconds:F2} s)");
+            }
+
+            foreach (var r in runs)
+            {
+                Console.WriteLine($"  run Stowage {r.Mode}: {bytes / r.Seconds / 1048576:F0} MiB/s ({r.Seconds:F2} s), server cpu {r.CpuSeconds:F1} s, RSS +{r.RssAddedMiB:F0} MiB");
+            }
+
             double Best(string name) => refs.Where(r => r.Name == name).Min(r => r.Seconds);
             string Rate(double seconds) => $"{bytes / seconds / 1048576:F0} MiB/s ({seconds:F2} s)";
             Console.WriteLine($"ciphers Stowage's connections negotiated: {sshd.TakeCiphers()}");
