@@ -122,8 +122,6 @@ public static class UploadBench
                 report.Add("  ratio to scp + md5sum", $"{r2:F2}; every run: {Ratios(runs, mib, "scp+md5")}", r2 >= 1.0 ? "PASS (>= 1.0)" : "MISS (>= 1.0)");
                 var gib = bytes / 1073741824.0;
                 report.Add("  CPU per GiB, upload: server / its children / sshd", $"{up.Server / gib:F2} / {up.Children / gib:F2} / {up.Sshd / gib:F2} s", null);
-                var scp = Best("scp");
-                report.Add("  CPU per GiB, scp: sshd (+ sftp-server)", $"{scp.Sshd / gib:F2} s", null);
                 var rss = runs.Where(r => r.SizeMiB == mib && r.Kind == "upload").Max(r => r.RssMiB);
                 report.Add("  server peak RSS growth", $"{rss:F0} MiB", mib < 4096 ? null : rss <= 100 ? "PASS (<= 100 MiB)" : "MISS (<= 100 MiB)");
             }
@@ -156,7 +154,10 @@ public static class UploadBench
     private static Run Print(Run r)
     {
         var gib = r.SizeMiB / 1024.0;
-        Console.WriteLine($"  run {r.SizeMiB} MiB {r.Kind}: {r.SizeMiB / r.Seconds:F0} MiB/s ({r.Seconds:F2} s); CPU per GiB server {r.Server / gib:F2}, children {r.Children / gib:F2}, sshd {r.Sshd / gib:F2} s; load {ProcFs.LoadAverage()}");
+        // The CPU of a reference's own sshd session did not show up reliably in the listener's cutime here, so
+        // CPU is printed for Stowage's runs only (its pooled session is alive and counted directly).
+        var cpu = r.Kind == "upload" ? $"; CPU per GiB server {r.Server / gib:F2}, children {r.Children / gib:F2}, sshd {r.Sshd / gib:F2} s" : string.Empty;
+        Console.WriteLine($"  run {r.SizeMiB} MiB {r.Kind}: {r.SizeMiB / r.Seconds:F0} MiB/s ({r.Seconds:F2} s){cpu}; load {ProcFs.LoadAverage()}");
         return r;
     }
 
@@ -177,6 +178,7 @@ public static class UploadBench
         {
             Thread.Sleep(50);
         }
+
         var s1 = ProcFs.CpuSeconds(server);
         var t1 = ProcFs.TreeCpuSeconds(server);
         var h1 = ProcFs.TreeCpuSeconds(sshd.Pid);
