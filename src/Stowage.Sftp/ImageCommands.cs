@@ -119,15 +119,19 @@ internal static partial class ImageCommands
         .ToString();
 
     /// <summary>
-    /// The first half of a write Stowage hashes itself: stdin goes to the temporary name, which is kept when the
-    /// write succeeded (and removed when it failed) for <see cref="FinishWritten"/>; prints <c>PART &lt;size&gt;</c>.
+    /// The first half of a write Stowage hashes itself: stdin goes to the temporary name, which is kept for
+    /// <see cref="FinishWritten"/> only when the write succeeded, holds the announced size (when one is known)
+    /// and the session is still there to hear <c>PART &lt;size&gt;</c>: stdin also ends when sshd or the
+    /// connection dies, and then printing fails (SIGPIPE is ignored) and the EXIT trap removes the file.
     /// Stowage removes the file itself when the second half does not run; the sweeper removes what a dead
     /// server left, as for any temporary file.
     /// </summary>
-    public static string WriteStdinKeep(string installPath) => new StringBuilder()
-        .Append(Prologue(installPath, new ImageExpectations()))
+    public static string WriteStdinKeep(string installPath, ImageExpectations expect) => new StringBuilder()
+        .Append(Prologue(installPath, expect))
         .Append($"cat > \"$t\" || exit {ExitWriteFailed}; ")
-        .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; trap - EXIT; echo \"PART $a\"; exit 0")
+        .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; ")
+        .Append($"if [ -n \"$es\" ] && [ \"$a\" != \"$es\" ]; then echo \"SIZE $a\"; exit {ExitSizeMismatch}; fi; ")
+        .Append($"echo \"PART $a\" || exit {ExitWriteFailed}; trap - EXIT; exit 0")
         .ToString();
 
     /// <summary>

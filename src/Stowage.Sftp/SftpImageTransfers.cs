@@ -47,7 +47,7 @@ public sealed partial class SftpBackupStorageDriver
         CopyDigests? digests = null;
         try
         {
-            await TransferAsync(target, installPath, ImageCommands.WriteStdinKeep(installPath), async (input, ct) =>
+            await TransferAsync(target, installPath, ImageCommands.WriteStdinKeep(installPath, expect), async (input, ct) =>
             {
                 try
                 {
