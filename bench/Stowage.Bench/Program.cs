@@ -30,40 +30,54 @@ void Stop(System.Runtime.InteropServices.PosixSignalContext context)
 }
 
 var ct = cts.Token;
+
+// A cancelled run has cleaned up by the time the cancellation reaches here: exit 130, not with a stack trace.
+async Task<int> Interruptible(Func<Task<int>> run)
+{
+    try
+    {
+        return await run();
+    }
+    catch (OperationCanceledException) when (ct.IsCancellationRequested)
+    {
+        Console.Error.WriteLine("interrupted; everything the benchmark started is stopped");
+        return 130;
+    }
+}
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length > 0 && args[0] == "scale")
 {
-    return await ScaleBench.RunAsync(args[1..], ct);
+    return await Interruptible(() => ScaleBench.RunAsync(args[1..], ct));
 }
 
 if (args.Length > 0 && args[0] == "export")
 {
-    return await ExportBench.RunAsync(args[1..], ct);
+    return await Interruptible(() => ExportBench.RunAsync(args[1..], ct));
 }
 
 if (args.Length > 0 && args[0] == "swift")
 {
-    return await SwiftBench.RunAsync(args[1..], ct);
+    return await Interruptible(() => SwiftBench.RunAsync(args[1..], ct));
 }
 
 if (args.Length > 0 && args[0] == "fs")
 {
-    return await FsBench.RunAsync(args[1..], ct);
+    return await Interruptible(() => FsBench.RunAsync(args[1..], ct));
 }
 
 if (args.Length > 0 && args[0] == "nfs")
 {
-    return await NfsBench.RunAsync(args[1..], ct);
+    return await Interruptible(() => NfsBench.RunAsync(args[1..], ct));
 }
 
 if (args.Length > 0 && args[0] == "upload")
 {
-    return await UploadBench.RunAsync(args[1..], ct);
+    return await Interruptible(() => UploadBench.RunAsync(args[1..], ct));
 }
 
 if (args.Length > 0 && args[0] == "image")
 {
-    return await ImageBench.RunAsync(args[1..], ct);
+    return await Interruptible(() => ImageBench.RunAsync(args[1..], ct));
 }
 
 var opt = Options.Parse(args);
