@@ -16,7 +16,7 @@ namespace Stowage.FileSystem;
 /// write leaves no file. A type supplies the file access for a backup storage, the url's directory in that
 /// access's path space, and may refine format detection and the creation of a missing url.
 /// </summary>
-public abstract partial class FileStoreDriver : IBackupStorageDriver, IImageReader, IStorageHousekeeping
+public abstract partial class FileStoreDriver : IBackupStorageDriver, IImageReader, IStorageHousekeeping, IStoredFileVerifier
 {
     /// <summary>Name of the identity marker file inside the url (the SFTP type's name).</summary>
     public const string MarkerFileName = ".stowage-backup-storage";
@@ -39,7 +39,7 @@ public abstract partial class FileStoreDriver : IBackupStorageDriver, IImageRead
     private const int MarkerReadLimit = 256;
     private const int MaxMetadata = 32 * 1024 * 1024;
 
-    private static readonly StorageCapabilities FileCapabilities = new(ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true, ResumableUpload: true);
+    private static readonly StorageCapabilities FileCapabilities = new(ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true, ResumableUpload: true, VerifiesStoredFiles: true);
 
     protected FileStoreDriver(ILogger? logger) => Logger = logger ?? NullLogger.Instance;
 

@@ -26,7 +26,7 @@ public sealed class FileSystemBackupStorageDriver(ILogger<FileSystemBackupStorag
     public override string Type => TypeName;
 
     /// <summary>The core's, plus <c>file:///</c> sources: a file on the Stowage server itself (<see cref="CopyFromHostFileAsync"/>).</summary>
-    public override StorageCapabilities Capabilities { get; } = new(ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true, ResumableUpload: true, CopiesHostFiles: true);
+    public override StorageCapabilities Capabilities { get; } = new(ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true, ResumableUpload: true, CopiesHostFiles: true, VerifiesStoredFiles: true);
 
     /// <summary>
     /// Directories a <c>file:///</c> source may not come from (ZStack's default <c>download.localPath.blacklist</c>

@@ -29,7 +29,7 @@ public sealed class NfsBackupStorageDriver(ILogger<NfsBackupStorageDriver>? logg
 
     // No storage host: nothing pulls urls or copies host files on the storage side; uploads resume on the part file.
     private static readonly StorageCapabilities NfsCapabilities = new(
-        ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true, ResumableUpload: true, CopiesHostFiles: false);
+        ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true, ResumableUpload: true, CopiesHostFiles: false, VerifiesStoredFiles: true);
 
     public override string Type => TypeName;
 

@@ -14,12 +14,12 @@ namespace Stowage.ObjectStore;
 /// A subclass only says how to build the client of one backup storage. Clients (and their tokens) are kept per
 /// backup storage until its settings change or <see cref="Forget"/>.
 /// </summary>
-public abstract partial class ObjectStoreDriver : IBackupStorageDriver, IImageReader, IStorageHousekeeping, ISignedUrlAccess, IServerSideCopy, IDisposable
+public abstract partial class ObjectStoreDriver : IBackupStorageDriver, IImageReader, IStorageHousekeeping, ISignedUrlAccess, IServerSideCopy, IStoredFileVerifier, IDisposable
 {
     private static readonly StorageCapabilities ObjectCapabilities = new(
         ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: false, ExportsOverHttp: true,
         HostToHostCopy: false, DirectFetchKeys: false, ResumableUpload: true, CopiesHostFiles: false,
-        SignedReadUrls: true, ServerSideCopy: true);
+        SignedReadUrls: true, ServerSideCopy: true, VerifiesStoredFiles: true);
 
     private readonly ConcurrentDictionary<string, (string Fingerprint, IObjectClient Client)> _clients = new(StringComparer.Ordinal);
 

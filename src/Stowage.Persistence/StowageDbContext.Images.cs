@@ -40,6 +40,7 @@ public abstract partial class StowageDbContext
             e.Property(x => x.InstallPath).HasMaxLength(2048);
             e.Property(x => x.Status).HasMaxLength(32);
             e.Property(x => x.LastError).HasMaxLength(4096);
+            e.Property(x => x.LastVerifyOutcome).HasMaxLength(32);
             e.Property(x => x.ExportUrl).HasMaxLength(2048);
             e.Property(x => x.ExportMd5Sum).HasMaxLength(255);
             e.Property(x => x.Version).IsConcurrencyToken();

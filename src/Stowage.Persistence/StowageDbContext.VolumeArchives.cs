@@ -43,6 +43,7 @@ public abstract partial class StowageDbContext
             e.Property(x => x.InstallPath).HasMaxLength(2048);
             e.Property(x => x.Status).HasMaxLength(32);
             e.Property(x => x.LastError).HasMaxLength(4096);
+            e.Property(x => x.LastVerifyOutcome).HasMaxLength(32);
             e.Property(x => x.Version).IsConcurrencyToken();
             e.HasOne<VolumeArchiveEntity>().WithMany().HasForeignKey(x => x.ArchiveUuid).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<BackupStorageEntity>().WithMany().HasForeignKey(x => x.BackupStorageUuid).OnDelete(DeleteBehavior.Cascade);

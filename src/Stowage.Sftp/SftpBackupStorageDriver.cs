@@ -12,7 +12,7 @@ namespace Stowage.Sftp;
 /// The host key is pinned by its SHA256 fingerprint after the first connect.
 /// Register as a singleton <see cref="IBackupStorageDriver"/>; the container disposes it on shutdown.
 /// </summary>
-public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IConnectionWatch, IDisposable, IAsyncDisposable
+public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, IConnectionWatch, IStoredFileVerifier, IDisposable, IAsyncDisposable
 {
     public const string TypeName = "SftpBackupStorage";
 
@@ -21,7 +21,7 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, ICon
 
     private static readonly StorageCapabilities SftpCapabilities = new(
         ReadsFiles: true, WritesFiles: true, HostPullsFromUrl: true, ExportsOverHttp: true,
-        HostToHostCopy: true, DirectFetchKeys: true, ResumableUpload: true, CopiesHostFiles: true);
+        HostToHostCopy: true, DirectFetchKeys: true, ResumableUpload: true, CopiesHostFiles: true, VerifiesStoredFiles: true);
 
     private readonly SftpConnectionPool _pool;
     private readonly ILogger _logger;

@@ -12,6 +12,7 @@ namespace Stowage.Core.Storage;
 /// <param name="DirectFetchKeys">Hypervisor hosts can get a read-only key to fetch its files themselves (<see cref="IDirectFetchAccess"/>).</param>
 /// <param name="ResumableUpload">Uploads (<c>upload://</c>) can be written piece by piece and resumed.</param>
 /// <param name="CopiesHostFiles">A <c>file:///</c> source names a file on the storage's own host, copied there.</param>
+/// <param name="VerifiesStoredFiles">Stored copies can be re-read and hashed where they are (<see cref="IStoredFileVerifier"/>).</param>
 public sealed record StorageCapabilities(
     bool ReadsFiles = true,
     bool WritesFiles = true,
@@ -22,7 +23,8 @@ public sealed record StorageCapabilities(
     bool ResumableUpload = false,
     bool CopiesHostFiles = false,
     bool SignedReadUrls = false,
-    bool ServerSideCopy = false);
+    bool ServerSideCopy = false,
+    bool VerifiesStoredFiles = false);
 
 /// <summary>
 /// One backup storage as a driver sees it: where it is (<see cref="Url"/>), the type-specific

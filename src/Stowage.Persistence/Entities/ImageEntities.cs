@@ -64,11 +64,17 @@ public sealed class ImageBackupStorageRefEntity : IVersioned
 
     public required string InstallPath { get; set; }
 
-    /// <summary><c>Downloading</c>, <c>Ready</c>, <c>Deleted</c> or <c>Error</c>.</summary>
+    /// <summary><c>Downloading</c>, <c>Ready</c>, <c>Deleted</c>, <c>Error</c> or <c>Corrupted</c> (a verification found its bytes changed or gone).</summary>
     public required string Status { get; set; }
 
-    /// <summary>Why this copy failed (status Error).</summary>
+    /// <summary>Why this copy failed (status Error) or is Corrupted.</summary>
     public string? LastError { get; set; }
+
+    /// <summary>When the stored bytes were last re-read and compared with the recorded digests; null: never. The scheduled verification runs from it.</summary>
+    public DateTime? LastVerifiedDate { get; set; }
+
+    /// <summary>What the last verification found: <c>Ok</c>, <c>Corrupted</c>, or <c>Failed</c> (could not read; the copy is unchanged).</summary>
+    public string? LastVerifyOutcome { get; set; }
 
     /// <summary>Capacity held on the backup storage while this copy is being written; 0 otherwise.</summary>
     public long ReservedSize { get; set; }

@@ -62,10 +62,16 @@ public sealed class VolumeArchiveRefEntity : IVersioned
 
     public required string InstallPath { get; set; }
 
-    /// <summary><c>Downloading</c>, <c>Ready</c> or <c>Error</c>.</summary>
+    /// <summary><c>Downloading</c>, <c>Ready</c>, <c>Error</c> or <c>Corrupted</c>.</summary>
     public required string Status { get; set; }
 
     public string? LastError { get; set; }
+
+    /// <summary>When the stored bytes were last verified (see <see cref="ImageBackupStorageRefEntity.LastVerifiedDate"/>).</summary>
+    public DateTime? LastVerifiedDate { get; set; }
+
+    /// <summary><c>Ok</c>, <c>Corrupted</c> or <c>Failed</c>.</summary>
+    public string? LastVerifyOutcome { get; set; }
 
     /// <summary>Capacity held on the backup storage while this copy is being written; 0 otherwise.</summary>
     public long ReservedSize { get; set; }

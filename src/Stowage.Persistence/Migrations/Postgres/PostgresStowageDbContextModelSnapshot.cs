@@ -485,6 +485,15 @@ namespace Stowage.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_op_date");
 
+                    b.Property<DateTime?>("LastVerifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_verified_date");
+
+                    b.Property<string>("LastVerifyOutcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("last_verify_outcome");
+
                     b.Property<string>("NodeId")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
@@ -1425,6 +1434,15 @@ namespace Stowage.Persistence.Migrations.Postgres
                     b.Property<DateTime>("LastOpDate")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_op_date");
+
+                    b.Property<DateTime?>("LastVerifiedDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_verified_date");
+
+                    b.Property<string>("LastVerifyOutcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("last_verify_outcome");
 
                     b.Property<string>("NodeId")
                         .HasMaxLength(64)

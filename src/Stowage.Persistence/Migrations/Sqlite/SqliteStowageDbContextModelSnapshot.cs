@@ -470,6 +470,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("last_op_date");
 
+                    b.Property<DateTime?>("LastVerifiedDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_verified_date");
+
+                    b.Property<string>("LastVerifyOutcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_verify_outcome");
+
                     b.Property<string>("NodeId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
@@ -1402,6 +1411,15 @@ namespace Stowage.Persistence.Migrations.Sqlite
                     b.Property<DateTime>("LastOpDate")
                         .HasColumnType("TEXT")
                         .HasColumnName("last_op_date");
+
+                    b.Property<DateTime?>("LastVerifiedDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_verified_date");
+
+                    b.Property<string>("LastVerifyOutcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_verify_outcome");
 
                     b.Property<string>("NodeId")
                         .HasMaxLength(64)
