@@ -61,6 +61,7 @@ public static class StowageServer
         services.AddSingleton(NodeIdentity.LoadOrCreate(settings.DataDir));
         services.AddSingleton(new StowageDbContextFactory(settings.Database));
         services.AddSingleton(sp => new GlobalConfigCatalog([.. CoreGlobalConfigs.All, .. ImageConfigs.All, ImageSweeper.SweepInterval, StorageGc.Interval, CapacityAlerts.Threshold, EventRetention.Retention, Features.Webhooks.WebhookDispatcher.MaxAttempts, .. ExportConfigs.All,
+            .. Features.Verification.VerificationConfigs.All,
             .. sp.GetRequiredService<StorageTypeRegistry>().All.SelectMany(m => m.Configs)]));
         services.AddSingleton<GlobalConfigStore>();
         services.AddSingleton(sp =>
@@ -93,6 +94,7 @@ public static class StowageServer
         AddImages(services);
         ExportFeature.AddExports(services);
         VolumeArchiveFeature.AddVolumeArchives(services);
+        Features.Verification.VerificationFeature.AddVerification(services);
         services.AddSingleton<ApiCatalog>();
         configure?.Invoke(services);
 

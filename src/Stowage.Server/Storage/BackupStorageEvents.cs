@@ -16,6 +16,9 @@ public sealed partial class BackupStorageEvents(ILogger<BackupStorageEvents> log
     public const string DisconnectedPath = "/backup-storage/disconnected";
     public const string CapacityCrossedPath = "/backup-storage/capacity/threshold-crossed";
     public const string CapacityClearedPath = "/backup-storage/capacity/threshold-cleared";
+    public const string CopyCorruptedPath = "/backup-storage/copy/corrupted";
+    public const string CopyRepairedPath = "/backup-storage/copy/repaired";
+    public const string CopyRepairFailedPath = "/backup-storage/copy/repair-failed";
 
     /// <summary>Raised (in process, on the caller's thread) when a backup storage becomes Connected; subscribers must be quick and not throw.</summary>
     public event Action<string>? BecameConnected;
@@ -55,6 +58,39 @@ public sealed partial class BackupStorageEvents(ILogger<BackupStorageEvents> log
         metrics.Events.WithLabels(path).Inc();
         return row;
     }
+
+    /// <summary>A verification found a copy's bytes changed, cut short or gone. <paramref name="item"/> names it (e.g. <c>image[uuid:…]</c>).</summary>
+    public void CopyCorrupted(StowageDbContext db, string uuid, string item, string oldStatus, string reason) =>
+        AddCopyEvent(db, uuid, CopyCorruptedPath, oldStatus, "Corrupted", $"{item}: {reason}", 1005);
+
+    /// <summary>A Corrupted copy was replaced from a good copy elsewhere and verified: it is Ready again.</summary>
+    public void CopyRepaired(StowageDbContext db, string uuid, string item, string reason) =>
+        AddCopyEvent(db, uuid, CopyRepairedPath, "Corrupted", "Ready", $"{item}: {reason}", 1006);
+
+    /// <summary>A Corrupted copy could not be replaced (no good copy left: the item is damaged, or the copy failed); it stays Corrupted.</summary>
+    public void CopyRepairFailed(StowageDbContext db, string uuid, string item, string reason) =>
+        AddCopyEvent(db, uuid, CopyRepairFailedPath, "Corrupted", "Corrupted", $"{item}: {reason}", 1005);
+
+    private void AddCopyEvent(StowageDbContext db, string uuid, string path, string oldStatus, string newStatus, string reason, int eventId)
+    {
+        // The column holds 4096 characters; a long storage error is cut rather than failing the event.
+        reason = reason.Length > 4000 ? reason[..4000] + "…" : reason;
+        Record(db, uuid, path, oldStatus, newStatus, reason);
+        if (eventId == 1006)
+        {
+            LogCopyRepaired(logger, path, uuid, reason);
+        }
+        else
+        {
+            LogCopyProblem(logger, path, uuid, reason);
+        }
+    }
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "{Path} {Uuid}: {Reason}")]
+    private static partial void LogCopyProblem(ILogger logger, string path, string uuid, string reason);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "{Path} {Uuid}: {Reason}")]
+    private static partial void LogCopyRepaired(ILogger logger, string path, string uuid, string reason);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "/backup-storage/status/change {Uuid}: {OldStatus} -> {NewStatus} {Reason}")]
     private static partial void LogStatusChanged(ILogger logger, string uuid, string oldStatus, string newStatus, string reason);

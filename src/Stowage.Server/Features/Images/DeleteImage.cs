@@ -51,8 +51,9 @@ public static class DeleteImage
                     await removal.DeleteBitsAsync(copy, null, ctx.CancellationToken);
                 }
             }
-            else if (direct)
+            else if (direct || copy.Status == ImageStatus.Corrupted)
             {
+                // A Corrupted copy goes at once whatever the policy: its bytes are bad, so there is nothing to recover.
                 // The copy leaves at once, whether or not the host could remove its files now: a removal that failed
                 // is queued (StorageGc) and retried until the files are gone, so no record claims a file that is gone
                 // and no file stays without a record saying it is to be removed.

@@ -196,4 +196,10 @@ public static class ImageStatus
     public const string Ready = "Ready";
     public const string Deleted = "Deleted";
     public const string Error = "Error";
+
+    /// <summary>A verification found the copy's bytes changed, cut short or gone: never read, exported or copied from until repaired.</summary>
+    public const string Corrupted = "Corrupted";
+
+    /// <summary>Statuses whose copy has a complete file on the storage (its folder is removed when the copy goes).</summary>
+    public static bool HoldsFile(string status) => status is Ready or Deleted or Corrupted;
 }

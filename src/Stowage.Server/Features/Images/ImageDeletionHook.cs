@@ -20,7 +20,7 @@ public sealed class ImageDeletionHook(TransferRegistry transfers, ImageRemoval r
     {
         await transfers.CancelAsync(k => k.Bs == bs.Uuid, TimeSpan.FromSeconds(60));
         var copies = await db.ImageBackupStorageRefs.AsNoTracking().Where(r => r.BackupStorageUuid == bs.Uuid).ToListAsync(cancellationToken);
-        foreach (var copy in copies.Where(c => c.Status is ImageStatus.Ready or ImageStatus.Deleted))
+        foreach (var copy in copies.Where(c => ImageStatus.HoldsFile(c.Status)))
         {
             await removal.DeleteBitsAsync(copy, target, cancellationToken);
         }

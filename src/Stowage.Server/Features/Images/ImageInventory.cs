@@ -7,7 +7,7 @@ using Stowage.Server.Protocol;
 namespace Stowage.Server.Features.Images;
 
 /// <summary>
-/// ZStack's ImageBackupStorageRefInventory, plus <c>lastError</c> while a copy is in status Error, and
+/// ZStack's ImageBackupStorageRefInventory, plus <c>lastError</c> while a copy is in status Error or Corrupted, <c>lastVerifiedDate</c> and <c>lastVerifyOutcome</c>, and
 /// <c>uploadUrl</c> in AddImage's answer for an <c>upload://</c> image (only there: the token is stored hashed).
 /// </summary>
 public sealed record ImageBackupStorageRefInventory(
@@ -22,8 +22,17 @@ public sealed record ImageBackupStorageRefInventory(
     string? LastError = null,
     string? UploadUrl = null)
 {
+    /// <summary>When the copy's bytes were last verified (null: never).</summary>
+    public DateTime? LastVerifiedDate { get; init; }
+
+    /// <summary>What that verification found: <c>Ok</c>, <c>Corrupted</c> or <c>Failed</c>.</summary>
+    public string? LastVerifyOutcome { get; init; }
+
     public static ImageBackupStorageRefInventory From(ImageBackupStorageRefEntity r) =>
-        new(r.ImageUuid, r.BackupStorageUuid, r.InstallPath, r.Status, r.ExportMd5Sum, r.ExportUrl, r.CreateDate, r.LastOpDate, r.LastError);
+        new(r.ImageUuid, r.BackupStorageUuid, r.InstallPath, r.Status, r.ExportMd5Sum, r.ExportUrl, r.CreateDate, r.LastOpDate, r.LastError)
+        {
+            LastVerifiedDate = r.LastVerifiedDate, LastVerifyOutcome = r.LastVerifyOutcome,
+        };
 }
 
 /// <summary>ZStack's ImageInventory (protocol 4.4) plus <c>sha256Sum</c>.</summary>

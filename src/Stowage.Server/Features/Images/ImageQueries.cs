@@ -38,6 +38,7 @@ public static class ImageQueries
         [
             new("imageUuid", "image_uuid"), new("backupStorageUuid", "backup_storage_uuid"), new("installPath", "install_path"), new("status", "status"),
             new("exportUrl", "export_url"), new("exportMd5Sum", "export_md5_sum"), new("lastError", "last_error"),
+            new("lastVerifiedDate", "last_verified_date", FieldType.Date), new("lastVerifyOutcome", "last_verify_outcome"),
             new("createDate", "create_date", FieldType.Date), new("lastOpDate", "last_op_date", FieldType.Date),
         ],
     };

@@ -41,7 +41,7 @@ public static class DeleteVolumeArchive
         foreach (var copy in copies)
         {
             // The copy leaves at once; files the host cannot remove now are queued and removed on a retry.
-            if (copy.Status == ImageStatus.Ready)
+            if (ImageStatus.HoldsFile(copy.Status))
             {
                 await gc.RemoveOrQueueAsync(kind.ResourceType, copy.ArchiveUuid, copy.BackupStorageUuid, copy.InstallPath, null, ctx.CancellationToken);
             }
@@ -60,7 +60,7 @@ public static class DeleteVolumeArchive
         var left = new List<string>();
         foreach (var copy in copies)
         {
-            if (copy.Status == ImageStatus.Ready && !await removal.DeleteBitsAsync(copy, null, ct) && !enforcing)
+            if (ImageStatus.HoldsFile(copy.Status) && !await removal.DeleteBitsAsync(copy, null, ct) && !enforcing)
             {
                 left.Add(copy.BackupStorageUuid);
                 continue;

@@ -25,7 +25,7 @@ public sealed class VolumeArchiveDeletionHook(TransferRegistry transfers, Volume
             return;
         }
 
-        var held = await db.VolumeArchiveRefs.CountAsync(r => r.BackupStorageUuid == bs.Uuid && r.Status == ImageStatus.Ready, cancellationToken);
+        var held = await db.VolumeArchiveRefs.CountAsync(r => r.BackupStorageUuid == bs.Uuid && (r.Status == ImageStatus.Ready || r.Status == ImageStatus.Corrupted), cancellationToken);
         if (held > 0)
         {
             throw ApiException.Operation($"backup storage[uuid:{bs.Uuid}] is {bs.Status}: the files of {held} volume snapshot/backup copies on it cannot be removed; " +

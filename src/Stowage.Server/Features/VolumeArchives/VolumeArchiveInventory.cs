@@ -21,10 +21,17 @@ public sealed record VolumeArchiveRefInventory(
     DateTime LastOpDate,
     string? UploadUrl = null)
 {
+    public DateTime? LastVerifiedDate { get; init; }
+
+    public string? LastVerifyOutcome { get; init; }
+
     public static VolumeArchiveRefInventory From(VolumeArchiveKind kind, VolumeArchiveRefEntity r)
     {
         var snapshot = kind == VolumeArchiveKind.Snapshot;
-        return new(snapshot ? r.ArchiveUuid : null, snapshot ? null : r.ArchiveUuid, r.BackupStorageUuid, r.InstallPath, r.Status, r.LastError, r.CreateDate, r.LastOpDate);
+        return new(snapshot ? r.ArchiveUuid : null, snapshot ? null : r.ArchiveUuid, r.BackupStorageUuid, r.InstallPath, r.Status, r.LastError, r.CreateDate, r.LastOpDate)
+        {
+            LastVerifiedDate = r.LastVerifiedDate, LastVerifyOutcome = r.LastVerifyOutcome,
+        };
     }
 }
 

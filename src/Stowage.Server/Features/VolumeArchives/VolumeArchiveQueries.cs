@@ -40,6 +40,7 @@ public static class VolumeArchiveQueries
         [
             new(kind.RefUuidField, "archive_uuid"), new("backupStorageUuid", "backup_storage_uuid"), new("installPath", "install_path"),
             new("status", "status"), new("lastError", "last_error"),
+            new("lastVerifiedDate", "last_verified_date", FieldType.Date), new("lastVerifyOutcome", "last_verify_outcome"),
             new("createDate", "create_date", FieldType.Date), new("lastOpDate", "last_op_date", FieldType.Date),
         ],
     };
