@@ -16,6 +16,8 @@ command -v qemu-img >/dev/null 2>&1 || need_pkgs+=(qemu-utils)
 # The web console's end-to-end tests drive Debian's Chromium headless through its chromedriver.
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_pkgs+=(chromium-driver)
+# pv: verification on an SFTP host holds its read-rate limit with pv -L (the throttle test needs it).
+command -v pv >/dev/null 2>&1 || need_pkgs+=(pv)
 # NFS: the tests start a real NFS-Ganesha (VFS FSAL, with rpcbind in a private namespace); the server speaks
 # NFSv3 through libnfs.so.13; the NFS benchmarks compare with nfs-cp (libnfs-utils).
 nfs_pkgs=()
