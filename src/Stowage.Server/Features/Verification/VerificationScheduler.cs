@@ -47,9 +47,14 @@ public sealed partial class VerificationScheduler(
                 LogScanFailed(logger, e);
             }
 
+            // One-second steps, so a shorter scan interval set meanwhile applies at once.
+            var last = clock.GetUtcNow();
             try
             {
-                await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, configs.GetLong(VerificationConfigs.ScanInterval))), clock, stoppingToken);
+                while (clock.GetUtcNow() - last < TimeSpan.FromSeconds(Math.Max(1, configs.GetLong(VerificationConfigs.ScanInterval))))
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken);
+                }
             }
             catch (OperationCanceledException)
             {
