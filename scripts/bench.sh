@@ -18,6 +18,10 @@
 # sshd and scp followed by md5sum on the host; CPU per GiB of server, children and sshd, peak RSS (root only).
 # Extra arguments: --sizes-mib 1024,4096 --repeat 3 --dir D (where the sources and the storage go)
 #
+# `scripts/bench.sh verify [...]` registers one large image (2 GiB) into an SFTP backup storage and verifies it
+# (VerifyImage), next to sha256sum then md5sum of the same file on the host, with the bytes Stowage moved (root only).
+# Extra arguments: --size-mib N --repeat N
+#
 # `scripts/bench.sh export [...]` adds one large image (host pull), exports it and downloads it with curl
 # through the export URL, next to OpenSSH sftp -R 64 get and scp of the same file (root only).
 # Extra arguments: --size-mib N --repeat N
@@ -40,7 +44,7 @@ if [ "${1:-}" = "nfs" ] || [ "${1:-}" = "fs" ] || [ "${1:-}" = "swift" ]; then
   [ "$1" = swift ] && bash scripts/lib/swift-saio.sh install
   mode=("$1")
   shift
-elif [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ] || [ "${1:-}" = "export" ] || [ "${1:-}" = "upload" ]; then
+elif [ "${1:-}" = "scale" ] || [ "${1:-}" = "image" ] || [ "${1:-}" = "export" ] || [ "${1:-}" = "upload" ] || [ "${1:-}" = "verify" ]; then
   kind="$1"; shift
   # The same local account as the SFTP tests; the benchmark logs in with its own key through its own
   # sshd config and leaves the account's password and authorized_keys alone.

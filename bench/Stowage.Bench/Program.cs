@@ -10,6 +10,7 @@ using Stowage.Bench;
 //                            [--detect-interval 5] [--detect-timeout 2] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench image --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench upload --server <Stowage.Server.dll> [--sizes-mib 1024,4096] [--repeat 3] [--dir D] [--ssh-user stowage-sftp-test]
+//        Stowage.Bench verify --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench export --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--ssh-user stowage-sftp-test]
 //        Stowage.Bench fs --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--dir /var/tmp]
 //        Stowage.Bench swift --server <Stowage.Server.dll> [--size-mib 2048] [--repeat 1] [--dir /var/tmp]
@@ -73,6 +74,11 @@ if (args.Length > 0 && args[0] == "nfs")
 if (args.Length > 0 && args[0] == "upload")
 {
     return await Interruptible(() => UploadBench.RunAsync(args[1..], ct));
+}
+
+if (args.Length > 0 && args[0] == "verify")
+{
+    return await VerifyBench.RunAsync(args[1..], ct);
 }
 
 if (args.Length > 0 && args[0] == "image")
