@@ -10,6 +10,7 @@ public sealed class GlobalConfigQueryTests
         "capacity.alertThreshold", "connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "copy.mode", "deletionPolicy", "delivery.maxAttempts",
         "download.insecureSkipTlsVerify", "download.minimumSize", "download.mode", "download.stallTimeout", "event.retention", "export.baseUrl", "export.expirationTime", "export.proxyObjectStore", "expungeInterval", "expungePeriod",
         "gc.interval", "hostPath.denyList", "job.resultRetention", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity", "session.timeout", "sweep.interval", "upload.timeout",
+        "verify.concurrency", "verify.interval", "verify.rateLimit", "verify.repair", "verify.scanInterval",
     ];
 
     [Theory]
@@ -56,7 +57,8 @@ public sealed class GlobalConfigQueryTests
         await using var w = await QueryWorld.StartAsync(db);
         async Task<string[]> Query(params string[] q) => QueryWorld.Sorted(await w.OkAsync("/global-configurations", q), "name");
 
-        Assert.Equal(["capacity.alertThreshold", "connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "event.retention", "export.baseUrl", "export.expirationTime", "export.proxyObjectStore", "gc.interval", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity"],
+        Assert.Equal(["capacity.alertThreshold", "connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum", "event.retention", "export.baseUrl", "export.expirationTime", "export.proxyObjectStore", "gc.interval", "ping.interval", "ping.parallelismDegree", "ping.timeout", "reservedCapacity",
+            "verify.concurrency", "verify.interval", "verify.rateLimit", "verify.repair", "verify.scanInterval"],
             await Query("q=category=backupStorage"));
         Assert.Equal(["copy.mode", "deletionPolicy", "delivery.maxAttempts", "download.insecureSkipTlsVerify", "download.minimumSize", "download.mode", "download.stallTimeout", "expungeInterval", "expungePeriod", "hostPath.denyList", "job.resultRetention", "session.timeout", "sweep.interval", "upload.timeout"], await Query("q=category!=backupStorage"));
         Assert.Equal(["job.resultRetention", "session.timeout"], await Query("q=category?=identity,api"));
