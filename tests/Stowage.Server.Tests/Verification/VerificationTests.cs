@@ -109,4 +109,35 @@ public sealed class VerificationTests(StorageWorld world)
         Wire.AssertOk(await client.CallAsync(HttpMethod.Delete, $"/images/{images[1].Uuid}"));
         Assert.False(Directory.Exists(Path.GetDirectoryName(images[1].Path)));
     }
+
+    /// <summary>Volume snapshots and backups share the verifier: a changed snapshot copy is found, the second copy repairs it.</summary>
+    [Theory]
+    [InlineData("/volume-snapshots", "verifyVolumeSnapshot")]
+    [InlineData("/volume-backups", "verifyVolumeBackup")]
+    public async Task A_volume_archive_copy_is_verified_and_repaired_like_an_image(string path, string action)
+    {
+        var type = world["FileSystemBackupStorage"];
+        await using var http = await HttpSource.StartAsync();
+        await using var host = await StowageHost.StartAsync();
+        using var client = host.Client();
+        await client.LoginAsync();
+        var (bs, location) = await type.AddNewAsync(client, "main");
+        var (other, _) = await type.AddNewAsync(client, "other");
+        var item = await VolumeArchives.VolumeKit.AddOkAsync(client, path, http.Add("v.qcow2", ImageKit.RandomBytes(200_000)), [bs, other]);
+        var uuid = item["uuid"]!.GetValue<string>();
+        var file = location.Local(item["backupStorageRefs"]!.AsArray().Single(r => r!["backupStorageUuid"]!.GetValue<string>() == bs)!["installPath"]!.GetValue<string>());
+        var expected = ImageKit.Sha256(File.ReadAllBytes(file));
+        type.Corrupt(file);
+
+        var r = await client.CallAsync(HttpMethod.Put, $"{path}/{uuid}/actions", new JsonObject { [action] = VerifyKit.Args(bs, null) });
+        Wire.AssertOk(r);
+        var result = Assert.Single(r.Json!["results"]!.AsArray())!;
+        Assert.Equal("Corrupted", result["outcome"]!.GetValue<string>());
+        Assert.Equal("Repaired", result["repair"]!.GetValue<string>());
+        var copy = r.Json!["inventory"]!["backupStorageRefs"]!.AsArray().Single(x => x!["backupStorageUuid"]!.GetValue<string>() == bs)!;
+        Assert.Equal("Ready", copy["status"]!.GetValue<string>());
+        Assert.Equal("Ok", copy["lastVerifyOutcome"]!.GetValue<string>());
+        Assert.Equal(expected, ImageKit.Sha256(File.ReadAllBytes(file)));
+        Assert.Single(await VerifyKit.EventsAsync(host, bs, "/backup-storage/copy/repaired"));
+    }
 }
