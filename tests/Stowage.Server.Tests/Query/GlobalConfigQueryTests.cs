@@ -65,8 +65,8 @@ public sealed class GlobalConfigQueryTests
         Assert.Equal(["ping.interval"], await Query("q=name~=ping_interval"));
         Assert.Equal(["connection.autoReconnectOnError", "connection.autoReconnectOnError.maxAttemptsNum"], await Query("q=name~=%reconnect%"));
         Assert.Equal(["ping.interval", "ping.parallelismDegree", "ping.timeout"], await Query("q=name~=ping.%", "q=category=backupStorage"));
-        Assert.Equal(["ping.interval"], await Query("q=value=60", "q=defaultValue=60"));
-        Assert.Equal(["connection.autoReconnectOnError"], await Query("q=value=true"));
+        Assert.Equal(["ping.interval", "verify.scanInterval"], await Query("q=value=60", "q=defaultValue=60"));
+        Assert.Equal(["connection.autoReconnectOnError", "verify.repair"], await Query("q=value=true"));
         Assert.Equal(["reservedCapacity"], await Query("q=value=1G"));
         Assert.Equal(Everything, await Query("q=description not null"));
         Assert.Empty(await Query("q=description is null"));
@@ -74,7 +74,7 @@ public sealed class GlobalConfigQueryTests
         Assert.Equal(["session.timeout"], await Query("q=value=7200"));
 
         var count = await w.Client.QueryAsync("/global-configurations", "q=category=backupStorage", "count=true");
-        Assert.Equal(12, count.Json!["total"]!.GetValue<long>());
+        Assert.Equal(17, count.Json!["total"]!.GetValue<long>());
 
         var projected = (await w.OkAsync("/global-configurations", "q=name=session.timeout", "fields=name,value,id")).Single()!.AsObject();
         Assert.Equal(["id", "name", "value"], projected.Select(p => p.Key).Order(StringComparer.Ordinal));
