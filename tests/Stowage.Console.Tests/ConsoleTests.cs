@@ -128,6 +128,12 @@ public sealed partial class ConsoleTests(ConsoleFixture f)
         B.Shot("fs-disconnected");
         Directory.Move(parent + "-gone", parent);
 
+        // The same change as an event on the jobs and events page.
+        B.Go("#/jobs");
+        B.UntilText("#events", "/backup-storage/disconnected");
+        B.UntilText("#events", uuid);
+        Check("jobs-events", violations);
+
         Delete(uuid);
         Assert.True(violations.Count == 0, "serious or critical accessibility violations:\n" + string.Join('\n', violations));
         Directory.Delete(parent, recursive: true);

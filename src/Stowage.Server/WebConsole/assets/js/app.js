@@ -21,7 +21,7 @@ const routes = [
   [/^\/zones$/, zones, 'Zones'],
   [/^\/configs$/, configs, 'Global configs'],
   [/^\/tags$/, tags, 'Tags'],
-  [/^\/jobs$/, jobs, 'Jobs'],
+  [/^\/jobs$/, jobs, 'Jobs and events'],
 ];
 
 const main = document.getElementById('main');
