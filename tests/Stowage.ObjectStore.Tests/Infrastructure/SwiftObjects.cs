@@ -79,6 +79,13 @@ public sealed class SwiftObjects(SwiftFixture swift) : IDisposable
         Ensure(r);
     }
 
+    /// <summary>Deletes the object (an SLO manifest with its segments, as a lost object would take them).</summary>
+    public async Task DeleteAsync(string container, string key, bool manifest = false)
+    {
+        using var r = await SendAsync(HttpMethod.Delete, $"{Escape(container)}/{EscapeKey(key)}" + (manifest ? "?multipart-manifest=delete" : string.Empty));
+        Ensure(r);
+    }
+
     public void Dispose() => _http.Dispose();
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content = null, List<(string, string)>? headers = null)

@@ -98,10 +98,18 @@ public sealed class CopyWorld : IAsyncDisposable
             ? await ImageKit.AddOkAsync(client, url, [w.Src])
             : await VolumeArchives.VolumeKit.AddOkAsync(client, itemPath, url, [w.Src]);
         w.Image = image["uuid"]!.GetValue<string>();
-        w.SrcPath = from.Local(image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>());
+        w.SrcInstallPath = image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
+        w.SrcPath = from.Local(w.SrcInstallPath);
+        w.SrcLocation = from;
         w.DstLocation = to;
         return w;
     }
+
+    /// <summary>The source's location when the world was made over types.</summary>
+    public StorageLocation? SrcLocation { get; private set; }
+
+    /// <summary>The source copy's install path when the world was made over types (an object store has no <see cref="SrcPath"/> on this machine).</summary>
+    public string SrcInstallPath { get; private set; } = "";
 
     /// <summary>The destination's location when the world was made over types.</summary>
     public StorageLocation? DstLocation { get; private set; }

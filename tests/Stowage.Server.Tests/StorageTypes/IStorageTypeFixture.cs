@@ -81,6 +81,13 @@ public interface IStorageTypeFixture
         Corrupt(location.Local(installPath));
         return Task.CompletedTask;
     }
+
+    /// <summary>Removes the stored file at <paramref name="installPath"/> behind Stowage's back, as a lost file would go.</summary>
+    Task DeleteAsync(StorageLocation location, string installPath)
+    {
+        File.Delete(location.Local(installPath));
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>What a type declares about itself for the suites (mirrors the server's StorageCapabilities).</summary>

@@ -100,6 +100,13 @@ public abstract class ObjectStoreStorageFixture(SwiftFixture swift) : IStorageTy
         await _objects.PutAsync(container, key, bytes);
     }
 
+    public async Task DeleteAsync(StorageLocation location, string installPath)
+    {
+        var (container, key) = KeyOf(installPath);
+        var entry = (await _objects.ListAsync(container, key)).Single(o => o.Name == key);
+        await _objects.DeleteAsync(container, key, entry.Manifest);
+    }
+
     public void Dispose()
     {
         Dispose(true);
