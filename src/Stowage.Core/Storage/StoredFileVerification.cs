@@ -11,6 +11,12 @@ namespace Stowage.Core.Storage;
 public sealed record StoredFileCheck(bool Missing, long Size, string? Md5, string? Sha256, string Throttle = "none")
 {
     public static StoredFileCheck NotThere { get; } = new(true, 0, null, null);
+
+    /// <summary>
+    /// Set when the storage answers but cannot give the file's bytes back whole, the same way every time (an object
+    /// store's manifest naming a segment that is gone or changed): the copy is damaged, for this reason.
+    /// </summary>
+    public string? Unreadable { get; init; }
 }
 
 /// <summary>

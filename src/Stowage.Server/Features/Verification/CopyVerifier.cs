@@ -127,6 +127,11 @@ public sealed partial class CopyVerifier(
             return "the file is missing";
         }
 
+        if (check.Unreadable is { } unreadable)
+        {
+            return unreadable;
+        }
+
         if (expect.Size is > 0 and var size && check.Size != size)
         {
             return $"the size changed: the file has {check.Size} bytes, {size} were recorded";
