@@ -1,18 +1,22 @@
 // One image: its facts, its copy on every backup storage with status, export links, and the actions
-// (delete / recover / expunge, copy to another storage, enable / disable).
+// (delete / recover / expunge, copy to another storage, enable / disable, verify one or every copy).
 import { call, query } from '../api.js';
 import { h, replace, field, size, time, badge, table, toast, errorBox, confirmAction, copyText } from '../ui.js';
 import { withProgress } from './common.js';
+import { copyStatus, lastVerified, readable, verifiable, repairChoice, runVerify } from './verify.js';
 
 export async function render(main, [uuid], ctx) {
   const head = h('div#image-head'); const copies = h('div#image-copies'); const msg = h('div#image-msg', { 'aria-live': 'polite' });
   const actions = h('div.actions#image-actions'); const copyBox = h('div#image-copy'); const exportBox = h('div#image-export', { 'aria-live': 'polite' });
+  const repair = repairChoice(); const verifyWatch = h('div#verify-progress', { 'aria-live': 'polite' }); const verifyOut = h('div#verify-results');
+  const verifyAll = h('button', { type: 'button', id: 'act-verify-all', onclick: () => verify() }, 'Verify every copy');
   replace(main, h('p', h('a', { href: '#/images' }, '← All images')), head, msg, actions,
-    h('section', { 'aria-labelledby': 'h-c' }, h('h2#h-c', 'Copies'), copies, exportBox),
+    h('section', { 'aria-labelledby': 'h-c' }, h('h2#h-c', 'Copies'), copies, exportBox,
+      h('div.actions#image-verify', verifyAll, repair.el), verifyWatch, verifyOut),
     h('section', { 'aria-labelledby': 'h-cp' }, h('h2#h-cp', 'Copy to another backup storage'), copyBox));
 
   const storages = new Map(((await query('QueryBackupStorage', [], { sortBy: 'name', sortDirection: 'asc' })).inventories ?? []).map((b) => [b.uuid, b]));
-  let image;
+  let image; let verifying = false;
   const run = async (label, apiName, args) => {
     replace(msg, h('p.busy', `${label}…`));
     try { await call(apiName, args); replace(msg); toast(`${label}: done`); } catch (e) { replace(msg, errorBox(e)); }
@@ -33,11 +37,14 @@ export async function render(main, [uuid], ctx) {
         h('dt', 'Created'), h('dd', time(image.createDate))));
     replace(copies, table([
       { label: 'Backup storage', render: (r) => h('a', { href: `#/storage/${r.backupStorageUuid}` }, storages.get(r.backupStorageUuid)?.name ?? r.backupStorageUuid) },
-      { label: 'Status', render: (r) => h('span', { title: r.lastError ?? null }, badge(r.status)) },
+      { label: 'Status', render: (r) => copyStatus(r) },
+      { label: 'Last verified', render: (r) => lastVerified(r) },
       { label: 'Path', render: (r) => h('code', r.installPath ?? '') },
-      { label: 'Export', render: (r) => (r.status === 'Ready' ? h('button', { type: 'button', onclick: () => exportCopy(r) }, 'Export link') : '–') },
+      { label: 'Verify', render: (r) => (verifiable(r) ? h('button.verify', { type: 'button', disabled: verifying, dataset: { bs: r.backupStorageUuid }, onclick: () => verify(r.backupStorageUuid) }, 'Verify') : '–') },
+      { label: 'Export', render: (r) => (readable(r) ? h('button.export', { type: 'button', onclick: () => exportCopy(r) }, 'Export link') : '–') },
       { label: 'Delete', render: (r) => (r.status !== 'Deleted' && image.backupStorageRefs.length > 1 ? h('button.danger', { type: 'button', onclick: () => del([r.backupStorageUuid]) }, 'Delete this copy') : '–') },
     ], image.backupStorageRefs ?? [], { empty: 'No copy.' }));
+    verifyAll.disabled = verifying || !(image.backupStorageRefs ?? []).some(verifiable);
     const deleted = image.status === 'Deleted';
     replace(actions,
       deleted ? h('button', { type: 'button', id: 'act-recover', onclick: () => run('Recover', 'RecoverImage', { uuid }) }, 'Recover') : null,
@@ -51,6 +58,15 @@ export async function render(main, [uuid], ctx) {
     const where = bsUuids ? `its copy on ${storages.get(bsUuids[0])?.name ?? bsUuids[0]}` : 'every copy';
     if (!await confirmAction('Delete image', `Delete ${where} of "${image.name}"? Depending on image/deletionPolicy the files are kept until expunged (Recover brings it back) or removed at once.`, 'Delete')) return;
     await run('Delete', 'DeleteImage', { uuid, backupStorageUuids: bsUuids });
+  };
+
+  // One copy (bsUuid) or every Ready / Corrupted copy; the outcome per copy shows below, the statuses in the table.
+  const verify = async (bsUuid) => {
+    const where = bsUuid ? `the copy on ${storages.get(bsUuid)?.name ?? bsUuid}` : 'every copy';
+    verifying = true; verifyAll.disabled = true;
+    copies.querySelectorAll('button.verify').forEach((b) => { b.disabled = true; });
+    await runVerify(verifyWatch, verifyOut, `Verifying ${where}`, 'VerifyImage', { uuid, backupStorageUuids: bsUuid ? [bsUuid] : undefined, repair: repair.value() },
+      () => { verifying = false; return refresh(); });
   };
 
   const exportCopy = async (ref) => {
@@ -73,15 +89,18 @@ export async function render(main, [uuid], ctx) {
   if (!await refresh()) return;
   const dst = h('select#copy-dst', [...storages.values()].filter((b) => !image.backupStorageRefs.some((r) => r.backupStorageUuid === b.uuid))
     .map((b) => h('option', { value: b.uuid }, `${b.name} (${b.status})`)));
+  // Only Ready copies are offered as the source; a Corrupted one is never copied from.
+  const src = h('select#copy-src', h('option', { value: '' }, '(any Ready copy)'), image.backupStorageRefs.filter(readable)
+    .map((r) => h('option', { value: r.backupStorageUuid }, storages.get(r.backupStorageUuid)?.name ?? r.backupStorageUuid)));
   const watch = h('div', { 'aria-live': 'polite' });
   replace(copyBox, dst.options.length ? h('form.inline', {
     onsubmit: async (e) => {
       e.preventDefault();
       try {
-        await withProgress(watch, 'Copying', (onJob) => call('CopyImageToBackupStorage', { uuid, dstBackupStorageUuid: dst.value }, { onJob }));
+        await withProgress(watch, 'Copying', (onJob) => call('CopyImageToBackupStorage', { uuid, dstBackupStorageUuid: dst.value, srcBackupStorageUuid: src.value || undefined }, { onJob }));
         toast('Copied'); refresh();
       } catch { /* shown by withProgress */ }
     },
-  }, field('Destination', dst), h('button', { type: 'submit' }, 'Copy')) : h('p.empty', 'Every backup storage already has a copy.'), watch);
+  }, field('Destination', dst), field('Copy from', src), h('button', { type: 'submit' }, 'Copy')) : h('p.empty', 'Every backup storage already has a copy.'), watch);
   ctx.every(3000, refresh);
 }

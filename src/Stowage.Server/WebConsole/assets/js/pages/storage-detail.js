@@ -5,6 +5,8 @@ import { h, replace, field, size, time, ago, badge, table, capacityBar, applyWid
 import { apiForm } from '../forms.js';
 import { zoneNames } from './common.js';
 import { historyChart } from './chart.js';
+import { archivesOf } from './storage-archives.js';
+import { copyStatus, lastVerified, repairChoice, runVerify } from './verify.js';
 
 const COMMON = new Set(['uuid', 'name', 'url', 'description', 'totalCapacity', 'availableCapacity', 'type', 'state', 'status', 'createDate', 'lastOpDate', 'attachedZoneUuids', 'lastError']);
 
@@ -12,7 +14,12 @@ export async function render(main, [uuid], ctx) {
   const head = h('div#bs-head'); const actions = h('div.actions#bs-actions'); const msg = h('div#bs-msg', { 'aria-live': 'polite' });
   const zonesEl = h('div#bs-zones'); const imagesEl = h('div#bs-images'); const archivesEl = h('div#bs-archives'); const trashEl = h('div#bs-trash');
   const chartEl = h('div#bs-chart'); const formsEl = h('div#bs-forms');
+  const repair = repairChoice(); const verifyWatch = h('div#bs-verify-progress', { 'aria-live': 'polite' }); const verifyOut = h('div#bs-verify-results');
+  const verifyBtn = h('button', { type: 'button', id: 'act-verify' }, 'Verify every copy');
   replace(main, h('p', h('a', { href: '#/storage' }, '← All backup storage')), head, msg, actions,
+    h('section', { 'aria-labelledby': 'h-v' }, h('h2#h-v', 'Verification'),
+      h('p.muted', 'Reads every Ready or Corrupted copy of images, volume snapshots and backups here and checks its size and checksums (at backupStorage/verify.rateLimit).'),
+      h('div.actions', verifyBtn, repair.el), verifyWatch, verifyOut),
     h('section', { 'aria-labelledby': 'h-hist' }, h('h2#h-hist', 'Capacity and ping history'), chartEl),
     h('section', { 'aria-labelledby': 'h-z' }, h('h2#h-z', 'Zones'), zonesEl),
     h('section', { 'aria-labelledby': 'h-i' }, h('h2#h-i', 'Images'), imagesEl),
@@ -86,23 +93,21 @@ export async function render(main, [uuid], ctx) {
     const r = await query('QueryImage', [`backupStorage.uuid=${uuid}`], { sortBy: 'createDate', sortDirection: 'desc', limit: 200 });
     replace(imagesEl, table([
       { label: 'Name', render: (i) => h('a', { href: `#/images/${i.uuid}` }, i.name) },
-      { label: 'Status', render: (i) => badge(i.backupStorageRefs?.find((x) => x.backupStorageUuid === uuid)?.status ?? i.status) },
+      { label: 'Status here', render: (i) => copyStatus(i.backupStorageRefs?.find((x) => x.backupStorageUuid === uuid) ?? { status: i.status }) },
+      { label: 'Last verified', render: (i) => lastVerified(i.backupStorageRefs?.find((x) => x.backupStorageUuid === uuid) ?? {}) },
       { label: 'Format', key: 'format' },
       { label: 'Size', render: (i) => size(i.actualSize) },
       { label: 'Created', render: (i) => time(i.createDate) },
     ], r.inventories ?? [], { empty: 'No image on this backup storage.' }));
   };
 
-  const loadArchives = async () => {
-    const [s, b] = await Promise.all([
-      query('QueryVolumeSnapshot', [`backupStorage.uuid=${uuid}`], { limit: 200 }).catch(() => ({})),
-      query('QueryVolumeBackup', [`backupStorage.uuid=${uuid}`], { limit: 200 }).catch(() => ({}))]);
-    const rows = [...(s.inventories ?? []).map((x) => ({ ...x, kind: 'snapshot' })), ...(b.inventories ?? []).map((x) => ({ ...x, kind: 'backup' }))];
-    replace(archivesEl, table([
-      { label: 'Kind', key: 'kind' }, { label: 'Name', key: 'name' }, { label: 'Volume', render: (x) => h('code', x.volumeUuid) },
-      { label: 'Status', render: (x) => badge(x.status) }, { label: 'Size', render: (x) => size(x.actualSize ?? x.size) }, { label: 'Created', render: (x) => time(x.createDate) },
-    ], rows, { empty: 'No volume snapshot or backup here.' }));
-  };
+  const loadArchives = archivesOf(archivesEl, uuid);
+  verifyBtn.addEventListener('click', async () => {
+    verifyBtn.disabled = true;
+    await runVerify(verifyWatch, verifyOut, `Verifying every copy on ${bs.name}`, 'VerifyBackupStorage', { uuid, repair: repair.value() },
+      () => Promise.all([loadImages(), loadArchives()]));
+    verifyBtn.disabled = false;
+  });
 
   const loadTrash = async () => {
     try {
