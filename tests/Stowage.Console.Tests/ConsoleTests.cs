@@ -6,6 +6,7 @@ namespace Stowage.Console.Tests;
 /// lifecycles of a FileSystem and an SFTP storage down to Disconnected appearing without a reload.
 /// </summary>
 [Collection(ConsoleCollection.Name)]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed partial class ConsoleTests(ConsoleFixture f)
 {
     private Browser B => f.Browser;
@@ -52,29 +53,40 @@ public sealed partial class ConsoleTests(ConsoleFixture f)
         B.UntilText("#add-progress", "Done.");
         B.Shot("image-added");
 
-        // An upload from the browser through the resumable upload URL, in two pieces; the second piece's first
-        // attempt fails as a dropped connection would, and the console resumes where the server says it is.
+        // An upload from the browser through the resumable upload URL, in two pieces. The second piece never
+        // leaves (the page is reloaded mid-upload, as a closed tab would be); picking the same file again offers
+        // Resume, which asks HEAD where the server stopped. Its first attempt then fails as a dropped connection
+        // would, and the console asks HEAD again and goes on from there.
         var file = parent + "-upload.qcow2";
         const int uploadSize = (8 * 1024 * 1024) + 500_000;
         File.WriteAllBytes(file, [.. Enumerable.Range(0, uploadSize).Select(i => (byte)(i * 7))]);
-        B.Js("""
+        const string countFetches = """
             window.__puts = 0; window.__heads = 0;
-            const real = window.fetch.bind(window);
+            const hang = arguments[0]; const real = window.fetch.bind(window);
             window.fetch = (url, init) => {
-              if (init?.method === 'PUT' && ++window.__puts === 2) return Promise.reject(new TypeError('connection dropped (test)'));
+              if (init?.method === 'PUT' && ++window.__puts === (hang ? 2 : 1)) return hang ? new Promise(() => {}) : Promise.reject(new TypeError('connection dropped (test)'));
               if (init?.method === 'HEAD') window.__heads++;
               return real(url, init);
             };
-            """);
+            """;
+        B.Js(countFetches, true);
         B.Find("#upload-file").SendKeys(file);
         B.Type("#upload-name", "uploaded-" + name);
         B.Select("#upload-format", "raw");
         B.Select("#upload-bs", uuid);
         B.Click("#upload-form button[type=submit]");
+        B.Until(() => B.Js("return window.__puts;") is 2L, "the second piece started");
+        Assert.Contains("uploaded-" + name, (string?)B.Js("return localStorage.getItem('stowage.uploads');") ?? "", StringComparison.Ordinal);
+        B.Driver.Navigate().Refresh();
+        B.UntilText("#upload-pending", "uploaded-" + name);
+        B.Js(countFetches, false);
+        B.Find("#upload-file").SendKeys(file);
+        B.Click("#upload-resume-go");
         B.UntilText("#upload-progress .pct", "100 %");
         B.UntilText("#image-list", "uploaded-" + name);
-        Assert.Equal(3L, B.Js("return window.__puts;"));
-        Assert.Equal(1L, B.Js("return window.__heads;"));
+        Assert.Equal(2L, B.Js("return window.__puts;"));
+        Assert.Equal(2L, B.Js("return window.__heads;"));
+        Assert.Equal("[]", B.Js("return localStorage.getItem('stowage.uploads');"));
         B.UntilText("#image-list", "8.48 MiB");
         B.Shot("image-uploaded");
         Check("images", violations);
@@ -82,14 +94,35 @@ public sealed partial class ConsoleTests(ConsoleFixture f)
         // The image's page: copies, sums, export link.
         B.Click("#image-list a[href^='#/images/']");
         B.Find("#image-copies table");
-        B.Click("#image-copies button");
+        B.Click("#image-copies button.export");
         var link = B.Until(() => B.Driver.FindElements(OpenQA.Selenium.By.CssSelector("#export-url")).FirstOrDefault()?.GetAttribute("value") is { Length: > 0 } v ? v : null, "export URL");
         Assert.Contains("/exports/", link, StringComparison.Ordinal);
         B.Shot("image-detail");
         Check("image-detail", violations);
 
-        // Attach to a zone from the detail page; the chart has samples by now.
+        // Verify the copy from the image page: the outcome shows with the time it was verified.
+        B.Click("#image-copies button.verify");
+        B.UntilText("#verify-results", "Ok");
+        B.UntilText("#image-copies td[data-label='Last verified']", "Ok");
+        // One byte of the stored file changes: verifying every copy finds it Corrupted (the only copy, so the repair
+        // fails) and says why; a Corrupted copy offers no export link.
+        Corrupt(StoredFile(dir, (string)B.Js("return document.querySelector('#image-copies td[data-label=Path] code').textContent;")!));
+        B.Click("#act-verify-all");
+        B.UntilText("#verify-results", "Corrupted");
+        B.Find("#image-copies .copy-status[data-status='Corrupted']");
+        B.UntilText("#image-copies", "Reason: ");
+        Assert.False(B.Has("#image-copies button.export"));
+        B.Shot("doc-image-detail");
+        Check("image-detail-corrupted", violations);
+
+        // The storage's page verifies every copy on it: the URL image is intact, the uploaded one is not.
         B.Go("#/storage/" + uuid);
+        B.Click("#act-verify");
+        B.UntilText("#bs-verify-results", "2 copies verified: 1 ok, 1 corrupted");
+        B.UntilText("#bs-images", "Corrupted");
+        Check("storage-detail-verified", violations);
+
+        // Attach to a zone from the detail page; the chart has samples by now.
         B.UntilText("#bs-status", "Connected");
         B.Select("#bs-zones select", B.Until(() => (string?)B.Js("return [...document.querySelectorAll('#bs-zones option')].find(o => o.textContent === arguments[0])?.value;", zone), "zone option"));
         B.Click("#bs-zones button[type=submit]");
@@ -204,6 +237,31 @@ public sealed partial class ConsoleTests(ConsoleFixture f)
         }
 
         B.Until(() => B.Driver.FindElement(OpenQA.Selenium.By.Id("top")).Displayed, "the console's navigation");
+    }
+
+    /// <summary>The local file of a FileSystem install path (the storage's url is a local directory).</summary>
+    private static string StoredFile(string dir, string installPath)
+    {
+        var path = installPath.StartsWith("file://", StringComparison.Ordinal) ? installPath["file://".Length..] : installPath;
+        path = Path.IsPathRooted(path) ? path : Path.Combine(dir, path);
+        Assert.True(File.Exists(path), $"stored file {path} (install path {installPath})");
+        return path;
+    }
+
+    /// <summary>Flips the middle byte of a stored (read-only) file, keeping its size and mode.</summary>
+    private static void Corrupt(string path)
+    {
+        var mode = File.GetUnixFileMode(path);
+        File.SetUnixFileMode(path, mode | UnixFileMode.UserWrite);
+        using (var s = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            s.Position = s.Length / 2;
+            var b = s.ReadByte();
+            s.Position = s.Length / 2;
+            s.WriteByte((byte)~b);
+        }
+
+        File.SetUnixFileMode(path, mode);
     }
 
     private void ColorScheme(string scheme) => B.Driver.ExecuteCdpCommand("Emulation.setEmulatedMedia", new Dictionary<string, object?>

@@ -1,12 +1,11 @@
 // Images: list with filters and sorting, add from a URL with live progress and cancel, and upload from this
 // browser through the resumable upload URL (pieces with Content-Range; after a dropped connection it asks
-// the server where to continue).
+// the server where to continue; after a reload, picking the same file again resumes where the server stopped).
 import { call, query } from '../api.js';
 import { h, replace, field, size, time, badge, table, toast, errorBox, progressBar } from '../ui.js';
 import { apiForm } from '../forms.js';
 import { withProgress } from './common.js';
-
-const PIECE = 8 * 1024 * 1024;
+import { uploadFile, resumeUpload, uploadFor, pendingUploads, forgetUpload } from './upload.js';
 
 export async function render(main, _params, ctx) {
   const f = {
@@ -61,23 +60,43 @@ export async function render(main, _params, ctx) {
   const upFormat = h('select#upload-format', ['qcow2', 'raw', 'iso'].map((s) => h('option', s)));
   const upBs = h('select#upload-bs', bsOptions());
   const upStatus = h('div#upload-progress', { 'aria-live': 'polite' });
-  file.addEventListener('change', () => { if (file.files[0] && !upName.value) upName.value = file.files[0].name.replace(/\.[^.]*$/, ''); });
+  const resumeBox = h('div#upload-resume', { 'aria-live': 'polite' });
+  const busy = (on) => upload.querySelectorAll('button').forEach((b) => { b.disabled = on; });
+  const done = (image) => { toast(`Uploaded ${image.name}: ${image.status}`); load(); showPending(); };
+  // Uploads this browser left unfinished (a reload, a closed tab): picking the same file again offers Resume.
+  const showPending = () => {
+    const pending = pendingUploads(); const picked = file.files[0] ? uploadFor(file.files[0]) : null;
+    replace(resumeBox,
+      picked ? h('div.notice', `This file's upload to image "${picked.name}" stopped before its end. Resume asks the server how much it holds and sends the rest; Upload starts a new image.`,
+        h('div.buttons', h('button.primary#upload-resume-go', {
+          type: 'button',
+          onclick: async () => {
+            busy(true);
+            try { done(await resumeUpload(picked, file.files[0], upStatus)); } catch (err) { upStatus.append(errorBox(err)); showPending(); } finally { busy(false); }
+          },
+        }, 'Resume upload'))) : null,
+      !picked && pending.length ? h('div.muted', h('p', 'Unfinished uploads from this browser; pick the same file to resume:'),
+        h('ul#upload-pending', pending.map((u) => h('li', `${u.name} (${u.fileName}, `, size(u.size), ') ',
+          h('button', { type: 'button', onclick: () => { forgetUpload(u.target); showPending(); } }, `Forget ${u.name}`))))) : null);
+  };
+  file.addEventListener('change', () => {
+    if (file.files[0] && !upName.value) upName.value = (uploadFor(file.files[0])?.name ?? file.files[0].name.replace(/\.[^.]*$/, ''));
+    showPending();
+  });
   const upload = h('form.apiform#upload-form', {
     onsubmit: async (e) => {
       e.preventDefault();
       if (!file.files[0]) return;
-      const button = upload.querySelector('button[type=submit]');
-      button.disabled = true;
+      busy(true);
       try {
-        const image = await uploadFile(file.files[0], { name: upName.value.trim(), format: upFormat.value, bs: upBs.value }, upStatus);
-        toast(`Uploaded ${image.name}: ${image.status}`); load();
+        done(await uploadFile(file.files[0], { name: upName.value.trim(), format: upFormat.value, bs: upBs.value }, upStatus));
       } catch (err) {
         upStatus.append(errorBox(err));
       } finally {
-        button.disabled = false;
+        busy(false);
       }
     },
-  }, field('File', file), field('Image name', upName), field('Format', upFormat), field('Backup storage', upBs), upStatus,
+  }, field('File', file), field('Image name', upName), field('Format', upFormat), field('Backup storage', upBs), resumeBox, upStatus,
   h('div.buttons', h('button.primary', { type: 'submit' }, 'Upload')));
 
   replace(main, h('h1', 'Images'),
@@ -87,49 +106,6 @@ export async function render(main, _params, ctx) {
       h('section#add-image', { 'aria-labelledby': 'h-add' }, h('h2#h-add', 'Add from a URL'), addForm, watch),
       h('section', { 'aria-labelledby': 'h-up' }, h('h2#h-up', 'Upload from this computer'),
         h('p.muted', 'Sent in 8 MiB pieces to the image\'s upload URL; a dropped connection resumes where the server says it stopped.'), upload)));
+  showPending();
   ctx.every(3000, load);
-}
-
-/** AddImage upload://, then PUT the file in pieces; on a network error, HEAD tells where to resume. */
-export async function uploadFile(blob, { name, format, bs }, status) {
-  const safe = (blob.name || 'upload').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'upload';
-  const reply = await call('AddImage', { name, format, url: `upload://${safe}`, backupStorageUuids: [bs] });
-  const url = new URL(reply.inventory.backupStorageRefs[0].uploadUrl, location.href);
-  // Same origin as the console: the upload URL names this server by the Host we used.
-  const target = url.pathname;
-  const bar = progressBar(0, `Upload of ${name}`);
-  const info = h('div.muted');
-  status.replaceChildren(h('div', `Uploading ${name}`), bar, info);
-  const show = (n) => {
-    const pct = blob.size ? (100 * n) / blob.size : 100;
-    bar.querySelector('progress').value = pct; bar.querySelector('.pct').textContent = `${Math.floor(pct)} %`;
-    info.replaceChildren(size(n), ' of ', size(blob.size));
-  };
-  let offset = 0; let failures = 0;
-  for (;;) {
-    const end = Math.min(blob.size, offset + PIECE) - 1;
-    let res;
-    try {
-      res = await fetch(target, {
-        method: 'PUT', body: blob.slice(offset, end + 1),
-        headers: blob.size ? { 'Content-Range': `bytes ${offset}-${end}/${blob.size}` } : {},
-      });
-    } catch (e) {
-      // Dropped connection: ask the server how much it holds and go on from there.
-      if (++failures > 5) throw e;
-      await new Promise((r) => setTimeout(r, 500 * failures));
-      const head = await fetch(target, { method: 'HEAD' }).catch(() => null);
-      if (head?.ok || head?.status === 308) offset = Number(head.headers.get('Upload-Offset') ?? offset);
-      info.replaceChildren(`Connection dropped; resuming at byte ${offset.toLocaleString()}…`);
-      continue;
-    }
-    if (res.status === 308) {
-      offset = Number(res.headers.get('Upload-Offset') ?? end + 1); failures = 0; show(offset); continue;
-    }
-    if (res.ok) { show(blob.size); const body = await res.json(); return body.inventory; }
-    const text = await res.text();
-    let err;
-    try { err = JSON.parse(text).error; } catch { err = { description: `HTTP ${res.status}`, details: text }; }
-    const e = new Error(err.details); Object.assign(e, err); throw e;
-  }
 }
