@@ -112,6 +112,7 @@ public sealed partial class ConsoleTests(ConsoleFixture f)
         B.Find("#image-copies .copy-status[data-status='Corrupted']");
         B.UntilText("#image-copies", "Reason: ");
         Assert.False(B.Has("#image-copies button.export"));
+        B.Js("document.getElementById('h-c').scrollIntoView();");
         B.Shot("doc-image-detail");
         Check("image-detail-corrupted", violations);
 

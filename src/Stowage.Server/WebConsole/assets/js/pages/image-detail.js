@@ -63,7 +63,8 @@ export async function render(main, [uuid], ctx) {
   // One copy (bsUuid) or every Ready / Corrupted copy; the outcome per copy shows below, the statuses in the table.
   const verify = async (bsUuid) => {
     const where = bsUuid ? `the copy on ${storages.get(bsUuid)?.name ?? bsUuid}` : 'every copy';
-    verifying = true; verifyAll.disabled = true;
+    // An export link shown earlier may name a copy that turns out Corrupted: take it away.
+    verifying = true; verifyAll.disabled = true; replace(exportBox);
     copies.querySelectorAll('button.verify').forEach((b) => { b.disabled = true; });
     await runVerify(verifyWatch, verifyOut, `Verifying ${where}`, 'VerifyImage', { uuid, backupStorageUuids: bsUuid ? [bsUuid] : undefined, repair: repair.value() },
       () => { verifying = false; return refresh(); });
