@@ -116,12 +116,41 @@ public sealed partial class ConsoleTests(ConsoleFixture f)
         B.Shot("doc-image-detail");
         Check("image-detail-corrupted", violations);
 
-        // The storage's page verifies every copy on it: the URL image is intact, the uploaded one is not.
+        // A volume snapshot on the storage (through the API): its row verifies it, offers the copy form, and the
+        // storage's page verifies every copy on it: the snapshot and the URL image are intact, the uploaded one is not.
+        using (var api = f.Host.Client())
+        {
+            await api.LoginAsync();
+            var snapBody = new System.Text.Json.Nodes.JsonObject
+            {
+                ["params"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["name"] = "snap-" + name, ["url"] = f.Source.Add("snap.img", new byte[2 * 1024 * 1024]),
+                    ["volumeUuid"] = "0123456789abcdef0123456789abcdef", ["treeUuid"] = "fedcba9876543210fedcba9876543210",
+                    ["backupStorageUuids"] = new System.Text.Json.Nodes.JsonArray(uuid),
+                },
+            };
+            var added = await api.CallAsync(HttpMethod.Post, "/volume-snapshots", snapBody);
+            Assert.True(added.Status == System.Net.HttpStatusCode.OK, added.ToString());
+        }
+
         B.Go("#/storage/" + uuid);
+        B.UntilText("#bs-archive-list", "snap-" + name);
+        B.Click("#bs-archive-list button.verify");
+        B.UntilText("#archive-verify-results", "Ok");
+        B.UntilText("#bs-archive-list td[data-label='Last verified']", "Ok");
+        B.Click("#bs-archive-list button.copy");
+        B.Until(() => B.Has("#bs-archive-action form[data-api=CopyVolumeSnapshotToBackupStorage] #archive-copy-dst") || B.Has("#bs-archive-action p.empty"), "the copy form");
         B.Click("#act-verify");
-        B.UntilText("#bs-verify-results", "2 copies verified: 1 ok, 1 corrupted");
+        B.UntilText("#bs-verify-results", "3 copies verified: 2 ok, 1 corrupted");
         B.UntilText("#bs-images", "Corrupted");
         Check("storage-detail-verified", violations);
+        B.Js("document.getElementById('h-a').scrollIntoView();");
+        B.Shot("storage-archives");
+        B.Click("#bs-archive-list button.delete");
+        B.UntilText("dialog.modal", "only copy");
+        B.Click("dialog.modal button[value=ok]");
+        B.UntilText("#bs-archives", "No volume snapshot or backup here.");
 
         // Attach to a zone from the detail page; the chart has samples by now.
         B.UntilText("#bs-status", "Connected");
