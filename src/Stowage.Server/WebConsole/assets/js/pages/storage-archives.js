@@ -41,7 +41,7 @@ export function archivesOf(el, bsUuid) {
   const copyForm = async (x) => {
     const storages = (await query('QueryBackupStorage', [], { sortBy: 'name', sortDirection: 'asc' })).inventories ?? [];
     const free = storages.filter((b) => !(x.backupStorageRefs ?? []).some((r) => r.backupStorageUuid === b.uuid));
-    if (!free.length) { replace(panel, h('p.empty', `Every other backup storage already holds ${x.name}.`)); return; }
+    if (!free.length) { replace(panel, h('p.empty', `No other backup storage to copy ${x.name} to: every other one already holds it.`)); return; }
     const dst = h('select#archive-copy-dst', free.map((b) => h('option', { value: b.uuid }, `${b.name} (${b.status})`)));
     const watch = h('div', { 'aria-live': 'polite' });
     const apiName = `Copy${NOUN[x.kind]}ToBackupStorage`;
