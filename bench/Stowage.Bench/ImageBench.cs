@@ -45,16 +45,7 @@ public static class ImageBench
         WebApplication? http = null;
         try
         {
-            var clientKey = Path.Combine(root, "id_ed25519");
-            Sshd.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stowage-image-bench", "-f", clientKey);
-            var authorized = Path.Combine(root, "authorized_keys");
-            File.Copy(clientKey + ".pub", authorized);
-            Sshd.Run("chmod", "644", authorized);
-            var data = Path.Combine(root, "data");
-            Directory.CreateDirectory(data);
-            Sshd.Run("chown", $"{opt.User}:", data);
-            sshd = new Sshd(Path.Combine(root, "sshd"), opt.User, authorized, logCiphers: true);
-            await sshd.StartAsync();
+            (sshd, var clientKey, var data) = await Sshd.StartForBenchAsync(root, opt.User, "stowage-image-bench", logCiphers: true);
 
             var source = Path.Combine(root, "image.raw");
             await WriteSourceAsync(source, opt.SizeMiB * 1024 * 1024, ct);

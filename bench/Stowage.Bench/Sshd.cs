@@ -24,6 +24,34 @@ public sealed class Sshd : IDisposable
     private readonly ConcurrentDictionary<string, int> _ciphers = new();
 
     /// <param name="logCiphers">Log at DEBUG1, which names the cipher every connection negotiated (see <see cref="TakeCiphers"/>).</param>
+    /// <summary>
+    /// The benches' common host: a fresh client key under <paramref name="root"/> authorized for <paramref name="user"/>,
+    /// a <c>data</c> folder the user owns, and an sshd started for them. The caller disposes the sshd.
+    /// </summary>
+    public static async Task<(Sshd Sshd, string ClientKey, string Data)> StartForBenchAsync(string root, string user, string comment, bool logCiphers)
+    {
+        var clientKey = Path.Combine(root, "id_ed25519");
+        Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", clientKey);
+        var authorized = Path.Combine(root, "authorized_keys");
+        File.Copy(clientKey + ".pub", authorized);
+        Run("chmod", "644", authorized);
+        var data = Path.Combine(root, "data");
+        Directory.CreateDirectory(data);
+        Run("chown", $"{user}:", data);
+        var sshd = new Sshd(Path.Combine(root, "sshd"), user, authorized, logCiphers);
+        try
+        {
+            await sshd.StartAsync();
+        }
+        catch
+        {
+            sshd.Dispose();
+            throw;
+        }
+
+        return (sshd, clientKey, data);
+    }
+
     public Sshd(string dir, string user, string authorizedKeys, bool logCiphers = false)
     {
         _dir = dir;

@@ -44,16 +44,7 @@ public static class UploadBench
         Sshd? sshd = null;
         try
         {
-            var clientKey = Path.Combine(root, "id_ed25519");
-            Sshd.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stowage-upload-bench", "-f", clientKey);
-            var authorized = Path.Combine(root, "authorized_keys");
-            File.Copy(clientKey + ".pub", authorized);
-            Sshd.Run("chmod", "644", authorized);
-            var data = Path.Combine(root, "data");
-            Directory.CreateDirectory(data);
-            Sshd.Run("chown", $"{opt.User}:", data);
-            sshd = new Sshd(Path.Combine(root, "sshd"), opt.User, authorized, logCiphers: true);
-            await sshd.StartAsync();
+            (sshd, var clientKey, var data) = await Sshd.StartForBenchAsync(root, opt.User, "stowage-upload-bench", logCiphers: true);
             var ssh = new SshReferences(clientKey, sshd.Port, opt.User);
             Console.WriteLine(SshReferences.Describe);
             Console.WriteLine("Stowage: AddImage upload://, then curl -q -fsS -T <file> <uploadUrl> (one PUT, no Content-Range), timed until its 200 answer (image Ready)");

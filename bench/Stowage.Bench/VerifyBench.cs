@@ -33,16 +33,7 @@ public static class VerifyBench
         WebApplication? http = null;
         try
         {
-            var clientKey = Path.Combine(root, "id_ed25519");
-            Sshd.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stowage-verify-bench", "-f", clientKey);
-            var authorized = Path.Combine(root, "authorized_keys");
-            File.Copy(clientKey + ".pub", authorized);
-            Sshd.Run("chmod", "644", authorized);
-            var data = Path.Combine(root, "data");
-            Directory.CreateDirectory(data);
-            Sshd.Run("chown", $"{opt.User}:", data);
-            sshd = new Sshd(Path.Combine(root, "sshd"), opt.User, authorized);
-            await sshd.StartAsync();
+            (sshd, var clientKey, var data) = await Sshd.StartForBenchAsync(root, opt.User, "stowage-verify-bench", logCiphers: false);
             var source = Path.Combine(root, "image.raw");
             await ImageBench.WriteSourceAsync(source, opt.SizeMiB * 1024 * 1024, ct);
             var bytes = new FileInfo(source).Length;
