@@ -4,7 +4,11 @@ namespace Stowage.ObjectStore;
 internal sealed record ListedObject(string Key, long Size, DateTime ModifiedUtc);
 
 /// <summary>What a HEAD of one object answered: its size and Stowage's metadata on it (lowercase names, no prefix).</summary>
-internal sealed record ObjectHead(long Size, IReadOnlyDictionary<string, string> Metadata, bool Segmented);
+internal sealed record ObjectHead(long Size, IReadOnlyDictionary<string, string> Metadata, bool Segmented)
+{
+    /// <summary>The object's ETag as the store answers it (unquoted, lowercase); S3 only (a multipart one is <c>md5-of-part-md5s-N</c>).</summary>
+    public string? Etag { get; init; }
+}
 
 /// <summary>The leftovers of an interrupted segmented write of <see cref="Key"/>: segments or an incomplete multipart upload.</summary>
 internal sealed record Leftover(string Key, long Size, DateTime ModifiedUtc);
@@ -73,7 +77,27 @@ internal interface IObjectClient : IDisposable
 
     /// <summary>Copies <paramref name="sourceKey"/> (same container) to <paramref name="destinationKey"/> inside the store.</summary>
     Task CopyAsync(string sourceKey, string destinationKey, long size, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Copies <paramref name="sourceKey"/> (same container) into a new segmented write of <paramref name="destinationKey"/>
+    /// inside the store, nothing visible until the write is completed: Swift one <c>X-Copy-From</c> per segment of the
+    /// source's manifest (or of the whole plain object), S3 one <c>UploadPartCopy</c> per <paramref name="partSize"/>
+    /// range. The answer says whether the store proved the copied bytes are the ones written at first (see
+    /// <see cref="StoreCopy"/>). A failure or cancellation removes what was copied before it throws.
+    /// </summary>
+    Task<StoreCopy> CopySegmentsAsync(string sourceKey, string destinationKey, long size, string recordedMd5, int partSize,
+        IProgress<Core.Storage.TransferProgress>? progress, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A copy inside the store, not yet visible: <see cref="Write"/> completes or aborts it. <see cref="Parts"/> are the
+/// copied segments with the ETag the store answered for each (the md5 of the bytes it wrote, where the store's ETags
+/// are md5s). <see cref="Proven"/>: those ETags match md5s recorded when the source was written (Swift: the source
+/// manifest's segment hashes, or the image md5 for a plain object; S3: the source's ETag); <see cref="Changed"/>: they
+/// contradict them (a source segment no longer holds its bytes). Neither: the store's answers cannot tell (S3 parts cut
+/// differently from the source's, or ETags that are not md5s), and the caller must read the source to know.
+/// </summary>
+internal sealed record StoreCopy(ISegmentedWrite Write, IReadOnlyList<UploadedSegment> Parts, bool Proven, string? Changed);
 
 /// <summary>A stored segment of a segmented write: its number (from 1), the ETag the store answered, its size.</summary>
 internal sealed record UploadedSegment(int Number, string Etag, long Size);

@@ -131,7 +131,7 @@ public sealed class ObjectStoreFaultTests(SwiftFixture swift) : ObjectStoreTestB
         Assert.True(driver.SameStore(target, other));
         var copyPath = InstallPath(other, "copy.template");
 
-        var copied = await driver.CopyWithinStoreAsync(other, new StoredCopy(target, source, new ImageExpectations(facts.ActualSize, facts.Md5, facts.Sha256)), copyPath, default);
+        var copied = await driver.CopyWithinStoreAsync(other, new StoredCopy(target, source, new ImageExpectations(facts.ActualSize, facts.Md5, facts.Sha256)), copyPath, null, default);
 
         Assert.Equal((facts.ActualSize, facts.Md5, facts.Sha256), (copied.ActualSize, copied.Md5, copied.Sha256));
         await driver.DeleteImageAsync(target, source, default);

@@ -30,9 +30,14 @@ public interface IServerSideCopy
     bool SameStore(BackupStorageTarget source, BackupStorageTarget destination);
 
     /// <summary>
-    /// Copies <paramref name="source"/> to <paramref name="installPath"/> of <paramref name="target"/> inside the store;
-    /// the copy's size is checked against <c>source.Expect</c> and its recorded digests are carried over.
-    /// A failure leaves no visible object.
+    /// Copies <paramref name="source"/> to <paramref name="installPath"/> of <paramref name="target"/> inside the store,
+    /// reporting the bytes copied so far. The copy's size is checked against <c>source.Expect</c>, and its recorded
+    /// digests are carried over only once the store proved the copied bytes are the ones they were computed over
+    /// (each copied segment's md5, as the store computed it, against the md5 recorded when the source was written), or,
+    /// where the store cannot tell, after Stowage read the source once. A source that no longer holds its bytes fails
+    /// with <see cref="StorageFailure.SourceFailed"/>; a store that cannot prove a copy at all fails with
+    /// <see cref="StorageFailure.SourceUnreachable"/> (stream it instead). A failure leaves no visible object.
     /// </summary>
-    Task<ImageFileFacts> CopyWithinStoreAsync(BackupStorageTarget target, StoredCopy source, string installPath, CancellationToken cancellationToken);
+    Task<ImageFileFacts> CopyWithinStoreAsync(
+        BackupStorageTarget target, StoredCopy source, string installPath, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
 }

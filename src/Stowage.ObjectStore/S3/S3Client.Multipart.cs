@@ -110,6 +110,65 @@ internal sealed partial class S3Client
         }
     }
 
+    /// <summary>
+    /// One <c>UploadPartCopy</c> per <paramref name="partSize"/> range into a new multipart upload. Each answer's ETag is
+    /// the md5 of the bytes the store wrote for that part (where ETags are md5s: not under SSE-KMS or SSE-C). The copy
+    /// is proven when one part's md5 is the image's recorded md5, or when the parts' md5s make the source's own
+    /// multipart ETag (<c>md5(part md5s)-N</c>, fixed at the source's completion from the md5s Stowage sent as
+    /// Content-MD5): that needs the copy cut where the source was cut, which Stowage's own writes of that size are
+    /// (the same segment size). Otherwise the store's answers cannot tell (and S3 cannot list a completed object's parts).
+    /// </summary>
+    public async Task<StoreCopy> CopySegmentsAsync(string sourceKey, string destinationKey, long size, string recordedMd5, int partSize,
+        IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        var head = await HeadAsync(sourceKey, cancellationToken) ?? throw new StorageException(StorageFailure.SourceFailed, $"object {sourceKey} does not exist in bucket {bucket}");
+        var start = await Call(() => _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = destinationKey }, cancellationToken), cancellationToken);
+        var write = new MultipartWrite(this, destinationKey, start.UploadId);
+        try
+        {
+            var number = 0;
+            for (long first = 0; first < size; first += partSize)
+            {
+                number++;
+                var part = new CopyPartRequest
+                {
+                    SourceBucket = bucket,
+                    SourceKey = sourceKey,
+                    DestinationBucket = bucket,
+                    DestinationKey = destinationKey,
+                    UploadId = start.UploadId,
+                    PartNumber = number,
+                    FirstByte = first,
+                    LastByte = Math.Min(size, first + partSize) - 1,
+                };
+                var r = await Call(() => _s3.CopyPartAsync(part, cancellationToken), cancellationToken);
+                write.Record(number, r.ETag, part.LastByte.Value - first + 1);
+                progress?.Report(new TransferProgress(part.LastByte.Value + 1));
+            }
+
+            var parts = write.Uploaded;
+            var md5s = parts.Select(p => Unquote(p.Etag)).ToList();
+            var proven = md5s.Count == 1
+                ? string.Equals(md5s[0], recordedMd5, StringComparison.OrdinalIgnoreCase)
+                : md5s.All(IsMd5) && head.Etag == MultipartEtag(md5s);
+            return new StoreCopy(write, parts, proven, null);
+        }
+        catch
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await Abort(destinationKey, start.UploadId, cts.Token);
+            throw;
+        }
+    }
+
+    internal static string Unquote(string? etag) => (etag ?? string.Empty).Trim().Trim('"').ToLowerInvariant();
+
+    private static bool IsMd5(string hex) => hex.Length == 32 && hex.All(char.IsAsciiHexDigitLower);
+
+    /// <summary>S3's ETag of a multipart object: the md5 of its parts' binary md5s, then the part count.</summary>
+    private static string MultipartEtag(List<string> partMd5s) =>
+        Checksums.Md5Hex([.. partMd5s.SelectMany(Convert.FromHexString)]) + "-" + partMd5s.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private async Task<List<MultipartUpload>> UploadsAsync(string prefix, CancellationToken ct)
     {
         var result = new List<MultipartUpload>();

@@ -48,7 +48,7 @@ internal sealed partial class S3Client(AmazonS3Client s3, BackupStorageTarget ta
             var r = await Call(() => _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, cancellationToken), cancellationToken);
             var meta = r.Metadata.Keys.ToDictionary(
                 k => (k.StartsWith(MetaPrefix, StringComparison.OrdinalIgnoreCase) ? k[MetaPrefix.Length..] : k).ToLowerInvariant(), k => r.Metadata[k], StringComparer.Ordinal);
-            return new ObjectHead(r.ContentLength, meta, r.ETag?.Contains('-', StringComparison.Ordinal) == true);
+            return new ObjectHead(r.ContentLength, meta, r.ETag?.Contains('-', StringComparison.Ordinal) == true) { Etag = r.ETag is null ? null : Unquote(r.ETag) };
         }
         catch (StorageException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
         {

@@ -13,7 +13,9 @@ namespace Stowage.Server.Features.Images;
 /// the destination host pulls the file from the source host over SFTP with the source's read-only
 /// direct-fetch key, and when it cannot reach the source host Stowage reads the file (the export read path)
 /// and streams it to the destination. Either way the destination verifies the source copy's recorded size
-/// and digests before the file takes its place. <c>image/copy.mode</c> can force one path.
+/// and digests before the file takes its place. Two backup storages in one object store copy inside the store
+/// (<see cref="IServerSideCopy"/>, see BackupStorageCopies.WithinStore.cs). <c>image/copy.mode</c> can force one path
+/// (<c>Stream</c> streams through Stowage even within one store).
 /// </summary>
 public sealed partial class BackupStorageCopies(
     StowageDbContextFactory dbFactory,
@@ -21,6 +23,9 @@ public sealed partial class BackupStorageCopies(
     DirectFetchKeys keys,
     KeyedLocks locks,
     GlobalConfigStore configs,
+    TransferRegistry transfers,
+    Monitoring.StowageMetrics metrics,
+    IServiceProvider services,
     ILogger<BackupStorageCopies> logger)
 {
     public const string Auto = "Auto";
@@ -36,6 +41,19 @@ public sealed partial class BackupStorageCopies(
         var source = new StoredCopy(await connector.LoadTargetAsync(db, bs, ct), from.InstallPath, job.Expect);
         var sourceDriver = connector.Drivers.Get(bs.Type);
         var mode = configs.Get(ImageConfigs.CopyMode);
+        if (mode != Stream && driver is IServerSideCopy within && driver.Capabilities.ServerSideCopy
+            && sourceDriver.Type == driver.Type && within.SameStore(source.Storage, target))
+        {
+            try
+            {
+                return await WithinStoreAsync(within, target, job, source, progress, ct);
+            }
+            catch (StorageException e) when (e.Failure == StorageFailure.SourceUnreachable)
+            {
+                LogStreaming(logger, job.ImageUuid, from.BsUuid, job.BsUuid, e.Message);
+            }
+        }
+
         if (mode != Stream)
         {
             try
