@@ -44,6 +44,9 @@ internal interface IObjectClient : IDisposable
     /// <summary>Stores <paramref name="data"/> in one request; the store checks <paramref name="md5Hex"/> and its answered ETag is checked too.</summary>
     Task PutAsync(string key, ReadOnlyMemory<byte> data, string md5Hex, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);
 
+    /// <summary>The first <paramref name="count"/> bytes of an existing object (fewer when it is shorter), in one ranged GET.</summary>
+    Task<byte[]> ReadHeadAsync(string key, int count, CancellationToken cancellationToken);
+
     /// <summary>Reads from <paramref name="offset"/> to the end; the stream's Length is the whole object's size.</summary>
     Task<Stream> OpenReadAsync(string key, long offset, CancellationToken cancellationToken);
 

@@ -47,13 +47,8 @@ public abstract partial class ObjectStoreDriver
             throw new StorageException(StorageFailure.SourceFailed, $"{source.InstallPath} has no recorded checksums to carry over");
         }
 
-        // The header for format and virtual size: the first bytes of the source, read once.
-        var header = new byte[Math.Min(ImageHeader.Needed, head.Size)];
-        if (header.Length > 0)
-        {
-            await using var read = await client.OpenReadAsync(sourceKey, 0, cancellationToken);
-            await read.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken);
-        }
+        // The header for format and virtual size: the first bytes of the source, one ranged read.
+        var header = head.Size == 0 ? [] : await client.ReadHeadAsync(sourceKey, (int)Math.Min(ImageHeader.Needed, head.Size), cancellationToken);
 
         var (format, virtualSize) = ImageHeader.Probe(header, head.Size);
         var facts = new ImageFileFacts(installPath, head.Size, virtualSize, format, md5, sha256);

@@ -100,6 +100,18 @@ internal sealed partial class S3Client(AmazonS3Client s3, BackupStorageTarget ta
         await Call(() => _s3.PutObjectAsync(request, cancellationToken), cancellationToken);
     }
 
+    public async Task<byte[]> ReadHeadAsync(string key, int count, CancellationToken cancellationToken)
+    {
+        using var r = await Call(() => _s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new ByteRange(0, count - 1) }, cancellationToken), cancellationToken);
+        using var buffer = new MemoryStream();
+        await Call(async () =>
+        {
+            await r.ResponseStream.CopyToAsync(buffer, cancellationToken);
+            return true;
+        }, cancellationToken);
+        return buffer.ToArray();
+    }
+
     public async Task<Stream> OpenReadAsync(string key, long offset, CancellationToken cancellationToken)
     {
         var request = new GetObjectRequest { BucketName = bucket, Key = key };

@@ -80,6 +80,12 @@ internal sealed partial class SwiftClient(HttpClient http, SwiftAuth auth, Backu
         CheckEtag(response, md5Hex, key);
     }
 
+    public async Task<byte[]> ReadHeadAsync(string key, int count, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, ObjectPath(key), cancellationToken, configure: r => r.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, count - 1));
+        return response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable ? [] : await Guard(() => response.Content.ReadAsByteArrayAsync(cancellationToken), cancellationToken);
+    }
+
     public async Task<Stream> OpenReadAsync(string key, long offset, CancellationToken cancellationToken)
     {
         var response = await SendAsync(HttpMethod.Get, ObjectPath(key), cancellationToken, okIfMissing: true, streamed: true, configure: r =>
