@@ -105,6 +105,36 @@ public sealed class CopyWorld : IAsyncDisposable
         return w;
     }
 
+    /// <summary>
+    /// Two backup storages of one type at <paramref name="from"/> and <paramref name="to"/> (for an object store: one
+    /// container or bucket, two prefixes, so one store), their add parameters passed through <paramref name="adjust"/>,
+    /// and an image of <paramref name="bytes"/> (over HTTP) on the first.
+    /// </summary>
+    public static async Task<CopyWorld> StartInOneStoreAsync(
+        IStorageTypeFixture type, StorageLocation from, StorageLocation to, byte[] bytes, Action<JsonObject> adjust)
+    {
+        var host = await StowageHost.StartAsync();
+        var client = host.Client();
+        await client.LoginAsync();
+        var w = new CopyWorld(host, client) { SrcUrl = from.LocalPath, DstUrl = to.LocalPath, SrcLocation = from, DstLocation = to };
+        async Task<string> AddAsync(StorageLocation location, string name)
+        {
+            var p = type.AddParams(location, name);
+            adjust(p);
+            var r = await client.CallAsync(HttpMethod.Post, type.ApiPath, new JsonObject { ["params"] = p });
+            Assert.True(r.Status == System.Net.HttpStatusCode.OK, r.ToString());
+            return r.Json!["inventory"]!["uuid"]!.GetValue<string>();
+        }
+
+        w.Src = await AddAsync(from, "src");
+        w.Dst = await AddAsync(to, "dst");
+        await using var http = await HttpSource.StartAsync();
+        var image = await ImageKit.AddOkAsync(client, http.Add("item.raw", bytes), [w.Src]);
+        w.Image = image["uuid"]!.GetValue<string>();
+        w.SrcInstallPath = image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>();
+        return w;
+    }
+
     /// <summary>The source's location when the world was made over types.</summary>
     public StorageLocation? SrcLocation { get; private set; }
 
