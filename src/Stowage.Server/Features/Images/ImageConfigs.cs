@@ -35,7 +35,7 @@ public static class ImageConfigs
 
     public static readonly GlobalConfigDefinition CopyMode = new(
         "image", "copy.mode",
-        "Copies between backup storages. Auto: the destination host pulls from the source host over sftp with the source's read-only direct-fetch key, and Stowage streams the bytes when it cannot; HostToHost: only the host pulls; Stream: Stowage always streams",
+        "Copies between backup storages. Auto: two backup storages in one object store copy inside the store (server-side copy, proven by the store's md5s); otherwise the destination host pulls from the source host over sftp with the source's read-only direct-fetch key, and Stowage streams the bytes when it cannot; HostToHost: only the store or the host copies; Stream: Stowage always streams",
         "Auto", GlobalConfigType.String, ValidValues: ["Auto", "HostToHost", "Stream"]);
 
     public static readonly GlobalConfigDefinition SkipTlsVerify = new(
