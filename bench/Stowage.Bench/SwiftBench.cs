@@ -12,7 +12,8 @@ namespace Stowage.Bench;
 /// into a SwiftBackupStorage (segmented SLO write, md5 + sha256 and per-segment ETag checks) against
 /// <c>curl -T</c> of the same file into the same container, and the export download (<c>curl -L</c> of the export
 /// URL, redirected to a TempURL) against <c>curl</c> of the object straight from the store. Goals: add ≥ 0.9 ×
-/// curl -T, export ≥ 0.95 × curl, server peak RSS growth ≤ 100 MiB.
+/// curl -T, export ≥ 0.95 × curl, server peak RSS growth ≤ 100 MiB. Then a copy between two backup storages of the
+/// container made by the store next to the same copy streamed (<see cref="SwiftCopyBench"/>).
 /// </summary>
 public static class SwiftBench
 {
@@ -108,6 +109,7 @@ public static class SwiftBench
             report.Add("Stowage export download, curl -L (302 to a TempURL)", Rate(down), null);
             report.Add("  ratio to curl of the same object from the store", $"{downRatio:F2}", downRatio >= 0.95 ? "PASS (>= 0.95)" : "MISS (>= 0.95)");
             report.Add("  ratio to curl of the plain object curl -T wrote (earlier baseline)", $"{gets.Min() / down:F2}", null);
+            await SwiftCopyBench.RunAsync(report, client, port, container, url, opt.Repeat, Rate, ct);
             if (AwsCli() is { } aws)
             {
                 await S3Async(report, aws, client, port, source, url, opt.Repeat, Rate, ct);
