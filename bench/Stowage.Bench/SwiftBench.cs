@@ -109,7 +109,7 @@ public static class SwiftBench
             report.Add("Stowage export download, curl -L (302 to a TempURL)", Rate(down), null);
             report.Add("  ratio to curl of the same object from the store", $"{downRatio:F2}", downRatio >= 0.95 ? "PASS (>= 0.95)" : "MISS (>= 0.95)");
             report.Add("  ratio to curl of the plain object curl -T wrote (earlier baseline)", $"{gets.Min() / down:F2}", null);
-            await SwiftCopyBench.RunAsync(report, client, port, container, url, opt.Repeat, Rate, ct);
+            await SwiftCopyBench.RunAsync(report, client, pid, port, container, url, opt.Repeat, Rate, ct);
             if (AwsCli() is { } aws)
             {
                 await S3Async(report, aws, client, port, source, url, opt.Repeat, Rate, ct);

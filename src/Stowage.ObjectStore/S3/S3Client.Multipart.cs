@@ -126,10 +126,10 @@ internal sealed partial class S3Client
         var write = new MultipartWrite(this, destinationKey, start.UploadId);
         try
         {
-            var number = 0;
-            for (long first = 0; first < size; first += partSize)
+            var runner = new StoreCopyRunner(progress);
+            await StoreCopyRunner.RunAsync((int)((size + partSize - 1) / partSize), async i =>
             {
-                number++;
+                var first = (long)i * partSize;
                 var part = new CopyPartRequest
                 {
                     SourceBucket = bucket,
@@ -137,15 +137,14 @@ internal sealed partial class S3Client
                     DestinationBucket = bucket,
                     DestinationKey = destinationKey,
                     UploadId = start.UploadId,
-                    PartNumber = number,
+                    PartNumber = i + 1,
                     FirstByte = first,
                     LastByte = Math.Min(size, first + partSize) - 1,
                 };
-                var r = await Call(() => _s3.CopyPartAsync(part, cancellationToken), cancellationToken);
-                write.Record(number, r.ETag, part.LastByte.Value - first + 1);
-                progress?.Report(new TransferProgress(part.LastByte.Value + 1));
-            }
-
+                var r = await Call(() => _s3.CopyPartAsync(part, CancellationToken.None), CancellationToken.None);
+                write.Record(i + 1, r.ETag, part.LastByte.Value - first + 1);
+                runner.Copied(part.LastByte.Value - first + 1);
+            }, cancellationToken);
             var parts = write.Uploaded;
             var md5s = parts.Select(p => Unquote(p.Etag)).ToList();
             var proven = md5s.Count == 1

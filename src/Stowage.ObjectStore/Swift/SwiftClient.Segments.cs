@@ -162,25 +162,26 @@ internal sealed partial class SwiftClient
         }
 
         var write = new SloWrite(this, destinationKey, Guid.NewGuid().ToString("N"));
+        var runner = new StoreCopyRunner(progress);
         try
         {
-            long done = 0;
-            string? changed = null;
-            for (var i = 0; i < sources.Count; i++)
+            await StoreCopyRunner.RunAsync(sources.Count, async i =>
             {
                 var (path, recorded, bytes) = sources[i];
-                var etag = await write.CopySegmentAsync(i + 1, path, bytes, cancellationToken);
+                var etag = await write.CopySegmentAsync(i + 1, path, bytes, CancellationToken.None);
                 if (etag != recorded)
                 {
-                    changed = $"segment {i + 1} of {sources.Count} ({bytes} bytes) now hashes to md5 {etag}, not the {recorded} recorded when it was written";
-                    break;
+                    throw new SegmentChangedException($"segment {i + 1} of {sources.Count} ({bytes} bytes) now hashes to md5 {etag}, not the {recorded} recorded when it was written");
                 }
 
-                done += bytes;
-                progress?.Report(new TransferProgress(done));
-            }
-
-            return new StoreCopy(write, write.Uploaded, changed is null, changed);
+                runner.Copied(bytes);
+            }, cancellationToken);
+            return new StoreCopy(write, write.Uploaded, true, null);
+        }
+        catch (SegmentChangedException e)
+        {
+            // Not a failure of the store: the driver refuses the copy as the source's fault, then aborts it.
+            return new StoreCopy(write, write.Uploaded, false, e.Message);
         }
         catch (StorageException e) when (e.Message.Contains(" answered 422", StringComparison.Ordinal))
         {
@@ -193,6 +194,8 @@ internal sealed partial class SwiftClient
             throw;
         }
     }
+
+    private sealed class SegmentChangedException(string message) : Exception(message);
 
     private static async Task AbortQuietlyAsync(ISegmentedWrite write)
     {
