@@ -73,22 +73,28 @@ public sealed class ObjectStoreServerSideCopyTests(SwiftFixture swift) : ObjectS
     public async Task A_changed_source_segment_fails_the_copy_as_the_sources_fault_and_leaves_nothing(string api)
     {
         var (driver, target) = await ConnectedAsync(api);
-        var data = TestData.Random((2 * Segment) + 1000, 22);
-        var source = InstallPath(target, "src.template");
-        var facts = await driver.WriteFromStreamAsync(target, new MemoryStream(data), source, new ImageExpectations(), null, default);
         using var objects = new SwiftObjects(Swift);
-        var middle = (await objects.SegmentsOfAsync(target.Url, Relative(target, source)))[1].Split('/', 2);
-        var bytes = await objects.GetAsync(middle[0], middle[1]);
-        bytes[bytes.Length / 2] ^= 0xff;
-        await objects.PutAsync(middle[0], middle[1], bytes);
         var other = target with { Uuid = SwiftFixture.Uuid(), Url = target.Url + "/second" };
+        foreach (var size in new[] { (2 * Segment) + 1000, 1000 })
+        {
+            var data = TestData.Random(size, 22);
+            var source = InstallPath(target, "src.template");
+            var facts = await driver.WriteFromStreamAsync(target, new MemoryStream(data), source, new ImageExpectations(), null, default);
 
-        var e = await Assert.ThrowsAsync<StorageException>(() =>
-            driver.CopyWithinStoreAsync(other, Stored(target, source, facts), InstallPath(other, "copy.template"), null, default));
+            // The middle segment of a segmented object, else the plain object itself (its metadata kept).
+            var key = Relative(target, source);
+            var changed = size > Segment ? (await objects.SegmentsOfAsync(target.Url, key))[1].Split('/', 2) : [target.Url, key];
+            var bytes = await objects.GetAsync(changed[0], changed[1]);
+            bytes[bytes.Length / 2] ^= 0xff;
+            await objects.PutAsync(changed[0], changed[1], bytes);
 
-        Assert.Equal(StorageFailure.SourceFailed, e.Failure);
-        Assert.Contains("checksum mismatch", e.Message, StringComparison.Ordinal);
-        await AssertNothingAsync(driver, other, objects);
+            var e = await Assert.ThrowsAsync<StorageException>(() =>
+                driver.CopyWithinStoreAsync(other, Stored(target, source, facts), InstallPath(other, "copy.template"), null, default));
+
+            Assert.Equal(StorageFailure.SourceFailed, e.Failure);
+            Assert.Contains("checksum mismatch", e.Message, StringComparison.Ordinal);
+            await AssertNothingAsync(driver, other, objects);
+        }
     }
 
     [Theory]
