@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Information, Message = "backup storage {Uuid}: export read over SFTP because OpenSSH cannot do this login ({Reason})")]
     public static partial void OpenSshUnusable(ILogger logger, string uuid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "backup storage {Uuid}: write sent over SSH.NET because OpenSSH cannot do this login ({Reason})")]
+    public static partial void OpenSshWriteUnusable(ILogger logger, string uuid, string reason);
 }

@@ -5,9 +5,10 @@ using Stowage.Core.Storage;
 namespace Stowage.Sftp;
 
 /// <summary>
-/// The one place the local <c>ssh</c> command line of an export download is built. It is an argument
-/// vector started without a shell, so nothing in it is parsed locally; the only shell text is the remote
-/// script (<see cref="RemoteCommands.ReadFile"/>, quoted there) and a constant wrapper for ssh-agent.
+/// The one place the local <c>ssh</c> command line is built, for export reads and for bulk writes. It is an
+/// argument vector started without a shell, so nothing in it is parsed locally; the only shell text is the
+/// remote script (<see cref="RemoteCommands"/> / <see cref="ImageCommands"/>, quoted there) and a constant
+/// wrapper for ssh-agent.
 /// </summary>
 internal static class OpenSshCommand
 {
@@ -18,16 +19,25 @@ internal static class OpenSshCommand
     private const string Ciphers = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr";
 
     // ssh-add reads the key from the pipe (never a file) into the agent, which lives only as long as this
-    // ssh; -t bounds how long the agent keeps it even if something goes wrong.
-    private static readonly string AgentWrapper = $"ssh-add -q -t 120 - || exit {ExitKeyNotLoaded}; exec \"$@\"";
+    // ssh; -t bounds how long the agent keeps it even if something goes wrong. The key is the first $1 bytes
+    // of stdin: dd with bs=1 reads one byte per read(2), so it never takes a byte beyond the key from the pipe,
+    // and ssh, exec'd in the same process, gets the rest of stdin (a write's data) untouched.
+    private static readonly string AgentWrapper = $"n=$1; shift; dd bs=1 count=\"$n\" 2>/dev/null | ssh-add -q -t 120 - || exit {ExitKeyNotLoaded}; exec \"$@\"";
 
-    public static ProcessStartInfo Build(OpenSshTools tools, SftpEndpoint endpoint, string knownHostsFile, string? agentSocket, string remoteScript, TimeSpan connectTimeout)
+    /// <summary>The key text as it is written to the agent wrapper's stdin, ahead of any data.</summary>
+    public static byte[] KeyBytes(SftpEndpoint endpoint) => System.Text.Encoding.UTF8.GetBytes(endpoint.Secret.Value.TrimEnd('\n') + "\n");
+
+    /// <summary>
+    /// The ssh (or ssh-agent wrapper) start info. <paramref name="stdinCarriesData"/>: the remote script reads
+    /// ssh's stdin (a write); otherwise ssh gets <c>-n</c>. A key login always takes stdin for the key first.
+    /// </summary>
+    public static ProcessStartInfo Build(OpenSshTools tools, SftpEndpoint endpoint, string knownHostsFile, string? agentSocket, string remoteScript, TimeSpan connectTimeout, bool stdinCarriesData = false)
     {
         var usesKey = endpoint.Secret.Kind != StorageSecretKind.Password;
         var info = new ProcessStartInfo
         {
             UseShellExecute = false,
-            RedirectStandardInput = usesKey,
+            RedirectStandardInput = usesKey || stdinCarriesData,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -40,7 +50,8 @@ internal static class OpenSshCommand
             args.Add("/bin/sh");
             args.Add("-c");
             args.Add(AgentWrapper);
-            args.Add("stowage-export");
+            args.Add("stowage-ssh");
+            args.Add(KeyBytes(endpoint).Length.ToString(CultureInfo.InvariantCulture));
             args.Add(tools.Ssh);
         }
         else
@@ -48,9 +59,14 @@ internal static class OpenSshCommand
             info.FileName = tools.Ssh;
         }
 
-        foreach (var a in new[] { "-F", "/dev/null", "-T", "-x", "-a", "-n", "-p", endpoint.Port.ToString(CultureInfo.InvariantCulture), "-l", endpoint.Username })
+        foreach (var a in new[] { "-F", "/dev/null", "-T", "-x", "-a", "-p", endpoint.Port.ToString(CultureInfo.InvariantCulture), "-l", endpoint.Username })
         {
             args.Add(a);
+        }
+
+        if (!stdinCarriesData)
+        {
+            args.Add("-n");
         }
 
         var options = new List<string>
@@ -90,5 +106,27 @@ internal static class OpenSshCommand
         var secret = usesKey ? endpoint.Secret.Passphrase : endpoint.Secret.Value;
         info.Environment[OpenSshTools.SecretVariable] = secret ?? string.Empty;
         return info;
+    }
+
+    /// <summary>
+    /// What an exit status of ssh itself (or of the agent wrapper) means, from its stderr; null when the status
+    /// is the remote script's own. 255 is ssh's (OpenSSH never passes a script's 255 on differently, and no
+    /// script of Stowage's exits with it); a status above 128 with nothing from the host is a signal.
+    /// </summary>
+    public static Exception? Failure(int exit, string stderr, SftpEndpoint endpoint)
+    {
+        var last = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
+        return exit switch
+        {
+            ExitKeyNotLoaded => new OpenSshUnusableException("ssh-add cannot load the private key: " + last),
+            255 when stderr.Contains("Host key verification failed", StringComparison.Ordinal) || stderr.Contains("HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal) =>
+                new StorageException(StorageFailure.HostKeyMismatch, $"host key of {endpoint.Display} is not the pinned one; ssh refused to connect"),
+            255 when stderr.Contains("Permission denied", StringComparison.Ordinal) =>
+                new StorageException(StorageFailure.AuthenticationFailed, $"SSH login as '{endpoint.Username}' to {endpoint.Display} was refused"),
+            255 when stderr.Contains("timed out", StringComparison.OrdinalIgnoreCase) =>
+                new StorageException(StorageFailure.Timeout, $"timed out connecting to SSH server {endpoint.Display}"),
+            255 => new StorageException(StorageFailure.Unreachable, $"ssh to {endpoint.Display} failed: {(last.Length == 0 ? "the connection ended" : last)}"),
+            _ => null,
+        };
     }
 }

@@ -28,7 +28,7 @@ internal sealed partial class OpenSshReadStream
         return Encoding.UTF8.GetString(kept.GetBuffer(), 0, (int)kept.Length);
     }
 
-    private static void TryEnlargePipe(Stream stdout)
+    internal static void TryEnlargePipe(Stream stdout)
     {
         // Default pipes hold 64 KiB: every few packets ssh and the server would each wake up for a small
         // read. 1 MiB (the unprivileged limit) halves the server's CPU per GB; failing to raise it is harmless.
@@ -51,19 +51,11 @@ internal sealed partial class OpenSshReadStream
         await _process.WaitForExitAsync(wait.Token);
         var stderr = SshFailures.Safe((await _stderr).Trim(), endpoint);
         var last = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
-        return _process.ExitCode switch
+        return OpenSshCommand.Failure(_process.ExitCode, stderr, endpoint) ?? _process.ExitCode switch
         {
             RemoteCommands.ExitReadMissing => new StorageException(StorageFailure.BadLocation, $"image file {path} is not on {endpoint.Display}"),
             RemoteCommands.ExitReadDenied => new StorageException(StorageFailure.BadLocation, $"image file {path} on {endpoint.Display} is not readable by user {endpoint.Username}"),
             RemoteCommands.ExitReadNoSize => new StorageException(StorageFailure.CommandFailed, $"cannot read the size of {path} on {endpoint.Display}: {last}"),
-            OpenSshCommand.ExitKeyNotLoaded => new OpenSshUnusableException("ssh-add cannot load the private key: " + last),
-            255 when stderr.Contains("Host key verification failed", StringComparison.Ordinal) || stderr.Contains("HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal) =>
-                new StorageException(StorageFailure.HostKeyMismatch, $"host key of {endpoint.Display} is not the pinned one; ssh refused to connect"),
-            255 when stderr.Contains("Permission denied", StringComparison.Ordinal) =>
-                new StorageException(StorageFailure.AuthenticationFailed, $"SSH login as '{endpoint.Username}' to {endpoint.Display} was refused"),
-            255 when stderr.Contains("timed out", StringComparison.OrdinalIgnoreCase) =>
-                new StorageException(StorageFailure.Timeout, $"timed out connecting to SSH server {endpoint.Display}"),
-            255 => new StorageException(StorageFailure.Unreachable, $"ssh to {endpoint.Display} failed: {last}"),
             var code => new StorageException(StorageFailure.CommandFailed, $"reading {path} on {endpoint.Display} failed (exit {code}): {last}"),
         };
     }

@@ -106,7 +106,7 @@ internal sealed partial class OpenSshReadStream : Stream
                 // The key travels over the pipe to ssh-add; closing stdin ends its input.
                 try
                 {
-                    await process.StandardInput.WriteAsync(endpoint.Secret.Value.TrimEnd('\n') + "\n");
+                    await process.StandardInput.BaseStream.WriteAsync(OpenSshCommand.KeyBytes(endpoint), cancellationToken);
                     process.StandardInput.Close();
                 }
                 catch (IOException)

@@ -15,13 +15,20 @@ namespace Stowage.Sftp;
 public sealed partial class SftpBackupStorageDriver : IImageReader, IDirectFetchAccess
 {
     private readonly SftpReadClients _readers = new(ConnectTimeout);
-    private readonly OpenSshTools? _openSsh = OpenSshTools.Find();
+    private OpenSshTools? _openSsh = OpenSshTools.Find();
 
     /// <summary>How export downloads read from the host: <see cref="ExportTransport.Auto"/> uses OpenSSH when it is installed.</summary>
     public ExportTransport ExportTransport { get; set; } = ExportTransport.Auto;
 
     /// <summary>The OpenSSH client programs found at start, for tests.</summary>
     internal OpenSshTools? OpenSsh => _openSsh;
+
+    /// <summary>For tests: looks the OpenSSH programs up on <paramref name="path"/> instead (an empty directory: none).</summary>
+    internal void FindOpenSshOn(string path)
+    {
+        _openSsh?.Dispose();
+        _openSsh = OpenSshTools.Find(path);
+    }
 
     /// <summary>Whether export downloads go through a local OpenSSH client (installed and not turned off).</summary>
     public bool ExportsThroughOpenSsh => _openSsh is not null && ExportTransport != ExportTransport.Sftp;

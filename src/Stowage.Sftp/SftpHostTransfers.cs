@@ -42,7 +42,7 @@ public sealed partial class SftpBackupStorageDriver
         var hashHere = offset == 0;
         CopyDigests? digests = null;
         var script = ImageCommands.UploadChunk(installPath, offset, whole, finish: !hashHere);
-        var lines = await TransferAsync(target, installPath, script, async (input, ct) =>
+        var lines = await WriteTransferAsync(target, installPath, script, async (input, ct) =>
         {
             if (hashHere)
             {
@@ -72,7 +72,7 @@ public sealed partial class SftpBackupStorageDriver
 
                 await input.WriteAsync(buffer.AsMemory(0, n), ct);
             }
-        }, null, [], cancellationToken);
+        }, KnownLength(source) ?? total - offset, cancellationToken);
 
         var part = lines.LastOrDefault(l => l.StartsWith("PART ", StringComparison.Ordinal));
         var size = part is not null && long.TryParse(part[5..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;

@@ -47,7 +47,7 @@ public sealed partial class SftpBackupStorageDriver
         CopyDigests? digests = null;
         try
         {
-            await TransferAsync(target, installPath, ImageCommands.WriteStdinKeep(installPath, expect), async (input, ct) =>
+            await WriteTransferAsync(target, installPath, ImageCommands.WriteStdinKeep(installPath, expect), async (input, ct) =>
             {
                 try
                 {
@@ -60,7 +60,7 @@ public sealed partial class SftpBackupStorageDriver
                     // removes the partial file, then unwrapped below.
                     throw new SourceReadException(e);
                 }
-            }, null, [], cancellationToken);
+            }, expect.Size ?? KnownLength(source), cancellationToken);
             var lines = await TransferAsync(target, installPath, ImageCommands.FinishWritten(installPath, written, expect, digests), static (_, _) => Task.CompletedTask, null, [], cancellationToken);
             return ImageOutcome.Facts(installPath, lines);
         }
@@ -73,6 +73,19 @@ public sealed partial class SftpBackupStorageDriver
             // Between the halves, or the second half lost its connection: its own clean-up may not have run.
             await RemoveWrittenAsync(target, installPath, written);
             throw;
+        }
+    }
+
+    /// <summary>The bytes a stream will yield when it says (a file, an export read, an upload piece), else null.</summary>
+    private static long? KnownLength(Stream source)
+    {
+        try
+        {
+            return source.Length;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or ObjectDisposedException)
+        {
+            return null;
         }
     }
 
@@ -93,9 +106,6 @@ public sealed partial class SftpBackupStorageDriver
             Log.Failed(_logger, target.Uuid, "could not remove a partial file on the host; the sweeper removes it later");
         }
     }
-
-    /// <summary>Reading the source failed mid-stream: not a failure of the storage, so the transfer stops its script.</summary>
-    private sealed class SourceReadException(StorageException inner) : IOException(inner.Message, inner);
 
     public async Task DeleteImageAsync(BackupStorageTarget target, string installPath, CancellationToken cancellationToken)
     {
@@ -134,185 +144,5 @@ public sealed partial class SftpBackupStorageDriver
         {
             throw new StorageException(StorageFailure.BadLocation, $"install path {installPath} is not inside backup storage directory {url}");
         }
-    }
-
-    /// <summary>Runs a transfer script fed by <paramref name="feed"/> and answers the lines it printed; a non-zero exit fails.</summary>
-    private async Task<IReadOnlyList<string>> TransferAsync(
-        BackupStorageTarget target, string installPath, string script, Func<Stream, CancellationToken, Task> feed,
-        IProgress<TransferProgress>? progress, string[] hide, CancellationToken cancellationToken)
-    {
-        var (endpoint, url) = Resolve(target);
-        CheckInstallPath(url, installPath);
-        SftpConnection connection;
-        try
-        {
-            (connection, _) = await _pool.GetAsync(target.Uuid, endpoint, cancellationToken);
-        }
-        catch (StorageException ex)
-        {
-            throw Fail(target, ex);
-        }
-
-        SftpConnection.ExecLease lease;
-        try
-        {
-            lease = await connection.ExecClientAsync(cancellationToken);
-        }
-        catch (StorageException ex)
-        {
-            throw Fail(target, ex);
-        }
-
-        using var held = lease;
-        using var command = lease.Client.CreateCommand(script);
-        command.CommandTimeout = Timeout.InfiniteTimeSpan;
-        var pid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var lines = new List<string>();
-        Task exec;
-        try
-        {
-            exec = command.ExecuteAsync(CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            _pool.DropBroken(target.Uuid, connection);
-            throw Fail(target, SshFailures.FromCommand(ex, endpoint));
-        }
-
-        var stdout = Task.Run(() => ReadLines(command.OutputStream, lines, pid), CancellationToken.None);
-        var stderr = Task.Run(() => ReadBoundedAsync(command.ExtendedOutputStream, MaxStderr, CancellationToken.None), CancellationToken.None);
-        using var stopPolling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var polling = progress is null ? Task.CompletedTask : PollProgressAsync(target, endpoint, installPath, progress, stopPolling.Token);
-        try
-        {
-            using (var input = command.CreateInputStream())
-            {
-                await FeedAsync(feed, input, exec, cancellationToken);
-            }
-
-            await exec.WaitAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not StorageException && !(exec.IsCompletedSuccessfully && !cancellationToken.IsCancellationRequested))
-        {
-            await StopAsync(target, endpoint, installPath, pid.Task, exec);
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-
-            throw Fail(target, exec.IsFaulted || !connection.IsConnected
-                ? SshFailures.FromCommand(exec.Exception?.InnerException ?? ex, endpoint)
-                : new StorageException(StorageFailure.SourceFailed, $"reading the source failed: {ex.GetType().Name}", ex));
-        }
-        finally
-        {
-            await stopPolling.CancelAsync();
-            await polling;
-        }
-
-        await stdout;
-        var where = endpoint.Display;
-        var errorText = Hide(SshFailures.Safe((await stderr).Trim(), endpoint), hide);
-        if (command.ExitStatus != 0)
-        {
-            throw Fail(target, ImageOutcome.Failure(command.ExitStatus, lines, errorText, where));
-        }
-
-        return lines;
-    }
-
-    /// <summary>
-    /// Feeds the script's standard input. The script can end first (disk full, a failed write): then nobody
-    /// reads the channel and a write would wait for window space forever, so feeding stops and the script's
-    /// exit status tells why.
-    /// </summary>
-    private static async Task FeedAsync(Func<Stream, CancellationToken, Task> feed, Stream input, Task exec, CancellationToken cancellationToken)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var feeding = feed(input, stop.Token);
-        if (await Task.WhenAny(feeding, exec) == feeding || cancellationToken.IsCancellationRequested)
-        {
-            await feeding;
-            return;
-        }
-
-        await stop.CancelAsync();
-        try
-        {
-            await feeding.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-        }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException or IOException or ObjectDisposedException or Renci.SshNet.Common.SshException)
-        {
-            // Expected: the remote side is gone; a write still blocked ends when the channel is disposed,
-            // and its failure is observed here rather than left to the finalizer.
-            _ = feeding.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        }
-    }
-
-    /// <summary>Kills the transfer's process group on the host and waits briefly for the channel to close.</summary>
-    private async Task StopAsync(BackupStorageTarget target, SftpEndpoint endpoint, string installPath, Task<int> pid, Task exec)
-    {
-        if (await Task.WhenAny(pid, Task.Delay(TimeSpan.FromSeconds(5))) == pid && pid.Result > 1 && !exec.IsCompleted)
-        {
-            try
-            {
-                using var limit = new CancellationTokenSource(CommandTimeout);
-                await RunAsync(target, endpoint, ImageCommands.Kill(pid.Result, installPath), limit.Token);
-            }
-            catch (Exception ex) when (ex is StorageException or OperationCanceledException)
-            {
-                Log.Failed(_logger, target.Uuid, "could not stop a transfer on the host; the sweeper removes its file later");
-            }
-        }
-
-        await Task.WhenAny(exec, Task.Delay(TimeSpan.FromSeconds(10)));
-    }
-
-    private async Task PollProgressAsync(BackupStorageTarget target, SftpEndpoint endpoint, string installPath, IProgress<TransferProgress> progress, CancellationToken ct)
-    {
-        try
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                await Task.Delay(ProgressInterval, ct);
-                var r = await RunAsync(target, endpoint, ImageCommands.PartSize(installPath), ct);
-                if (long.TryParse(r.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var done) && done > 0)
-                {
-                    progress.Report(new TransferProgress(done));
-                }
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or StorageException)
-        {
-            // Progress is best effort; the transfer itself reports failures.
-        }
-    }
-
-    private static void ReadLines(Stream stream, List<string> lines, TaskCompletionSource<int> pid)
-    {
-        using var reader = new StreamReader(stream, Encoding.UTF8, false, 4096, leaveOpen: true);
-        while (reader.ReadLine() is { } line)
-        {
-            if (line.StartsWith("PID ", StringComparison.Ordinal) && int.TryParse(line[4..], NumberStyles.None, CultureInfo.InvariantCulture, out var p))
-            {
-                pid.TrySetResult(p);
-            }
-            else if (lines.Count < 64)
-            {
-                lines.Add(line);
-            }
-        }
-
-        pid.TrySetResult(0);
-    }
-
-    private static string Hide(string text, string[] secrets)
-    {
-        foreach (var s in secrets.Where(s => s.Length > 0))
-        {
-            text = text.Replace(s, "***", StringComparison.Ordinal);
-        }
-
-        return text;
     }
 }

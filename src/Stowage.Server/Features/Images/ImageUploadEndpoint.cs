@@ -131,8 +131,9 @@ public static partial class ImageUploadEndpoint
             }
 
             var expect = new ImageExpectations(range.Total, s.Row.Md5, s.Row.Sha256);
-            // A chunked piece (curl -T - sends one) has no Content-Length: its range says how long it is.
-            var body = http.Request.ContentLength is null ? new LengthLimitedStream(http.Request.Body, range.End - range.Start + 1) : http.Request.Body;
+            // A chunked piece (curl -T - sends one) has no Content-Length: its range says how long it is. The
+            // view also tells the driver the piece's length (a small piece is not worth an ssh start).
+            var body = new LengthLimitedStream(http.Request.Body, range.End - range.Start + 1);
             var chunk = await driver.WriteUploadChunkAsync(target, body, s.InstallPath, range.Start, range.Total, expect, cts.Token);
             entry.BytesDone = chunk.Size;
             if (chunk.Facts is { } facts)

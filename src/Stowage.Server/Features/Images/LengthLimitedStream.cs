@@ -1,8 +1,12 @@
 namespace Stowage.Server.Features.Images;
 
-/// <summary>A read-only view of the first <c>limit</c> bytes of a stream (a chunked upload piece, cut at its range's end).</summary>
+/// <summary>
+/// A read-only view of the first <c>limit</c> bytes of a stream (an upload piece, cut at its range's end). Not
+/// seekable, but its <see cref="Length"/> is the piece's length, so a storage driver can size its write channel.
+/// </summary>
 public sealed class LengthLimitedStream(Stream inner, long limit) : Stream
 {
+    private readonly long _length = limit;
     private long _left = limit;
 
     public override bool CanRead => true;
@@ -11,7 +15,7 @@ public sealed class LengthLimitedStream(Stream inner, long limit) : Stream
 
     public override bool CanWrite => false;
 
-    public override long Length => throw new NotSupportedException();
+    public override long Length => _length;
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
