@@ -36,6 +36,12 @@ internal sealed class OpenSshScriptChannel : ScriptChannel
     public override int? ExitStatus => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>
+    /// ssh ending does not end the script when ssh itself failed (255) or was killed: the host notices the
+    /// closed session only when the script next prints, so it is stopped there explicitly.
+    /// </summary>
+    public override bool MayRunOnHost => !_process.HasExited || _process.ExitCode is 255 or (> 128 and not 143);
+
+    /// <summary>
     /// Starts ssh, hands the agent its key, and waits until the script printed its <c>PID</c> line, so no
     /// byte of data is sent before the login worked: until then the caller can still fall back to SSH.NET
     /// (<see cref="OpenSshUnusableException"/>). Login failures (host key, password, key) are thrown as

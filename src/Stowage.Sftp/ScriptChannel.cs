@@ -32,6 +32,9 @@ internal abstract class ScriptChannel : IAsyncDisposable
     /// <summary>The script's exit status; null when it was killed by a signal (SSH.NET).</summary>
     public abstract int? ExitStatus { get; }
 
+    /// <summary>Whether the script may still run on the host (its channel did not report its end).</summary>
+    public virtual bool MayRunOnHost => !Completion.IsCompleted;
+
     /// <summary>Stdout fully read (the lines are complete).</summary>
     public Task OutputRead => _stdout ?? Task.CompletedTask;
 

@@ -93,7 +93,7 @@ public sealed partial class SftpBackupStorageDriver
         }
         catch (Exception ex) when (ex is not StorageException && !(channel.Completion.IsCompletedSuccessfully && !cancellationToken.IsCancellationRequested))
         {
-            await StopAsync(target, endpoint, installPath, channel.Pid, channel.Completion);
+            await StopAsync(target, endpoint, installPath, channel);
             if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
                 throw;
@@ -114,7 +114,7 @@ public sealed partial class SftpBackupStorageDriver
         if (await channel.ChannelFailureAsync(null) is { } broken)
         {
             // ssh itself failed (the connection broke, or it was killed): the script may still run on the host.
-            await StopAsync(target, endpoint, installPath, channel.Pid, channel.Completion);
+            await StopAsync(target, endpoint, installPath, channel);
             throw Fail(target, broken);
         }
 
@@ -179,9 +179,11 @@ public sealed partial class SftpBackupStorageDriver
     }
 
     /// <summary>Kills the transfer's process group on the host and waits briefly for the channel to close.</summary>
-    private async Task StopAsync(BackupStorageTarget target, SftpEndpoint endpoint, string installPath, Task<int> pid, Task exec)
+    private async Task StopAsync(BackupStorageTarget target, SftpEndpoint endpoint, string installPath, ScriptChannel channel)
     {
-        if (await Task.WhenAny(pid, Task.Delay(TimeSpan.FromSeconds(5))) == pid && pid.Result > 1 && !exec.IsCompleted)
+        var pid = channel.Pid;
+        var exec = channel.Completion;
+        if (await Task.WhenAny(pid, Task.Delay(TimeSpan.FromSeconds(5))) == pid && pid.Result > 1 && channel.MayRunOnHost)
         {
             try
             {

@@ -34,6 +34,13 @@ public static class ProcessTable
         return found;
     }
 
+    /// <summary>Process ids of the live <c>ssh</c> processes descended from this test process.</summary>
+    public static List<int> SshPids()
+    {
+        var self = Environment.ProcessId;
+        return [.. Processes().Where(p => p.Stat.Contains("(ssh) ", StringComparison.Ordinal) && !p.Stat.Contains(") Z ", StringComparison.Ordinal) && DescendsFrom(p.Pid, self)).Select(p => p.Pid)];
+    }
+
     /// <summary><c>cat</c> or <c>tail</c> processes (on the host side, under sshd) whose command line names <paramref name="path"/>.</summary>
     public static List<int> Readers(string path) =>
         [.. Processes().Where(p => !p.Stat.Contains(") Z ", StringComparison.Ordinal) && CommandLine(p.Pid).Contains(path, StringComparison.Ordinal)
