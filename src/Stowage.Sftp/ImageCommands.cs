@@ -60,7 +60,9 @@ internal static partial class ImageCommands
         .ToString();
 
     /// <summary>
-    /// Appends stdin to the partial upload at <paramref name="offset"/> (0 starts over) and prints <c>PART &lt;size&gt;</c>.
+    /// Appends stdin to the partial upload at <paramref name="offset"/> (0 starts over) and prints <c>PART &lt;size&gt;</c>,
+    /// with the file's inode and modification time before (<c>BEFORE</c>, when resuming) and after (<c>AFTER</c>) the
+    /// append, so Stowage can tell the file is the one it left when it continues its digests of the earlier pieces.
     /// Nothing is removed when stdin ends early. Once the file holds <c>expect.Size</c> bytes it is finished
     /// like any other write, and removed if that fails; with <paramref name="finish"/> false it is left for
     /// <see cref="FinishWritten"/> (Stowage hashed the bytes while it sent them).
@@ -79,9 +81,10 @@ internal static partial class ImageCommands
         .Append($"e5={RemoteCommands.Quote(expect.Md5 ?? string.Empty)}; e2={RemoteCommands.Quote(expect.Sha256 ?? string.Empty)}; ")
         .Append($"d=$(dirname -- \"$f\"); mkdir -p -- \"$d\" || exit {ExitMkdirFailed}; trap 'exit 143' HUP INT TERM; ")
         .Append($"if [ \"$o\" = 0 ]; then : > \"$t\" || exit {ExitWriteFailed}; ")
-        .Append($"else a=$(stat -c %s -- \"$t\" 2>/dev/null || echo 0); if [ \"$a\" != \"$o\" ]; then echo \"OFFSET $a\"; exit {ExitUploadOffset}; fi; fi; ")
+        .Append($"else a=$(stat -c %s -- \"$t\" 2>/dev/null || echo 0); if [ \"$a\" != \"$o\" ]; then echo \"OFFSET $a\"; exit {ExitUploadOffset}; fi; ")
+        .Append("echo \"BEFORE $(stat -c '%i %y' -- \"$t\")\"; fi; ")
         .Append($"cat >> \"$t\" || exit {ExitWriteFailed}; ")
-        .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; echo \"PART $a\"; ");
+        .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; echo \"PART $a\"; echo \"AFTER $(stat -c '%i %y' -- \"$t\")\"; ");
 
     /// <summary>Prints the bytes of the partial upload (0 when there is none).</summary>
     public static string UploadSize(string installPath) =>

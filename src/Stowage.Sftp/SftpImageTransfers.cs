@@ -111,6 +111,11 @@ public sealed partial class SftpBackupStorageDriver
     {
         var (endpoint, url) = Resolve(target);
         CheckInstallPath(url, installPath);
+        if (_uploadDigests.TryRemove(target.Uuid + "\n" + installPath, out var kept))
+        {
+            kept.Digests.Dispose();
+        }
+
         var result = await RunAsync(target, endpoint, ImageCommands.DeleteImage(installPath), cancellationToken);
         if (result.ExitStatus != 0)
         {

@@ -79,6 +79,27 @@ public sealed class OpenSshWriteTests(SshdFixture sshd) : IDisposable
     }
 
     [Fact]
+    public async Task Digests_carried_over_from_an_earlier_piece_are_dropped_when_the_file_changed_in_between()
+    {
+        var (target, install) = await StorageAsync("password");
+        var content = RandomNumberGenerator.GetBytes(1_000_000);
+        await _driver.WriteUploadChunkAsync(target, new MemoryStream(content[..400_000]), install, 0, content.Length, new ImageExpectations(), CancellationToken.None);
+
+        // Someone rewrote a byte of the partial file (same size): the digests of what this server sent are not the file's.
+        await using (var part = new FileStream(ImageCommands.UploadPath(install), FileMode.Open, FileAccess.Write))
+        {
+            part.WriteByte((byte)(content[0] ^ 0xff));
+        }
+
+        File.SetLastWriteTimeUtc(ImageCommands.UploadPath(install), DateTime.UtcNow.AddMinutes(-5));
+        var last = await _driver.WriteUploadChunkAsync(target, new MemoryStream(content[400_000..]), install, 400_000, content.Length, new ImageExpectations(), CancellationToken.None);
+        var stored = await File.ReadAllBytesAsync(install);
+        Assert.NotEqual(content[0], stored[0]);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(stored)), last.Facts!.Sha256);
+        Assert.Equal(Md5(stored), last.Facts.Md5);
+    }
+
+    [Fact]
     public async Task A_host_key_other_than_the_pinned_one_is_refused_before_the_script_runs()
     {
         var (target, install) = await StorageAsync("password");

@@ -6,6 +6,26 @@ namespace Stowage.Core.Storage;
 /// <summary>Bytes copied and their digests (lowercase hex).</summary>
 public sealed record CopyDigests(long Bytes, string Md5, string Sha256);
 
+/// <summary>md5 and sha256 of the bytes hashed so far, which further copies continue (an upload sent in pieces).</summary>
+public sealed class RunningDigests : IDisposable
+{
+    internal IncrementalHash Md5 { get; } = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+
+    internal IncrementalHash Sha256 { get; } = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    /// <summary>Bytes hashed so far.</summary>
+    public long Bytes { get; internal set; }
+
+    /// <summary>The digests of all bytes so far; hashing can go on after.</summary>
+    public CopyDigests Current() => new(Bytes, Convert.ToHexStringLower(Md5.GetCurrentHash()), Convert.ToHexStringLower(Sha256.GetCurrentHash()));
+
+    public void Dispose()
+    {
+        Md5.Dispose();
+        Sha256.Dispose();
+    }
+}
+
 /// <summary>
 /// Copies a source into a destination (a file, or the standard input of a writer on a storage host) while md5
 /// and sha256 are computed from the same buffers, so the bytes are never read a second time. Two buffers alternate: while one is written and hashed (md5, sha256 and the write run
@@ -23,8 +43,19 @@ public static class HashingCopy
     /// </summary>
     public static async Task<CopyDigests> CopyAsync(Stream source, Stream destination, IProgress<TransferProgress>? progress, bool stopOnSourceError, CancellationToken ct)
     {
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var running = new RunningDigests();
+        return await CopyAsync(source, destination, progress, stopOnSourceError, running, ct);
+    }
+
+    /// <summary>
+    /// As above, continuing <paramref name="running"/> (the digests of the bytes before this copy, e.g. the earlier
+    /// pieces of an upload); the answer covers them all, and <paramref name="running"/> goes on from there.
+    /// </summary>
+    public static async Task<CopyDigests> CopyAsync(Stream source, Stream destination, IProgress<TransferProgress>? progress, bool stopOnSourceError, RunningDigests running, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(running);
+        var md5 = running.Md5;
+        var sha = running.Sha256;
         var buffers = new[] { ArrayPool<byte>.Shared.Rent(BlockSize), ArrayPool<byte>.Shared.Rent(BlockSize) };
         Task pending = Task.CompletedTask;
         long done = 0;
@@ -47,6 +78,7 @@ public static class HashingCopy
                     var hashMd5 = Task.Run(() => md5.AppendData(block.Span), CancellationToken.None);
                     var hashSha = Task.Run(() => sha.AppendData(block.Span), CancellationToken.None);
                     done += n;
+                    running.Bytes += n;
                     var reported = done;
                     pending = Task.WhenAll(write, hashMd5, hashSha).ContinueWith(t =>
                     {
@@ -62,7 +94,7 @@ public static class HashingCopy
                 }
             }
 
-            return new CopyDigests(done, Convert.ToHexStringLower(md5.GetHashAndReset()), Convert.ToHexStringLower(sha.GetHashAndReset()));
+            return running.Current();
         }
         finally
         {
