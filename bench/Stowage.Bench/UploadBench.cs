@@ -145,9 +145,9 @@ public static class UploadBench
     private static Run Print(Run r)
     {
         var gib = r.SizeMiB / 1024.0;
-        // The CPU of a reference's own sshd session did not show up reliably in the listener's cutime here, so
-        // CPU is printed for Stowage's runs only (its pooled session is alive and counted directly).
-        var cpu = r.Kind == "upload" ? $"; CPU per GiB server {r.Server / gib:F2}, children {r.Children / gib:F2}, sshd {r.Sshd / gib:F2} s" : string.Empty;
+        // sshd's CPU is sampled through the run (TreeCpuSampler), so sessions that start and end inside it count:
+        // a reference's own, and the one of Stowage's OpenSSH write child.
+        var cpu = r.Kind == "upload" ? $"; CPU per GiB server {r.Server / gib:F2}, children {r.Children / gib:F2}, sshd {r.Sshd / gib:F2} s" : $"; sshd CPU per GiB {r.Sshd / gib:F2} s";
         Console.WriteLine($"  run {r.SizeMiB} MiB {r.Kind}: {r.SizeMiB / r.Seconds:F0} MiB/s ({r.Seconds:F2} s){cpu}; load {ProcFs.LoadAverage()}");
         return r;
     }
@@ -157,7 +157,7 @@ public static class UploadBench
     {
         var s0 = ProcFs.CpuSeconds(server);
         var t0 = ProcFs.TreeCpuSeconds(server);
-        var h0 = ProcFs.TreeCpuSeconds(sshd.Pid);
+        using var host = new TreeCpuSampler(sshd.Pid);
         var sessions = ProcFs.Children(sshd.Pid).Count;
         var clock = Stopwatch.StartNew();
         action();
@@ -172,8 +172,7 @@ public static class UploadBench
 
         var s1 = ProcFs.CpuSeconds(server);
         var t1 = ProcFs.TreeCpuSeconds(server);
-        var h1 = ProcFs.TreeCpuSeconds(sshd.Pid);
-        return new Run(mib, kind, clock.Elapsed.TotalSeconds, s1 - s0, (t1 - s1) - (t0 - s0), h1 - h0, 0);
+        return new Run(mib, kind, clock.Elapsed.TotalSeconds, s1 - s0, (t1 - s1) - (t0 - s0), host.Stop(), 0);
     }
 
     /// <summary>AddImage upload://, one curl -T of the whole file; answers the Ready image's md5 and deletes it.</summary>
