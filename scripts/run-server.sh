@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts Stowage on the embedded default: SQLite under ./stowage-data, listening on 127.0.0.1:8080, with a
 # FileSystem backup storage "default" in <data dir>/images so an image can be stored at once.
-# Extra arguments (--urls, --data-dir, --postgres, --export-transport, --default-backup-storage) are passed through.
+# Extra arguments (--urls, --data-dir, --postgres, --export-transport, --write-transport, --default-backup-storage) are passed through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Export downloads read through the local OpenSSH client when it is there (SFTP otherwise, slower):

@@ -136,7 +136,7 @@ public static class StowageServer
         services.AddSingleton<BackupStorageDriverRegistry>();
 
         // The storage types: one call each brings the driver, the type's APIs, query resource and inventory.
-        services.AddStorageType(new SftpStorageType(settings.ExportTransport));
+        services.AddStorageType(new SftpStorageType(settings.ExportTransport, settings.WriteTransport));
         services.AddStorageType(new FileSystemStorageType(settings.DataDir));
         services.AddStorageType<NfsStorageType>();
         services.AddStorageType<SwiftStorageType>();

@@ -4,8 +4,8 @@ namespace Stowage.Server.Hosting;
 
 /// <summary>
 /// Start-up settings from the command line (<c>--data-dir</c>, <c>--postgres</c>, <c>--urls</c>,
-/// <c>--export-transport</c>) or the environment (<c>STOWAGE_DATA_DIR</c>, <c>STOWAGE_POSTGRES</c>,
-/// <c>STOWAGE_ADMIN_PASSWORD</c>, <c>STOWAGE_EXPORT_TRANSPORT</c>),
+/// <c>--export-transport</c>, <c>--write-transport</c>) or the environment (<c>STOWAGE_DATA_DIR</c>, <c>STOWAGE_POSTGRES</c>,
+/// <c>STOWAGE_ADMIN_PASSWORD</c>, <c>STOWAGE_EXPORT_TRANSPORT</c>, <c>STOWAGE_WRITE_TRANSPORT</c>),
 /// validated before anything listens.
 /// </summary>
 public sealed record StowageSettings(string DataDir, DatabaseSettings Database, string? AdminPassword, IReadOnlyList<string> Urls)
@@ -18,6 +18,12 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
     /// (OpenSSH when installed) or <c>sftp</c>; the SSH storage type that reads it checks it at start.
     /// </summary>
     public string? ExportTransport { get; init; }
+
+    /// <summary>
+    /// <c>--write-transport</c> as given (null when not): how streamed writes and uploads reach SSH hosts, <c>auto</c>
+    /// (OpenSSH when installed) or <c>sshnet</c>; the SSH storage type that reads it checks it at start.
+    /// </summary>
+    public string? WriteTransport { get; init; }
 
     /// <summary>
     /// <c>--default-backup-storage</c>: the directory of the FileSystem backup storage the server adds at start
@@ -56,6 +62,7 @@ public sealed record StowageSettings(string DataDir, DatabaseSettings Database, 
                 FirstNonEmpty(config["advertise-url"], config["STOWAGE_ADVERTISE_URL"]),
                 FirstNonEmpty(config["cluster-secret-file"], config["STOWAGE_CLUSTER_SECRET_FILE"])),
             ExportTransport = FirstNonEmpty(config["export-transport"], config["STOWAGE_EXPORT_TRANSPORT"]),
+            WriteTransport = FirstNonEmpty(config["write-transport"], config["STOWAGE_WRITE_TRANSPORT"]),
             MetricsAccess = Monitoring.MetricsAccess.Parse(FirstNonEmpty(config["metrics-anonymous"], config["STOWAGE_METRICS_ANONYMOUS"])),
             DefaultBackupStorage = ParseDefaultBackupStorage(FirstNonEmpty(config["default-backup-storage"], config["STOWAGE_DEFAULT_BACKUP_STORAGE"]), dataDir),
         };

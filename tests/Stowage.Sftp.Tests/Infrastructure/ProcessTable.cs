@@ -34,11 +34,15 @@ public static class ProcessTable
         return found;
     }
 
-    /// <summary>Process ids of the live <c>ssh</c> processes descended from this test process.</summary>
-    public static List<int> SshPids()
+    /// <summary>
+    /// Process ids of the live <c>ssh</c> processes descended from this test process, only those whose command line
+    /// (which holds the remote script, so its paths) contains <paramref name="mentioning"/> when given.
+    /// </summary>
+    public static List<int> SshPids(string? mentioning = null)
     {
         var self = Environment.ProcessId;
-        return [.. Processes().Where(p => p.Stat.Contains("(ssh) ", StringComparison.Ordinal) && !p.Stat.Contains(") Z ", StringComparison.Ordinal) && DescendsFrom(p.Pid, self)).Select(p => p.Pid)];
+        return [.. Processes().Where(p => p.Stat.Contains("(ssh) ", StringComparison.Ordinal) && !p.Stat.Contains(") Z ", StringComparison.Ordinal) && DescendsFrom(p.Pid, self)
+            && (mentioning is null || CommandLine(p.Pid).Contains(mentioning, StringComparison.Ordinal))).Select(p => p.Pid)];
     }
 
     /// <summary><c>cat</c> or <c>tail</c> processes (on the host side, under sshd) whose command line names <paramref name="path"/>.</summary>

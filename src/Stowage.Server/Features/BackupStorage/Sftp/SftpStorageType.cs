@@ -17,7 +17,8 @@ namespace Stowage.Server.Features.BackupStorage.Sftp;
 /// query resource and inventory class, and its table <c>sftp_backup_storages</c> keyed by the backup storage uuid.
 /// </summary>
 /// <param name="exportTransport">The <c>--export-transport</c> setting (<c>auto</c> or <c>sftp</c>, null for auto).</param>
-public sealed class SftpStorageType(string? exportTransport) : IStorageTypeModule
+/// <param name="writeTransport">The <c>--write-transport</c> setting (<c>auto</c> or <c>sshnet</c>, null for auto).</param>
+public sealed class SftpStorageType(string? exportTransport, string? writeTransport = null) : IStorageTypeModule
 {
     public const string TypeName = "SftpBackupStorage";
     public const string InventoryClassName = "org.zstack.storage.backup.sftp.SftpBackupStorageInventory";
@@ -25,6 +26,7 @@ public sealed class SftpStorageType(string? exportTransport) : IStorageTypeModul
     private const string Table = "sftp_backup_storages";
 
     private readonly ExportTransport _transport = ParseExportTransport(exportTransport);
+    private readonly WriteTransport _writeTransport = ParseWriteTransport(writeTransport);
 
     public SftpStorageType()
         : this(null)
@@ -59,7 +61,7 @@ public sealed class SftpStorageType(string? exportTransport) : IStorageTypeModul
     public void AddServices(IServiceCollection services)
     {
         Errors.Register(ReconnectError, "Unable to reconnect to sftp backup storage");
-        services.AddSingleton(sp => new SftpBackupStorageDriver(sp.GetRequiredService<ILogger<SftpBackupStorageDriver>>()) { ExportTransport = _transport });
+        services.AddSingleton(sp => new SftpBackupStorageDriver(sp.GetRequiredService<ILogger<SftpBackupStorageDriver>>()) { ExportTransport = _transport, WriteTransport = _writeTransport });
         services.AddSingleton<IBackupStorageDriver>(sp => sp.GetRequiredService<SftpBackupStorageDriver>());
         services.AddSingleton<IImageSourceOpener, SftpImageSource>();
     }
@@ -80,6 +82,14 @@ public sealed class SftpStorageType(string? exportTransport) : IStorageTypeModul
         null or "" or "auto" => ExportTransport.Auto,
         "sftp" => ExportTransport.Sftp,
         _ => throw new InvalidOperationException($"invalid --export-transport '{text}': expected auto or sftp"),
+    };
+
+    /// <summary><c>--write-transport</c>: how streamed writes and uploads reach SFTP hosts; a bad value stops the start.</summary>
+    public static WriteTransport ParseWriteTransport(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "auto" => WriteTransport.Auto,
+        "sshnet" => WriteTransport.SshNet,
+        _ => throw new InvalidOperationException($"invalid --write-transport '{text}': expected auto or sshnet"),
     };
 }
 
