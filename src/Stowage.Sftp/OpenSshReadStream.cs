@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -62,42 +61,7 @@ internal sealed partial class OpenSshReadStream : Stream
         OpenSshTools tools, SftpEndpoint endpoint, string knownHostsLine, string path, long offset, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         var usesKey = endpoint.Secret.Kind != StorageSecretKind.Password;
-        if (usesKey && tools.Agent is null)
-        {
-            throw new OpenSshUnusableException("no ssh-agent for a private-key login");
-        }
-
-        if (!usesKey && endpoint.Secret.Value.AsSpan().ContainsAny('\n', '\r'))
-        {
-            // ssh reads one line from askpass.
-            throw new OpenSshUnusableException("the password holds a line break, which askpass cannot pass");
-        }
-
-        var knownHosts = tools.NewPath("known_hosts");
-        var socket = usesKey ? tools.NewPath("agent") : null;
-        try
-        {
-            await File.WriteAllTextAsync(knownHosts, knownHostsLine + "\n", cancellationToken);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A full or unwritable temp directory should cost speed, not the download.
-            throw new OpenSshUnusableException("cannot write the known_hosts file: " + ex.Message);
-        }
-
-        var files = socket is null ? new[] { knownHosts } : [knownHosts, socket];
-        var info = OpenSshCommand.Build(tools, endpoint, knownHosts, socket, RemoteCommands.ReadFile(path, offset), connectTimeout);
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new OpenSshUnusableException("ssh did not start");
-        }
-        catch (Win32Exception ex)
-        {
-            DeleteFiles(files);
-            throw new OpenSshUnusableException("ssh cannot be started: " + ex.Message);
-        }
-
+        var (process, files) = await OpenSshChild.StartAsync(tools, endpoint, knownHostsLine, RemoteCommands.ReadFile(path, offset), connectTimeout, stdinCarriesData: false, cancellationToken);
         var stream = new OpenSshReadStream(process, files);
         try
         {
@@ -205,21 +169,6 @@ internal sealed partial class OpenSshReadStream : Stream
         base.Dispose(disposing);
     }
 
-    private static void DeleteFiles(string[] files)
-    {
-        foreach (var file in files)
-        {
-            try
-            {
-                File.Delete(file);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // The private directory goes with the process in any case.
-            }
-        }
-    }
-
     /// <summary>Reads up to the first newline; the bytes after it are the file's and are served first.</summary>
     private async Task<long?> ReadSizeLineAsync(CancellationToken cancellationToken)
     {
@@ -251,26 +200,13 @@ internal sealed partial class OpenSshReadStream : Stream
         }
     }
 
-    private void Stop()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or Win32Exception)
-        {
-            // Already gone.
-        }
-    }
+    private void Stop() => OpenSshChild.Kill(_process);
 
     private void Release()
     {
         _stdout.Dispose();
         _process.Dispose();
-        DeleteFiles(_files);
+        OpenSshChild.DeleteFiles(_files);
     }
 }
 

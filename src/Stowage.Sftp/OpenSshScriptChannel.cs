@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Diagnostics;
 using Stowage.Core.Storage;
 
@@ -51,40 +50,7 @@ internal sealed class OpenSshScriptChannel : ScriptChannel
         OpenSshTools tools, SftpEndpoint endpoint, string knownHostsLine, string script, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         var usesKey = endpoint.Secret.Kind != StorageSecretKind.Password;
-        if (usesKey && tools.Agent is null)
-        {
-            throw new OpenSshUnusableException("no ssh-agent for a private-key login");
-        }
-
-        if (!usesKey && endpoint.Secret.Value.AsSpan().ContainsAny('\n', '\r'))
-        {
-            throw new OpenSshUnusableException("the password holds a line break, which askpass cannot pass");
-        }
-
-        var knownHosts = tools.NewPath("known_hosts");
-        var socket = usesKey ? tools.NewPath("agent") : null;
-        try
-        {
-            await File.WriteAllTextAsync(knownHosts, knownHostsLine + "\n", cancellationToken);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new OpenSshUnusableException("cannot write the known_hosts file: " + ex.Message);
-        }
-
-        var files = socket is null ? new[] { knownHosts } : [knownHosts, socket];
-        var info = OpenSshCommand.Build(tools, endpoint, knownHosts, socket, script, connectTimeout, stdinCarriesData: true);
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new OpenSshUnusableException("ssh did not start");
-        }
-        catch (Win32Exception ex)
-        {
-            DeleteFiles(files);
-            throw new OpenSshUnusableException("ssh cannot be started: " + ex.Message);
-        }
-
+        var (process, files) = await OpenSshChild.StartAsync(tools, endpoint, knownHostsLine, script, connectTimeout, stdinCarriesData: true, cancellationToken);
         var channel = new OpenSshScriptChannel(process, endpoint, files);
         try
         {
@@ -169,7 +135,7 @@ internal sealed class OpenSshScriptChannel : ScriptChannel
             return;
         }
 
-        Kill();
+        OpenSshChild.Kill(_process);
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
@@ -190,38 +156,7 @@ internal sealed class OpenSshScriptChannel : ScriptChannel
         }
 
         _process.Dispose();
-        DeleteFiles(_files);
-    }
-
-    /// <summary>Kills ssh (and its agent) now: a blocked write into its stdin then fails instead of waiting.</summary>
-    public void Kill()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or Win32Exception)
-        {
-            // Already gone.
-        }
-    }
-
-    private static void DeleteFiles(string[] files)
-    {
-        foreach (var file in files)
-        {
-            try
-            {
-                File.Delete(file);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // The private directory goes with the process in any case.
-            }
-        }
+        OpenSshChild.DeleteFiles(_files);
     }
 
     private async Task ExitedAsync()
