@@ -4,7 +4,7 @@ namespace Stowage.Sftp;
 
 /// <summary>
 /// The local OpenSSH client programs and this process's private directory for them (mode 0700 under the temp
-/// directory): the askpass script, one known_hosts file and agent socket per download. Nothing secret is ever
+/// directory): the askpass script, one known_hosts file and agent socket per export read or bulk write. Nothing secret is ever
 /// written there; the password or passphrase reaches <c>ssh</c>/<c>ssh-add</c> only through the askpass
 /// script's environment, which only this user (and root) can read.
 /// </summary>
@@ -24,7 +24,7 @@ internal sealed class OpenSshTools : IDisposable
     /// <summary><c>ssh-agent</c>, needed for private-key logins (the key goes to the agent over a pipe, never to disk).</summary>
     public string? Agent { get; }
 
-    /// <summary>The tools found on PATH, or null when there is no <c>ssh</c> (the driver then reads over SFTP).</summary>
+    /// <summary>The tools found on PATH, or null when there is no <c>ssh</c> (the driver then reads over SFTP and writes over SSH.NET).</summary>
     public static OpenSshTools? Find(string? path = null)
     {
         var ssh = Locate("ssh", path);
@@ -45,7 +45,7 @@ internal sealed class OpenSshTools : IDisposable
 
     public string AskpassPath => Path.Combine(Directory, "askpass");
 
-    /// <summary>A fresh path in the private directory (known_hosts file, agent socket) for one download.</summary>
+    /// <summary>A fresh path in the private directory (known_hosts file, agent socket) for one ssh child.</summary>
     public string NewPath(string kind) => Path.Combine(Directory, kind + "." + Guid.NewGuid().ToString("N")[..16]);
 
     public void Dispose()
