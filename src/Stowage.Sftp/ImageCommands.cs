@@ -94,25 +94,40 @@ internal static partial class ImageCommands
     /// Fetches the url read from stdin with curl (or wget) into the temporary name, then finishes. No redirect is
     /// followed here: Stowage follows them itself and checks every hop, so the host gets the final url.
     /// </summary>
-    public static string Download(string installPath, bool skipTlsVerify, ImageExpectations expect, long stallSeconds = 0) => new StringBuilder()
-        .Append(Prologue(installPath, expect))
-        .Append($"IFS= read -r u || exit {ExitNoUrl}; ")
-        .Append(Watchdog)
-        .Append($"k={RemoteCommands.Quote(skipTlsVerify ? "1" : "0")}; ")
-        .Append($"w={RemoteCommands.Quote(stallSeconds.ToString(CultureInfo.InvariantCulture))}; ")
-        .Append("if command -v curl >/dev/null 2>&1; then ")
-        .Append("if [ \"$k\" = 1 ]; then i=-k; else i=; fi; ")
-        .Append("if [ \"$w\" -gt 0 ]; then i=\"$i --speed-limit 1 --speed-time $w\"; fi; ")
-        .Append("printf 'url = \"%s\"\\n' \"$u\" | curl -q -fsSL --max-redirs 0 --proto =http,https,ftp --proto-redir =http,https $i -o \"$t\" -K -; r=$?; ")
-        .Append($"[ $r -eq 0 ] || {{ echo \"TOOL curl $r\"; exit {ExitCurl}; }}; ")
-        .Append("elif command -v wget >/dev/null 2>&1; then ")
-        .Append("if [ \"$k\" = 1 ]; then i=--no-check-certificate; else i=; fi; ")
-        .Append("if [ \"$w\" -gt 0 ]; then i=\"$i --read-timeout=$w\"; fi; ")
-        .Append("printf '%s\\n' \"$u\" | wget -q --max-redirect=0 $i -O \"$t\" -i -; r=$?; ")
-        .Append($"[ $r -eq 0 ] || {{ echo \"TOOL wget $r\"; exit {ExitWget}; }}; ")
-        .Append($"else exit {ExitNoTool}; fi; ")
-        .Append(Finish(null))
-        .ToString();
+    /// <remarks>
+    /// With <paramref name="hashWhileDownloading"/> and a python3 on the host, curl runs under the streaming hasher
+    /// (<see cref="HasherProgram"/>) and the file is not read back to hash it; without python3 (or a usable
+    /// hashlib) the host downloads, then hashes, as before. The flag exists so tests can force that fallback.
+    /// The stall limit is <c>v</c>: <c>w</c> holds the watchdog's pid, which the EXIT trap kills.
+    /// </remarks>
+    public static string Download(string installPath, bool skipTlsVerify, ImageExpectations expect, long stallSeconds = 0, bool hashWhileDownloading = true)
+    {
+        const string curl = "curl -q -fsSL --max-redirs 0 --proto =http,https,ftp --proto-redir =http,https $i -o \"$t\" -K -";
+        return new StringBuilder()
+            .Append(Prologue(installPath, expect))
+            .Append($"IFS= read -r u || exit {ExitNoUrl}; ")
+            .Append(Watchdog)
+            .Append($"k={RemoteCommands.Quote(skipTlsVerify ? "1" : "0")}; ")
+            .Append($"v={RemoteCommands.Quote(stallSeconds.ToString(CultureInfo.InvariantCulture))}; ")
+            .Append($"y={RemoteCommands.Quote(hashWhileDownloading ? "1" : "0")}; m=; s=; n=; ")
+            .Append("if command -v curl >/dev/null 2>&1; then ")
+            .Append("if [ \"$k\" = 1 ]; then i=-k; else i=; fi; ")
+            .Append("if [ \"$v\" -gt 0 ]; then i=\"$i --speed-limit 1 --speed-time $v\"; fi; ")
+            .Append($"r={HasherUnusable}; if [ \"$y\" = 1 ] && command -v python3 >/dev/null 2>&1; then ")
+            .Append(HashedCurl(curl))
+            .Append("fi; ")
+            .Append($"if [ $r -eq {HasherUnusable} ]; then printf 'url = \"%s\"\\n' \"$u\" | {curl}; r=$?; fi; ")
+            .Append($"[ $r -eq {HasherFailed} ] && exit {ExitFileError}; ")
+            .Append($"[ $r -eq 0 ] || {{ echo \"TOOL curl $r\"; exit {ExitCurl}; }}; ")
+            .Append("elif command -v wget >/dev/null 2>&1; then ")
+            .Append("if [ \"$k\" = 1 ]; then i=--no-check-certificate; else i=; fi; ")
+            .Append("if [ \"$v\" -gt 0 ]; then i=\"$i --read-timeout=$v\"; fi; ")
+            .Append("printf '%s\\n' \"$u\" | wget -q --max-redirect=0 $i -O \"$t\" -i -; r=$?; ")
+            .Append($"[ $r -eq 0 ] || {{ echo \"TOOL wget $r\"; exit {ExitWget}; }}; ")
+            .Append($"else exit {ExitNoTool}; fi; ")
+            .Append(Finish(null, streamed: true))
+            .ToString();
+    }
 
     /// <summary>Writes stdin to the temporary name, then finishes.</summary>
     public static string WriteStdin(string installPath, ImageExpectations expect) => new StringBuilder()
@@ -175,9 +190,9 @@ internal static partial class ImageCommands
     /// <summary>Stops a transfer's process group (TERM, then KILL) and removes its temporary file (and key directory, <see cref="CopyFromPeer"/>).</summary>
     public static string Kill(int pid, string installPath) => new StringBuilder()
         .Append($"p={RemoteCommands.Quote(pid.ToString(CultureInfo.InvariantCulture))}; t={RemoteCommands.Quote(TempPath(installPath))}; ")
-        .Append("kill -TERM -- \"-$p\" 2>/dev/null; n=0; ")
-        .Append("while kill -0 -- \"-$p\" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n+1)); done; ")
-        .Append($"kill -KILL -- \"-$p\" 2>/dev/null; rm -f -- \"$t\"; rm -rf -- \"{PeerKeyDir("$p")}\"; rmdir -- \"$(dirname -- \"$t\")\" 2>/dev/null; exit 0")
+        .Append("kill -TERM \"-$p\" 2>/dev/null; n=0; ")
+        .Append("while kill -0 \"-$p\" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n+1)); done; ")
+        .Append($"kill -KILL \"-$p\" 2>/dev/null; rm -f -- \"$t\"; rm -rf -- \"{PeerKeyDir("$p")}\"; rmdir -- \"$(dirname -- \"$t\")\" 2>/dev/null; exit 0")
         .ToString();
 
     /// <summary>Prints the bytes written so far to the temporary file (0 when it does not exist yet).</summary>
@@ -194,7 +209,7 @@ internal static partial class ImageCommands
 
     /// <summary><see cref="Watchdog"/> whose EXIT trap also runs <paramref name="cleanup"/> (no single quotes).</summary>
     private static string WatchdogAnd(string cleanup) =>
-        "exec 3<&0; ( cat >/dev/null; kill -TERM -- \"-$$\" ) <&3 >/dev/null 2>&1 & w=$!; exec 3<&-; " +
+        "exec 3<&0; ( cat >/dev/null; kill -TERM \"-$$\" ) <&3 >/dev/null 2>&1 & w=$!; exec 3<&-; " +
         $"trap 'trap \"\" HUP INT TERM; kill \"$w\" 2>/dev/null; {cleanup}rm -f -- \"$t\"; rmdir -- \"$d\" 2>/dev/null' EXIT; ";
 
     // The EXIT trap first ignores HUP/INT/TERM: a kill arriving while it runs (the server stops a failed
@@ -233,11 +248,14 @@ internal static partial class ImageCommands
     /// digests are <paramref name="known"/> ones (Stowage computed them from the bytes it sent, and the size check
     /// proves the file holds that many) or, when null, computed here from the file.
     /// </summary>
-    private static string Finish(CopyDigests? known) => new StringBuilder()
+    private static string Finish(CopyDigests? known, bool streamed = false) => new StringBuilder()
         .Append("sync -- \"$t\" 2>/dev/null || sync; ")
         .Append($"a=$(stat -c %s -- \"$t\") || exit {ExitFileError}; ")
         .Append($"if [ -n \"$es\" ] && [ \"$a\" != \"$es\" ]; then echo \"SIZE $a\"; exit {ExitSizeMismatch}; fi; ")
-        .Append(known is null ? Digests : KnownDigests(known))
+        .Append(known is not null ? KnownDigests(known)
+            // The hasher's digests hold for the bytes it read; the file must hold exactly those.
+            : streamed ? $"if [ -n \"$m\" ]; then [ \"$a\" = \"$n\" ] || exit {ExitFileError}; else {Digests}fi; "
+            : Digests)
         .Append($"if [ -n \"$e5\" ] && [ \"$m\" != \"$e5\" ]; then echo \"MD5 $m\"; exit {ExitChecksumMismatch}; fi; ")
         .Append($"if [ -n \"$e2\" ] && [ \"$s\" != \"$e2\" ]; then echo \"SHA256 $s\"; exit {ExitChecksumMismatch}; fi; ")
         .Append("if command -v qemu-img >/dev/null 2>&1; then printf 'QEMU %s\\n' \"$(qemu-img info --output=json -- \"$t\" 2>/dev/null | tr -d '\\n')\"; fi; ")
