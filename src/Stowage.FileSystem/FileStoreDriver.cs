@@ -57,7 +57,13 @@ public abstract partial class FileStoreDriver : IBackupStorageDriver, IImageRead
         return await GuardAsync(target, async (access, root) =>
         {
             var existing = await access.StatAsync(root, cancellationToken);
-            if (existing is null)
+            if (existing is null && target.Known)
+            {
+                // A known backup storage's directory is never re-created: empty, it would only fail the marker check,
+                // after writing where a missing mount or a wiped directory used to be.
+                await CheckDirectoryAsync(access, target, root, cancellationToken);
+            }
+            else if (existing is null)
             {
                 await CheckCreatableAsync(target, root, cancellationToken);
                 try

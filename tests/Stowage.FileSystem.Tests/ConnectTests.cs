@@ -108,6 +108,22 @@ public sealed class ConnectTests : IDisposable
     }
 
     [Fact]
+    public async Task The_reconnect_of_a_known_backup_storage_never_creates_its_vanished_directory()
+    {
+        var url = Path.Combine(_dir.Path, "gone", "bs");
+        var target = TestDir.Target(url);
+        await _driver.ConnectAsync(target, CancellationToken.None);
+        await _driver.WriteMarkerAsync(target, CancellationToken.None);
+        Directory.Delete(url, recursive: true);
+
+        // The parent is still there, so a first connect could create it: a known storage's does not.
+        var e = await Assert.ThrowsAsync<StorageException>(() => _driver.ConnectAsync(target with { Known = true }, CancellationToken.None));
+        Assert.Equal(StorageFailure.BadLocation, e.Failure);
+        Assert.Contains("does not exist", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(url));
+    }
+
+    [Fact]
     public async Task Capacity_is_statvfs_with_the_fragment_size_as_df_reports_it()
     {
         var url = _dir.Url();

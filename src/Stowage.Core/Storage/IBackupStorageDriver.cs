@@ -40,6 +40,13 @@ public sealed record BackupStorageTarget(
 {
     public string? Setting(string name) => Settings.TryGetValue(name, out var v) ? v : null;
 
+    /// <summary>
+    /// Set on the reconnect of a backup storage that exists already (reconnect, boot, auto-reconnect): its location
+    /// held our marker once, so a connect must not create it when it is gone; it may have been wiped, or be a
+    /// mount point whose filesystem is missing, and creating it would write where the storage used to be.
+    /// </summary>
+    public bool Known { get; init; }
+
     /// <summary>Secrets never reach logs or error texts through this record's printing.</summary>
     public override string ToString() => $"BackupStorage[uuid:{Uuid}, url:{Url}]";
 }
@@ -77,7 +84,8 @@ public interface IBackupStorageDriver : IImageStore
     StorageCapabilities Capabilities { get; }
 
     /// <summary>
-    /// Reaches the storage, checks it is usable (creating the directory when missing, refusing a file),
+    /// Reaches the storage, checks it is usable (creating the directory when missing unless the target is
+    /// <see cref="BackupStorageTarget.Known"/>, refusing a file),
     /// reads the identity marker if any, and measures capacity. Does not write the marker.
     /// </summary>
     Task<ConnectResult> ConnectAsync(BackupStorageTarget target, CancellationToken cancellationToken);

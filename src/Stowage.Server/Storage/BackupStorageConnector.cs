@@ -74,7 +74,7 @@ public sealed class BackupStorageConnector(
 
         try
         {
-            var result = await driver.ConnectAsync(target, cancellationToken);
+            var result = await driver.ConnectAsync(mode is ConnectMode.Reconnect or ConnectMode.Background ? target with { Known = true } : target, cancellationToken);
             await ClaimMarkerAsync(db, driver, bs.Type, target, result.ExistingMarker, mode, cancellationToken);
             bs.TotalCapacity = result.Capacity.Total;
             bs.AvailableCapacity = await BackupStorageCapacity.AvailableAsync(db, bs.Uuid, result.Capacity.Available, cancellationToken);
