@@ -160,6 +160,9 @@ public sealed class LocalFileAccess : IFileAccess
         private const long WritebackChunk = 32L * 1024 * 1024;
 
         private long _unsynced;
+
+        /// <summary>Where the range whose writeback was started last begins; everything before it is on disk and dropped.</summary>
+        private long _started;
         private readonly FileStream _file = new(path, new FileStreamOptions
         {
             Mode = mode == FileWriteMode.Append ? FileMode.Append : FileMode.Create,
@@ -209,7 +212,15 @@ public sealed class LocalFileAccess : IFileAccess
             _unsynced += buffer.Length;
             if (_unsynced >= WritebackChunk)
             {
-                LocalNative.StartWriteback(_file.SafeFileHandle, _file.Position - _unsynced, _unsynced);
+                var start = _file.Position - _unsynced;
+                LocalNative.StartWriteback(_file.SafeFileHandle, start, _unsynced);
+                // The chunk before this one has had a chunk's time to reach the disk: wait for it, then drop it.
+                if (_started < start)
+                {
+                    LocalNative.FinishWriteback(_file.SafeFileHandle, _started, start - _started);
+                }
+
+                _started = start;
                 _unsynced = 0;
             }
         }

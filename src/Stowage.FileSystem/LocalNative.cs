@@ -51,13 +51,29 @@ internal static partial class LocalNative
     /// the disk works while more bytes arrive and the final fsync has little left to do. Best effort: a failure is
     /// ignored, the fsync still makes the file durable.
     /// </summary>
-    public static void StartWriteback(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long length)
+    public static void StartWriteback(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long length) =>
+        SyncRange(handle, offset, length, SyncFileRangeWrite, dropBehind: false);
+
+    /// <summary>
+    /// Waits for the writeback of an earlier range (started by <see cref="StartWriteback"/>) and drops its pages from
+    /// the page cache (drop-behind): the dirty and under-writeback bytes stay a few chunks whatever the size of the
+    /// file, so the writer is not throttled against the kernel's dirty limits and the final fsync finds little left.
+    /// Best effort, like <see cref="StartWriteback"/>.
+    /// </summary>
+    public static void FinishWriteback(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long length) =>
+        SyncRange(handle, offset, length, SyncFileRangeWaitBefore | SyncFileRangeWrite | SyncFileRangeWaitAfter, dropBehind: true);
+
+    private static void SyncRange(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long length, uint flags, bool dropBehind)
     {
         var added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            _ = SyncFileRange(handle.DangerousGetHandle().ToInt32(), offset, length, SyncFileRangeWrite);
+            var fd = handle.DangerousGetHandle().ToInt32();
+            if (SyncFileRange(fd, offset, length, flags) == 0 && dropBehind)
+            {
+                _ = PosixFadvise(fd, offset, length, PosixFadvDontNeed);
+            }
         }
         catch (EntryPointNotFoundException)
         {
@@ -72,7 +88,13 @@ internal static partial class LocalNative
         }
     }
 
+    private const uint SyncFileRangeWaitBefore = 1;
     private const uint SyncFileRangeWrite = 2;
+    private const uint SyncFileRangeWaitAfter = 4;
+    private const int PosixFadvDontNeed = 4;
+
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int PosixFadvise(int fd, long offset, long length, int advice);
 
     [LibraryImport("libc", EntryPoint = "sync_file_range")]
     private static partial int SyncFileRange(int fd, long offset, long length, uint flags);
