@@ -7,7 +7,8 @@ namespace Stowage.Sftp;
 /// a time from the page cache, feeding md5 and sha256 on two threads (hashlib releases the GIL for large
 /// buffers). So the file is hashed while the bytes arrive, without the pipe copies and context switches a
 /// <c>tee</c> into FIFOs cost (measured slower than reading the file back). It also starts the writeback of what it
-/// has hashed (<c>sync_file_range</c>, best effort), so the script's final sync finds little left.
+/// has hashed (<c>sync_file_range</c>, best effort) and drops what has reached the disk from the page cache, so the
+/// script's final sync finds little left.
 /// It prints <c>&lt;bytes&gt; &lt;md5&gt; &lt;sha256&gt;</c> and exits with curl's status; <see cref="HasherUnusable"/>
 /// before curl started (no usable hashlib: the script then runs the plain curl path) and
 /// <see cref="HasherFailed"/> when it failed itself after that (curl is killed then).
@@ -79,7 +80,7 @@ internal static partial class ImageCommands
                             return status()
                         else:
                             fd = os.open(t, os.O_RDONLY | os.O_CREAT, 0o666)
-                total = synced = 0
+                total = synced = started = 0
                 ended = False
                 while True:
                     b = free.get()
@@ -106,6 +107,11 @@ internal static partial class ImageCommands
                     total += n
                     if sfr is not None and total - synced >= 32 << 20:
                         sfr(fd, synced, total - synced, 2)
+                        if started < synced:
+                            # The chunk before has had a chunk's time to reach the disk: wait for it, drop it.
+                            if sfr(fd, started, synced - started, 7) == 0 and hasattr(os, "posix_fadvise"):
+                                os.posix_fadvise(fd, started, synced - started, os.POSIX_FADV_DONTNEED)
+                        started = synced
                         synced = total
                 for q in qs:
                     q.put(None)
