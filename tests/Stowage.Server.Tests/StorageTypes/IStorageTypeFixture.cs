@@ -82,6 +82,14 @@ public interface IStorageTypeFixture
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Leaves what an interrupted write of <paramref name="installPath"/> leaves behind, holding <paramref name="content"/>:
+    /// the temporary file <c>&lt;path&gt;.stowage-part</c> on a disk; segments no manifest names (Swift) or an incomplete
+    /// multipart upload (S3) in an object store. Either way the trash lists it as <c>&lt;path&gt;.stowage-part</c>.
+    /// </summary>
+    Task PlantLeftoverAsync(StorageLocation location, string installPath, byte[] content) =>
+        PlantAsync(location, installPath + ".stowage-part", content);
+
     /// <summary>Removes the stored file at <paramref name="installPath"/> behind Stowage's back, as a lost file would go.</summary>
     Task DeleteAsync(StorageLocation location, string installPath)
     {

@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
 using Stowage.ObjectStore.Tests.Infrastructure;
 
 namespace Stowage.Server.Tests.StorageTypes;
@@ -17,6 +20,9 @@ public abstract class ObjectStoreStorageFixture(SwiftFixture swift) : IStorageTy
     private readonly SwiftObjects _objects = new(swift);
 
     public SwiftFixture Swift => swift;
+
+    /// <summary>The fixture's own view of the store (Swift's native API).</summary>
+    protected SwiftObjects Objects => _objects;
 
     public abstract string Type { get; }
 
@@ -100,6 +106,9 @@ public abstract class ObjectStoreStorageFixture(SwiftFixture swift) : IStorageTy
         await _objects.PutAsync(container, key, bytes);
     }
 
+    /// <summary>What an interrupted segmented write of <paramref name="installPath"/> leaves in this type's store.</summary>
+    public abstract Task PlantLeftoverAsync(StorageLocation location, string installPath, byte[] content);
+
     public async Task DeleteAsync(StorageLocation location, string installPath)
     {
         var (container, key) = KeyOf(installPath);
@@ -127,7 +136,7 @@ public abstract class ObjectStoreStorageFixture(SwiftFixture swift) : IStorageTy
         return (container, prefix.Length == 0 ? string.Empty : prefix + "/");
     }
 
-    private static (string Container, string Key) KeyOf(string path)
+    protected static (string Container, string Key) KeyOf(string path)
     {
         var slash = path.IndexOf('/', StringComparison.Ordinal);
         return slash < 0 ? (path, string.Empty) : (path[..slash], path[(slash + 1)..]);
@@ -153,6 +162,13 @@ public sealed class SwiftStorageFixture(SwiftFixture swift) : ObjectStoreStorage
         ["password"] = "testing",
         ["totalCapacity"] = 10L << 30,
     };
+
+    /// <summary>A segment of a write that never got its manifest (the driver's naming: <c>&lt;key&gt;.segments/&lt;write id&gt;/&lt;number&gt;</c>).</summary>
+    public override Task PlantLeftoverAsync(StorageLocation location, string installPath, byte[] content)
+    {
+        var (container, key) = KeyOf(installPath);
+        return Objects.PutAsync(container, $"{key}.segments/{Guid.NewGuid():N}/000001", content);
+    }
 }
 
 public sealed class S3StorageFixture(SwiftFixture swift) : ObjectStoreStorageFixture(swift)
@@ -176,4 +192,25 @@ public sealed class S3StorageFixture(SwiftFixture swift) : ObjectStoreStorageFix
         ["pathStyle"] = true,
         ["totalCapacity"] = 10L << 30,
     };
+
+    /// <summary>A multipart upload started with one part and never completed nor aborted, through S3 itself.</summary>
+    public override async Task PlantLeftoverAsync(StorageLocation location, string installPath, byte[] content)
+    {
+        var (bucket, key) = KeyOf(installPath);
+        var config = new AmazonS3Config
+        {
+            ServiceURL = Swift.Endpoint,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        };
+        using var s3 = new AmazonS3Client(new BasicAWSCredentials("test:tester", "testing"), config);
+        var upload = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key });
+        using var body = new MemoryStream(content);
+        await s3.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = bucket, Key = key, UploadId = upload.UploadId, PartNumber = 1, InputStream = body, PartSize = content.Length, UseChunkEncoding = false,
+        });
+    }
 }

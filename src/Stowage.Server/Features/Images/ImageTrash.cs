@@ -99,7 +99,10 @@ public sealed class ImageTrash(
             items.Add(Item(bs.Uuid, group.Key, isFolder, all, OrphanImage, by));
         }
 
-        var orphanFolders = items.Where(i => i.IsFolder).Select(i => i.RelativePath + "/").ToList();
+        // A temporary file in an orphan folder goes with that folder. One in a folder an image still holds is a unit of its
+        // own (an interrupted rewrite of the key, e.g. a repair cut by a crash): skipping it as well would leave it, and on
+        // an object store its segments or multipart parts, counted as used but never listed nor swept.
+        var orphanFolders = items.Where(i => i.IsFolder && i.ReferencedBy is null).Select(i => i.RelativePath + "/").ToList();
         foreach (var temp in files.Where(f => f.RelativePath.EndsWith(IStorageHousekeeping.TempSuffix, StringComparison.Ordinal)))
         {
             if (orphanFolders.Any(p => temp.RelativePath.StartsWith(p, StringComparison.Ordinal)))
