@@ -92,7 +92,7 @@ public sealed class VolumeArchiveAddTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Failed_sources_and_bad_arguments_leave_no_row_no_file_no_reservation_and_no_process(string type)
     {
         var storage = world[type];
@@ -110,7 +110,7 @@ public sealed class VolumeArchiveAddTests(StorageWorld world)
         var wrong = await VolumeKit.AddAsync(client, "/volume-backups", source.Add("b.raw", bytes), [bs], "b", [$"checksum::sha256::{new string('0', 64)}"]);
         Assert.Equal("SYS.1002", wrong.ErrorCode);
         storage.AssertNoTransferLeft(location);
-        Assert.Empty(ImageKit.Files(url));
+        Assert.Empty(await storage.FilesAsync(location));
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-snapshots"));
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-backups"));
         await SourceKit.NoReservationAsync(host, url, bs);
@@ -123,11 +123,11 @@ public sealed class VolumeArchiveAddTests(StorageWorld world)
         Assert.Equal("SYS.1007", (await client.CallAsync(HttpMethod.Post, "/volume-backups", noVolume)).ErrorCode);
         // A delete of a snapshot that does not exist succeeds, as ZStack's successIfResourceNotExisting.
         Assert.Equal(HttpStatusCode.OK, (await client.CallAsync(HttpMethod.Delete, $"/volume-snapshots/{Guid.NewGuid():N}")).Status);
-        Assert.Empty(ImageKit.Files(url));
+        Assert.Empty(await storage.FilesAsync(location));
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task A_running_copy_reserves_its_size_and_deleting_it_cancels_the_transfer_and_gives_everything_back(string type)
     {
         var storage = world[type];
@@ -156,7 +156,7 @@ public sealed class VolumeArchiveAddTests(StorageWorld world)
         var failed = await client.PollAsync(accepted, TimeSpan.FromSeconds(30));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.Status);
         storage.AssertNoTransferLeft(location);
-        Assert.Empty(ImageKit.Files(url));
+        Assert.Empty(await storage.FilesAsync(location));
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-snapshots"));
         await SourceKit.NoReservationAsync(host, url, bs);
     }

@@ -15,7 +15,7 @@ namespace Stowage.Server.Tests.VolumeArchives;
 public sealed class VolumeArchiveDeletionTests(StorageWorld world)
 {
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Deleting_a_backup_storage_removes_its_copies_and_items_only_it_held_and_Permissive_refuses_when_files_cannot_go(string type)
     {
         var storage = world[type];
@@ -26,7 +26,6 @@ public sealed class VolumeArchiveDeletionTests(StorageWorld world)
         var loc1 = storage.NewLocation();
         var url1 = loc1.LocalPath;
         var loc2 = storage.NewLocation();
-        var url2 = loc2.LocalPath;
         var bs1 = await storage.AddOkAsync(client, loc1, "one");
         var bs2 = await storage.AddOkAsync(client, loc2, "two");
         var file = source.Add("s.raw", ImageKit.RandomBytes(200_000));
@@ -36,7 +35,7 @@ public sealed class VolumeArchiveDeletionTests(StorageWorld world)
         var image = VolumeKit.Uuid(await ImageKit.AddOkAsync(client, file, [bs1, bs2]));
 
         Wire.AssertOk(await client.CallAsync(HttpMethod.Delete, $"/backup-storage/{bs1}"));
-        Assert.Empty(Directory.Exists(url1) ? ImageKit.Files(url1) : []);
+        Assert.Empty(url1.Length > 0 && !Directory.Exists(url1) ? [] : await storage.FilesAsync(loc1));
         Assert.Equal([both], await VolumeKit.QueryUuidsAsync(client, "/volume-snapshots"));
         Assert.DoesNotContain(only1, await VolumeKit.QueryUuidsAsync(client, "/volume-snapshots"));
         Assert.Empty(await VolumeKit.QueryUuidsAsync(client, "/volume-backups"));
@@ -52,7 +51,7 @@ public sealed class VolumeArchiveDeletionTests(StorageWorld world)
         Assert.Contains("Enforcing", refused.Body, StringComparison.Ordinal);
         Assert.Equal([both], await VolumeKit.QueryUuidsAsync(client, "/volume-snapshots"));
         Assert.Equal([bs2], await VolumeKit.QueryUuidsAsync(client, "/backup-storage"));
-        Assert.Equal(2, ImageKit.Files(url2).Count);
+        Assert.Equal(2, (await storage.FilesAsync(loc2)).Count);
 
         // Enforcing goes on: the copies and the items go.
         Wire.AssertOk(await client.CallAsync(HttpMethod.Delete, $"/backup-storage/{bs2}?deleteMode=Enforcing"));
@@ -64,7 +63,7 @@ public sealed class VolumeArchiveDeletionTests(StorageWorld world)
     }
 
     [Theory]
-    [MemberData(nameof(StorageWorld.Types), MemberType = typeof(StorageWorld))]
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
     public async Task Restart_recovery_fails_copies_left_downloading_and_settles_their_items(string type)
     {
         var storage = world[type];
@@ -73,9 +72,7 @@ public sealed class VolumeArchiveDeletionTests(StorageWorld world)
         using var client = host.Client();
         await client.LoginAsync();
         var loc1 = storage.NewLocation();
-        var url1 = loc1.LocalPath;
         var loc2 = storage.NewLocation();
-        var url2 = loc2.LocalPath;
         var bs1 = await storage.AddOkAsync(client, loc1, "one");
         var bs2 = await storage.AddOkAsync(client, loc2, "two");
         var kept = VolumeKit.Uuid(await VolumeKit.AddOkAsync(client, "/volume-snapshots", source.Add("k.raw", ImageKit.RandomBytes(50_000)), [bs1], "kept"));
@@ -90,8 +87,8 @@ public sealed class VolumeArchiveDeletionTests(StorageWorld world)
             {
                 Uuid = lost, Kind = "VolumeBackup", Name = "lost", VolumeUuid = VolumeKit.VolumeUuid, Status = "Downloading", Url = "http://x/y", OwnerAccountUuid = "admin", CreateDate = now, LastOpDate = now,
             });
-            db.VolumeArchiveRefs.Add(Downloading(lost, bs1, url1, now));
-            db.VolumeArchiveRefs.Add(Downloading(kept, bs2, url2, now));
+            db.VolumeArchiveRefs.Add(Downloading(lost, bs1, loc1.Url, now));
+            db.VolumeArchiveRefs.Add(Downloading(kept, bs2, loc2.Url, now));
             await db.SaveChangesAsync();
             await db.VolumeArchives.Where(a => a.Uuid == kept).ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, "Downloading"));
         }
