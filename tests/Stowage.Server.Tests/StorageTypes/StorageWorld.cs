@@ -75,38 +75,6 @@ public sealed class StorageWorld : IAsyncLifetime
         }
     }
 
-    /// <summary>Every ordered pair of types (source, destination), for copies.</summary>
-    public static TheoryData<string, string> TypePairs
-    {
-        get
-        {
-            var data = new TheoryData<string, string>();
-            foreach (var from in Names)
-            {
-                foreach (var to in Names)
-                {
-                    data.Add(from, to);
-                }
-            }
-
-            return data;
-        }
-    }
-
-    /// <summary>
-    /// A few ordered pairs with an object store on one side or both, one per direction (a file type into a store, a
-    /// store out to a file type, store to store of the other kind and of the same kind) rather than the whole matrix.
-    /// </summary>
-    public static TheoryData<string, string> ObjectStorePairs => new()
-    {
-        { SftpStorageFixture.TypeName, SwiftStorageFixture.TypeName },
-        { SwiftStorageFixture.TypeName, FileSystemStorageFixture.TypeName },
-        { NfsStorageFixture.TypeName, S3StorageFixture.TypeName },
-        { S3StorageFixture.TypeName, SwiftStorageFixture.TypeName },
-        { SwiftStorageFixture.TypeName, S3StorageFixture.TypeName },
-        { S3StorageFixture.TypeName, S3StorageFixture.TypeName },
-    };
-
     public async Task InitializeAsync()
     {
         await Task.WhenAll(Sshd.InitializeAsync(), Swift.InitializeAsync());

@@ -15,39 +15,35 @@ public sealed class VolumeArchiveCopyTests(StorageWorld world, SecondSshd second
 
     private SshdFixture Dst => second.Sshd;
 
-    public static TheoryData<string, string, string> TypePairsAndKinds
-    {
-        get
-        {
-            var data = new TheoryData<string, string, string>();
-            foreach (var pair in StorageWorld.TypePairs)
-            {
-                data.Add((string)pair[0], (string)pair[1], "/volume-snapshots");
-                data.Add((string)pair[0], (string)pair[1], "/volume-backups");
-            }
-
-            return data;
-        }
-    }
-
-    /// <summary>The copy contract of both kinds over every ordered pair of types under test.</summary>
+    /// <summary>
+    /// The copy contract of both kinds over every ordered pair of types (<see cref="CopyMatrix"/>: one server per source
+    /// type, a backup storage of every type beside it): each copy lands verified and Ready under its kind's folder.
+    /// </summary>
     [Theory]
-    [MemberData(nameof(TypePairsAndKinds))]
-    public async Task A_copy_between_any_two_types_lands_verified_and_Ready(string from, string to, string itemPath)
+    [MemberData(nameof(StorageWorld.AllTypes), MemberType = typeof(StorageWorld))]
+    public async Task Snapshots_and_backups_copy_from_one_type_to_every_type_verified_and_Ready(string from)
     {
-        await using var w = await CopyWorld.StartAsync(world[from], world[to], 300_000, itemPath);
-        var r = await w.CopyAsync(src: w.Src);
-        Wire.AssertOk(r);
-        var inventory = r.Json!["inventory"]!;
-        var copy = inventory["backupStorageRefs"]!.AsArray().Single(x => x!["backupStorageUuid"]!.GetValue<string>() == w.Dst)!;
-        Assert.Equal("Ready", copy["status"]!.GetValue<string>());
-        var path = w.DstLocation!.Local(copy["installPath"]!.GetValue<string>());
-        var sha = ImageKit.Sha256(File.ReadAllBytes(path));
-        Assert.Equal(ImageKit.Sha256(File.ReadAllBytes(w.SrcPath)), sha);
-        Assert.Equal(inventory["sha256Sum"]!.GetValue<string>(), sha);
-        Assert.Equal([path], ImageKit.Files(w.DstUrl));
-        world[to].AssertNoTransferLeft(w.DstLocation);
-        await using var db = w.Host.Services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
+        await using var m = await CopyMatrix.StartAsync(world, from);
+        var held = m.Destinations.ToDictionary(d => d.Uuid, _ => new List<string>());
+        foreach (var (itemPath, folder) in new[] { ("/volume-snapshots", "volumeSnapshots"), ("/volume-backups", "volumes") })
+        {
+            var (item, srcPath) = await m.AddItemAsync(itemPath, 300_000);
+            var sha = ImageKit.Sha256(await m.Source.ReadAsync(m.SrcLocation, srcPath));
+            await m.ForEachAsync(async d =>
+            {
+                var r = await m.CopyAsync(itemPath, item, d.Uuid);
+                var installPath = CopyMatrix.ReadyCopy(r, d.Uuid);
+                Assert.StartsWith($"{d.Location.Url}/{folder}/", installPath, StringComparison.Ordinal);
+                Assert.Equal(sha, ImageKit.Sha256(await d.Storage.ReadAsync(d.Location, installPath)));
+                Assert.Equal(r.Json!["inventory"]!["sha256Sum"]!.GetValue<string>(), sha);
+                held[d.Uuid].Add(installPath);
+                Assert.Equal(held[d.Uuid].Order(), (await d.Storage.FilesAsync(d.Location)).Order());
+                d.Storage.AssertNoTransferLeft(d.Location);
+            });
+            Assert.Equal([.. m.Destinations.Select(d => d.Uuid).Append(m.Src).Order()], await VolumeKit.QueryUuidsAsync(m.Client, "/backup-storage", $"{(itemPath == "/volume-snapshots" ? "volumeSnapshot" : "volumeBackup")}.uuid={item}"));
+        }
+
+        await using var db = m.Host.Services.GetRequiredService<StowageDbContextFactory>().CreateDbContext();
         Assert.Equal(0, db.VolumeArchiveRefs.Sum(x => x.ReservedSize));
     }
 
