@@ -132,11 +132,13 @@ public sealed class HttpSource : IAsyncDisposable
 
                 break;
             case "slow":
-                var chunk = SlowChunk;
-                for (var i = 0; i < content.Length; i += chunk)
+                // SlowChunk is read at every tick: a test that saw what it waited for can let the rest go at once.
+                for (var i = 0; i < content.Length;)
                 {
-                    await ctx.Response.Body.WriteAsync(content.AsMemory(i, Math.Min(chunk, content.Length - i)), ctx.RequestAborted);
+                    var n = Math.Min(SlowChunk, content.Length - i);
+                    await ctx.Response.Body.WriteAsync(content.AsMemory(i, n), ctx.RequestAborted);
                     await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                    i += n;
                     await Task.Delay(100, ctx.RequestAborted);
                 }
 
