@@ -66,13 +66,7 @@ internal sealed partial class S3Client(AmazonS3Client s3, BackupStorageTarget ta
                 throw new StorageException(StorageFailure.CommandFailed, $"object {key} in bucket {bucket} is larger than {maxBytes} bytes");
             }
 
-            using var buffer = new MemoryStream();
-            await Call(async () =>
-            {
-                await r.ResponseStream.CopyToAsync(buffer, cancellationToken);
-                return true;
-            }, cancellationToken);
-            return buffer.ToArray();
+            return await ReadAllAsync(r, cancellationToken);
         }
         catch (StorageException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound })
         {
@@ -103,10 +97,16 @@ internal sealed partial class S3Client(AmazonS3Client s3, BackupStorageTarget ta
     public async Task<byte[]> ReadHeadAsync(string key, int count, CancellationToken cancellationToken)
     {
         using var r = await Call(() => _s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new ByteRange(0, count - 1) }, cancellationToken), cancellationToken);
+        return await ReadAllAsync(r, cancellationToken);
+    }
+
+    // The body is read under Call too: a connection that breaks mid-body is a store failure like any other.
+    private async Task<byte[]> ReadAllAsync(GetObjectResponse response, CancellationToken cancellationToken)
+    {
         using var buffer = new MemoryStream();
         await Call(async () =>
         {
-            await r.ResponseStream.CopyToAsync(buffer, cancellationToken);
+            await response.ResponseStream.CopyToAsync(buffer, cancellationToken);
             return true;
         }, cancellationToken);
         return buffer.ToArray();
