@@ -23,6 +23,7 @@ public sealed class ImageWriteChannelTests(StorageWorld world)
         source.SlowChunk = 256 * 1024;
         await using var host = await StowageHost.StartAsync();
         var driver = host.Services.GetRequiredService<SftpBackupStorageDriver>();
+        driver.WriteTransport = WriteTransport.Auto;
         Assert.True(driver.WritesThroughOpenSsh, "the tests install openssh-client; ssh must be found");
         driver.OpenSshWriteMinBytes = 0;
         using var client = host.Client();

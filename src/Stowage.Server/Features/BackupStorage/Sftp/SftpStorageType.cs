@@ -17,7 +17,7 @@ namespace Stowage.Server.Features.BackupStorage.Sftp;
 /// query resource and inventory class, and its table <c>sftp_backup_storages</c> keyed by the backup storage uuid.
 /// </summary>
 /// <param name="exportTransport">The <c>--export-transport</c> setting (<c>auto</c> or <c>sftp</c>, null for auto).</param>
-/// <param name="writeTransport">The <c>--write-transport</c> setting (<c>auto</c> or <c>sshnet</c>, null for auto).</param>
+/// <param name="writeTransport">The <c>--write-transport</c> setting (<c>sshnet</c>, the default, or <c>openssh</c>).</param>
 public sealed class SftpStorageType(string? exportTransport, string? writeTransport = null) : IStorageTypeModule
 {
     public const string TypeName = "SftpBackupStorage";
@@ -84,12 +84,17 @@ public sealed class SftpStorageType(string? exportTransport, string? writeTransp
         _ => throw new InvalidOperationException($"invalid --export-transport '{text}': expected auto or sftp"),
     };
 
-    /// <summary><c>--write-transport</c>: how streamed writes and uploads reach SFTP hosts; a bad value stops the start.</summary>
+    /// <summary>
+    /// <c>--write-transport</c>: how streamed writes and uploads reach SFTP hosts; a bad value stops the start.
+    /// SSH.NET is the default because it measured faster on a quiet 2-core machine (docs/performance.md: the ssh
+    /// child's encryption plus the pipe into it cost more CPU than SSH.NET's AES-GCM saves); <c>openssh</c> (or
+    /// <c>auto</c>) takes the OpenSSH child when ssh is installed, for hosts where more cores make it pay.
+    /// </summary>
     public static WriteTransport ParseWriteTransport(string? text) => text?.Trim().ToLowerInvariant() switch
     {
-        null or "" or "auto" => WriteTransport.Auto,
-        "sshnet" => WriteTransport.SshNet,
-        _ => throw new InvalidOperationException($"invalid --write-transport '{text}': expected auto or sshnet"),
+        null or "" or "sshnet" => WriteTransport.SshNet,
+        "openssh" or "auto" => WriteTransport.Auto,
+        _ => throw new InvalidOperationException($"invalid --write-transport '{text}': expected sshnet or openssh"),
     };
 }
 
