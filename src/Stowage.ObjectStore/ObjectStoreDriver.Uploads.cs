@@ -174,9 +174,10 @@ public abstract partial class ObjectStoreDriver
     private static async Task StoreSegmentAsync(IObjectClient client, ISegmentedWrite write, string key, UploadState state, byte[] buffer, int hashedFrom, CancellationToken ct)
     {
         var count = state.SegmentSize;
+        using var drain = new DrainToken(ct);
         var own = Task.Run(() => Checksums.Md5Hex(buffer.AsSpan(0, count)), CancellationToken.None);
         var hashing = Task.Run(() => HashRange(state, buffer, hashedFrom, count), CancellationToken.None);
-        var upload = write.UploadAsync(state.Segments.Count + 1, buffer.AsMemory(0, count), own, ct);
+        var upload = write.UploadAsync(state.Segments.Count + 1, buffer.AsMemory(0, count), own, drain.Token);
         try
         {
             await upload;
@@ -188,7 +189,7 @@ public abstract partial class ObjectStoreDriver
 
         await hashing;
         state.Segments = [.. write.Uploaded];
-        await SaveStateAsync(client, key, state, [], ct);
+        await SaveStateAsync(client, key, state, [], drain.Token);
     }
 
     /// <summary>Adds buffer[from..to) to the digests (md5 and sha256 side by side) and keeps the image's first bytes.</summary>

@@ -20,6 +20,9 @@ internal sealed class SegmentPipeline(int segmentSize, IncrementalHash md5, Incr
     private readonly List<byte[]> _rented = [];
     private Task _hashed = Task.CompletedTask;
 
+    // Segment requests in flight finish (bounded) when the write is cancelled, so none lands after the abort.
+    private DrainToken? _drain;
+
     /// <summary>Buffers of this write: 64 MiB worth, two to six.</summary>
     public int Buffers { get; } = (int)Math.Clamp(MemoryBudget / segmentSize, 2, 6);
 
@@ -49,7 +52,8 @@ internal sealed class SegmentPipeline(int segmentSize, IncrementalHash md5, Incr
             await first;
         }, CancellationToken.None);
         var own = Task.Run(() => Checksums.Md5Hex(segment.AsSpan(0, count)), CancellationToken.None);
-        var upload = write.UploadAsync(number, segment.AsMemory(0, count), own, ct);
+        _drain ??= new DrainToken(ct);
+        var upload = write.UploadAsync(number, segment.AsMemory(0, count), own, _drain.Token);
         _inflight.Enqueue((Task.WhenAll(upload, _hashed, own), segment));
         if (_inflight.FirstOrDefault(i => i.Done.IsFaulted).Done is { } failed)
         {
@@ -90,5 +94,7 @@ internal sealed class SegmentPipeline(int segmentSize, IncrementalHash md5, Incr
         // Disposed again by the caller's using after an explicit early dispose: nothing is returned twice.
         _rented.Clear();
         _inflight.Clear();
+        _drain?.Dispose();
+        _drain = null;
     }
 }
