@@ -52,8 +52,7 @@ public static class FsBench
             await client.LoginAsync(ct);
             await ImageBench.SetConfigAsync(client, "image", "deletionPolicy", "Direct", ct);
             var bs = await AddStorageAsync(client, store, ct);
-            var warm = await ImageBench.AddImageAsync(client, url.Replace("image.raw", "small.raw", StringComparison.Ordinal), bs, "warm", ct);
-            await client.CallAsync(HttpMethod.Delete, $"zstack/v1/images/{warm["uuid"]!.GetValue<string>()}", null, ct);
+            await ImageBench.WarmAsync(client, pid, url, bs, ImageBench.WarmRounds, ct);
 
             // Interleaved, so both see the same page cache and disk state.
             var pipeline = new List<double>();

@@ -71,8 +71,7 @@ public static class NfsBench
             await client.LoginAsync(ct);
             await ImageBench.SetConfigAsync(client, "image", "deletionPolicy", "Direct", ct);
             var bs = await AddStorageAsync(client, ganesha, ct);
-            var warm = await ImageBench.AddImageAsync(client, url.Replace("image.raw", "small.raw", StringComparison.Ordinal), bs, "warm", ct);
-            await client.CallAsync(HttpMethod.Delete, $"zstack/v1/images/{warm["uuid"]!.GetValue<string>()}", null, ct);
+            await ImageBench.WarmAsync(client, pid, url, bs, ImageBench.WarmRounds, ct);
 
             var adds = new List<(double Seconds, double Cpu, double RssMiB)>();
             var downloads = new List<double>();

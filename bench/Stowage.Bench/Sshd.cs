@@ -263,6 +263,24 @@ public static class ProcFs
     /// <summary>Clock ticks per second of the /proc/pid/stat times (USER_HZ): <c>getconf CLK_TCK</c>, read once; 100 if that fails.</summary>
     public static double TicksPerSecond { get; } = ReadClockTicks();
 
+    /// <summary>
+    /// Waits until the process used under 2 % of one core over half a second (at most 20 s): after a warm-up, the
+    /// runtime's background JIT and the server's own clean-up finish before anything is timed.
+    /// </summary>
+    public static async Task WaitIdleAsync(int pid, CancellationToken ct)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            var before = CpuSeconds(pid);
+            await Task.Delay(500, ct);
+            if (CpuSeconds(pid) - before < 0.01)
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>utime + stime of the process, in seconds.</summary>
     public static double CpuSeconds(int pid)
     {
