@@ -56,13 +56,21 @@ public static class SwiftBench
             var adds = new List<(double Seconds, double Cpu, double RssMiB)>();
             var downloads = new List<double>();
             var sameGets = new List<double>();
-            var output = Path.Combine(root, "out.raw");
+            // Downloads go to /dev/null (curl counts the bytes): writing 2 GiB files one after another made every
+            // read slower than the one before (the writeback of the earlier ones), which favoured whoever read first.
+            double Get(string from, string? auth)
+            {
+                string[] args = auth is null ? ["-q", "-fsSL", "-o", "/dev/null", "-w", "%{size_download}", from] : ["-q", "-fsS", "-H", auth, "-o", "/dev/null", "-w", "%{size_download}", from];
+                var received = 0L;
+                var seconds = ImageBench.Timed(() => received = long.Parse(Sshd.Run("curl", args).Trim(), CultureInfo.InvariantCulture));
+                return received == bytes ? seconds : throw new InvalidOperationException($"a download from {(auth is null ? "the export" : "the store")} has {received} bytes, not {bytes}");
+            }
+
             for (var i = 0; i < opt.Repeat; i++)
             {
                 var objectUrl = $"{storageUrl}/{container}/curl-{i}.raw";
                 puts.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsS", "-H", header, "-T", source, objectUrl)));
-                gets.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsS", "-H", header, "-o", output, objectUrl)));
-                File.Delete(output);
+                gets.Add(Get(objectUrl, header));
                 Sshd.Run("curl", "-q", "-fsS", "-X", "DELETE", "-H", header, objectUrl);
 
                 await Task.Delay(500, ct);
@@ -78,26 +86,20 @@ public static class SwiftBench
                     new JsonObject { ["exportImageFromBackupStorage"] = new JsonObject { ["imageUuid"] = imageUuid } }.ToJsonString(), ct);
                 var exportUrl = status == HttpStatusCode.OK ? JsonNode.Parse(text)!["imageUrl"]!.GetValue<string>() : throw new InvalidOperationException($"export failed: {(int)status} {text}");
                 // The fair baseline for the export is the same object (the SLO manifest Stowage wrote) straight from the
-                // store. Both are read twice, mirrored (store, export, export, store), so neither side gets the warmer
-                // cache or the quieter moment alone, and each side keeps its best of two.
+                // store. The store's own GETs swing by ±12 % run to run here, so both are read three times in a mirrored
+                // order (store, export, export, store, store, export): neither side gets the warmer cache or the quieter
+                // moment alone, and best and median are both printed.
                 var imageObject = $"{storageUrl}/{image["backupStorageRefs"]![0]!["installPath"]!.GetValue<string>()}";
-                sameGets.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsS", "-H", header, "-o", output, imageObject)));
-                for (var k = 0; k < 2; k++)
+                foreach (var fromStore in new[] { true, false, false, true, true, false })
                 {
-                    downloads.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsSL", "-o", output, exportUrl)));
-                    if (new FileInfo(output).Length != bytes)
-                    {
-                        throw new InvalidOperationException($"the export download has {new FileInfo(output).Length} bytes, not {bytes}");
-                    }
+                    (fromStore ? sameGets : downloads).Add(fromStore ? Get(imageObject, header) : Get(exportUrl, null));
                 }
 
-                sameGets.Add(ImageBench.Timed(() => Sshd.Run("curl", "-q", "-fsS", "-H", header, "-o", output, imageObject)));
-
-                File.Delete(output);
                 await client.CallAsync(HttpMethod.Delete, $"zstack/v1/images/{imageUuid}", null, ct);
             }
 
             string Rate(double seconds) => $"{bytes / seconds / 1048576:F0} MiB/s ({seconds:F2} s)";
+            static double Median(List<double> runs) => runs.Order().ElementAt(runs.Count / 2);
             static string Runs(List<double> runs) => string.Join(" / ", runs.Select(r => r.ToString("F2", CultureInfo.InvariantCulture))) + " s";
             report.Add("curl -T into the container", Rate(puts.Min()), null);
             report.Add("curl of the object from the store", Rate(gets.Min()), null);
@@ -109,9 +111,9 @@ public static class SwiftBench
             report.Add("  server peak RSS growth", $"{rss:F0} MiB", rss <= 100 ? "PASS (<= 100 MiB)" : "MISS (<= 100 MiB)");
             var down = downloads.Min();
             var downRatio = sameGets.Min() / down;
-            report.Add("curl of the image's own object (SLO) from the store, best of two (before/after)", $"{Rate(sameGets.Min())}; every run {Runs(sameGets)}", null);
-            report.Add("Stowage export download, curl -L (302 to a TempURL), best of two", $"{Rate(down)}; every run {Runs(downloads)}", null);
-            report.Add("  ratio to curl of the same object from the store", $"{downRatio:F2}", downRatio >= 0.95 ? "PASS (>= 0.95)" : "MISS (>= 0.95)");
+            report.Add($"curl of the image's own object (SLO) from the store, best of {sameGets.Count}", $"{Rate(sameGets.Min())}; every run {Runs(sameGets)}", null);
+            report.Add($"Stowage export download, curl -L (302 to a TempURL), best of {downloads.Count}", $"{Rate(down)}; every run {Runs(downloads)}", null);
+            report.Add("  ratio to curl of the same object from the store", $"{downRatio:F2} (medians: {Median(sameGets) / Median(downloads):F2})", downRatio >= 0.95 ? "PASS (>= 0.95)" : "MISS (>= 0.95)");
             report.Add("  ratio to curl of the plain object curl -T wrote (earlier baseline)", $"{gets.Min() / down:F2}", null);
             await SwiftCopyBench.RunAsync(report, client, pid, port, container, url, opt.Repeat, Rate, ct);
             if (AwsCli() is { } aws)

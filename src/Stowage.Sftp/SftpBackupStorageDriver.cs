@@ -50,7 +50,8 @@ public sealed partial class SftpBackupStorageDriver : IBackupStorageDriver, ICon
     public async Task<ConnectResult> ConnectAsync(BackupStorageTarget target, CancellationToken cancellationToken)
     {
         var (endpoint, url) = Resolve(target);
-        var (output, hostKey) = await SftpAsync(target, endpoint, (sftp, ct) => SftpProbe.RunAsync(sftp, endpoint, url, create: true, ct), cancellationToken);
+        // A known backup storage's directory is never re-created (see BackupStorageTarget.Known).
+        var (output, hostKey) = await SftpAsync(target, endpoint, (sftp, ct) => SftpProbe.RunAsync(sftp, endpoint, url, create: !target.Known, ct), cancellationToken);
         var learned = new Dictionary<string, string>(StringComparer.Ordinal) { [SftpSettings.HostKey] = hostKey };
         return new ConnectResult(output.Capacity, string.IsNullOrEmpty(output.Marker) ? null : output.Marker, learned);
     }

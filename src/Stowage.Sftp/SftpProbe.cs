@@ -155,7 +155,7 @@ internal static class SftpProbe
     {
         if (attributes is null)
         {
-            throw new StorageException(StorageFailure.BadLocation, $"directory {where} does not exist");
+            throw new StorageException(StorageFailure.BadLocation, $"directory {where} does not exist (was it removed, or is its filesystem not mounted?)");
         }
 
         if (!attributes.IsDirectory)

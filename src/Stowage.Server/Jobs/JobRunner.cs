@@ -191,8 +191,9 @@ public sealed partial class JobRunner(JobOptions options, JobStore store, WebHoo
             catch (Exception e)
             {
                 LogJobCrashed(logger, e, work.Api.Name, work.JobUuid);
-                // Exception text can carry internals (paths, SQL); the log has it, the client gets the job id.
-                error = Errors.Of(Errors.Internal, $"API[{work.Api.Name}] failed unexpectedly; see the server log for job {work.JobUuid}");
+                // Exception text can carry internals (paths, SQL); the log has it, the client gets the job id and the
+                // exception's type, which says nothing secret but tells a bug report where to start.
+                error = Errors.Of(Errors.Internal, $"API[{work.Api.Name}] failed unexpectedly ({e.GetType().Name}); see the server log for job {work.JobUuid}");
             }
         }
 

@@ -176,31 +176,6 @@ public sealed class FileSystemBackupStorageTests
     }
 
     [Fact]
-    public async Task A_reconnect_after_the_directory_vanished_disconnects_and_does_not_recreate_it()
-    {
-        await using var host = await StowageHost.StartAsync();
-        using var client = host.Client();
-        await client.LoginAsync();
-        var parent = Directory.CreateTempSubdirectory("stowage-fs-api-").FullName;
-        var root = Path.Combine(parent, "bs");
-        try
-        {
-            var bs = BsKit.Uuid(await AddAsync(client, "fs-gone", root));
-            Directory.Delete(root, recursive: true);
-
-            var reconnect = await BsKit.ActionAsync(client, $"/backup-storage/file-system/{bs}/actions", "reconnectFileSystemBackupStorage");
-            Assert.True(reconnect.Status != HttpStatusCode.OK, reconnect.ToString());
-            Assert.Contains("does not exist", reconnect.Body, StringComparison.Ordinal);
-            Assert.Equal("Disconnected", (await BsKit.GetAsync(client, bs))["status"]!.GetValue<string>());
-            Assert.False(Directory.Exists(root), "a known backup storage's directory is not re-created on reconnect");
-        }
-        finally
-        {
-            Directory.Delete(parent, recursive: true);
-        }
-    }
-
-    [Fact]
     public async Task A_file_source_cannot_come_from_the_data_directory()
     {
         await using var host = await StowageHost.StartAsync();
