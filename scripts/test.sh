@@ -99,4 +99,11 @@ echo "SFTP test user: $ssh_user (key $STOWAGE_TEST_SSH_KEY)"
 # A project (or directory) as the first argument tests only it: scripts/test.sh tests/Stowage.Server.Tests --filter …
 target="Stowage.sln"
 if [ $# -gt 0 ] && { [ -d "$1" ] || [[ "$1" == *.csproj ]]; }; then target="$1"; shift; fi
-dotnet test "$target" "$@"
+# Each test's duration goes to .trx files; the slowest tests and classes are printed after the run (pass or fail),
+# so the suite's time budget (20 minutes in CI) can be watched as suites grow.
+results="$(mktemp -d -t stowage-test-results-XXXXXX)"
+rc=0
+dotnet test "$target" --logger trx --results-directory "$results" "$@" || rc=$?
+python3 "$(dirname "$0")/lib/slowest-tests.py" "$results" 15 || true
+rm -rf "$results"
+exit $rc
