@@ -58,7 +58,7 @@ public sealed partial class JobProgressCliTests(SshdFixture sshd)
             Assert.Contains("cancelled by the user", pty.Screen, StringComparison.Ordinal);
         }
 
-        var psi = cli.StartInfo("dotnet", [CliSandbox.CliDll, "AddImage", "name=direct", url, $"backupStorageUuids={bs}"]);
+        var psi = cli.InterruptibleStartInfo("dotnet", [CliSandbox.CliDll, "AddImage", "name=direct", url, $"backupStorageUuids={bs}"]);
         using (var p = Process.Start(psi)!)
         {
             var stdout = p.StandardOutput.ReadToEndAsync();

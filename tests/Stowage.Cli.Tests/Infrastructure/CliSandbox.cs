@@ -34,6 +34,17 @@ public sealed class CliSandbox : IDisposable
 
     public static string CliDll { get; } = LocateCli();
 
+    /// <summary>
+    /// Starts <paramref name="fileName"/> with SIGINT and SIGQUIT at their defaults, as a terminal starts a command:
+    /// a test run launched as a background job of a non-interactive shell inherits them ignored, and an ignored
+    /// SIGINT stays ignored across exec, so the Ctrl-C tests would test nothing the user sees.
+    /// </summary>
+    public ProcessStartInfo InterruptibleStartInfo(string fileName, IEnumerable<string> args) =>
+        StartInfo("python3", ["-c", DefaultSignalsThenExec, fileName, .. args]);
+
+    private const string DefaultSignalsThenExec =
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); signal.signal(signal.SIGQUIT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])";
+
     public ProcessStartInfo StartInfo(string fileName, IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo(fileName)

@@ -36,7 +36,7 @@ public sealed class PtySession : IAsyncDisposable
 
     public static PtySession Start(CliSandbox sandbox)
     {
-        var psi = sandbox.StartInfo("script", ["-qfc", $"exec dotnet '{CliSandbox.CliDll}'", "/dev/null"]);
+        var psi = sandbox.InterruptibleStartInfo("script", ["-qfc", $"exec dotnet '{CliSandbox.CliDll}'", "/dev/null"]);
         psi.Environment["TERM"] = "xterm";
         return new PtySession(Process.Start(psi)!);
     }
@@ -45,7 +45,7 @@ public sealed class PtySession : IAsyncDisposable
     public static PtySession StartCommand(CliSandbox sandbox, params string[] args)
     {
         var line = string.Join(' ', args.Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
-        var psi = sandbox.StartInfo("script", ["-qefc", $"exec dotnet '{CliSandbox.CliDll}' {line}", "/dev/null"]);
+        var psi = sandbox.InterruptibleStartInfo("script", ["-qefc", $"exec dotnet '{CliSandbox.CliDll}' {line}", "/dev/null"]);
         psi.Environment["TERM"] = "xterm";
         return new PtySession(Process.Start(psi)!);
     }
